@@ -1,0 +1,31 @@
+# Two commands do everything: `make demo` (run the pipeline on the built-in sandbox) and
+# `make test` (run every test). Both create and reuse the virtualenv in .venv.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export PYTHONPATH := $(CURDIR)/plugins
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lint install clean
+
+demo: $(STAMP)  ## Run the daily DAG through Airflow for 30 sandbox days, then print the funnel.
+	$(BIN)/python -m social_roi demo $(ARGS)
+
+test: $(STAMP)  ## Run every test (unit, connectors, dbt, gate, publish, DAG, end-to-end).
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check dags plugins tests
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+clean:  ## Remove runtime state (landing zone, databases, Airflow home); keeps .venv.
+	rm -rf var warehouse dbt_project/target dbt_project/logs

@@ -1,0 +1,38 @@
+-- CRM contacts with the source of the visit in which they became a lead: the UTMs the form
+-- captured when there were any, else HubSpot's own analytics source.
+with
+
+contacts as (
+
+    select * from {{ ref('stg_hubspot__contacts') }}
+    where not is_archived
+
+),
+
+sourced as (
+
+    select
+        contact_id,
+        ga_client_id,
+        coalesce(became_lead_at, created_at) as lead_at,
+        cast(coalesce(became_lead_at, created_at) as date) as lead_date,
+        lifecycle_stage,
+        coalesce(utm_source, case analytics_source
+            when 'DIRECT_TRAFFIC' then '(direct)'
+            else lower(analytics_source_data_1)
+        end) as source,
+        coalesce(utm_medium, case analytics_source
+            when 'DIRECT_TRAFFIC' then '(none)'
+            when 'ORGANIC_SEARCH' then 'organic'
+            when 'PAID_SEARCH' then 'cpc'
+            when 'SOCIAL_MEDIA' then 'social'
+            when 'PAID_SOCIAL' then 'paid_social'
+            else lower(analytics_source)
+        end) as medium,
+        utm_campaign as campaign
+
+    from contacts
+
+)
+
+select * from sourced

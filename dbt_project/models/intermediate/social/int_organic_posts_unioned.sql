@@ -1,0 +1,33 @@
+-- The organic-post contract: every platform's posts with the same columns, unioned here only.
+with
+
+facebook_posts as (
+
+    select * from {{ ref('stg_meta__page_posts') }}
+
+),
+
+instagram_media as (
+
+    select * from {{ ref('stg_meta__ig_media') }}
+
+),
+
+unioned as (
+
+    select
+        post_id, platform, created_at, created_date, utm_campaign as campaign, utm_content,
+        views, reach, reactions, comments, shares, clicks as link_clicks
+    from facebook_posts
+
+    union all
+
+    select
+        media_id as post_id, platform, created_at, created_date, utm_campaign as campaign, utm_content,
+        -- Instagram posts carry no clickable link: their clicks are the sessions they bring
+        views, reach, reactions, comments, shares, 0 as link_clicks
+    from instagram_media
+
+)
+
+select * from unioned

@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('ga4', 'events') }}
+
+),
+
+renamed as (
+
+    select
+        -- GA4 has no event id: user, timestamp, name and position in the batch identify an event
+        user_pseudo_id,
+        user_id,
+        make_timestamptz(event_timestamp) as event_at,
+        strptime(event_date, '%Y%m%d')::date as event_date,
+        event_name,
+        {{ ga4_param('ga_session_id', 'int') }} as ga_session_id,
+        {{ ga4_param('ga_session_number', 'int') }} as ga_session_number,
+        {{ ga4_param('page_location') }} as page_location,
+        {{ ga4_param('source') }} as source,
+        {{ ga4_param('medium') }} as medium,
+        {{ ga4_param('campaign') }} as campaign,
+        {{ ga4_param('content') }} as content,
+        {{ ga4_param('form_name') }} as form_name,
+        {{ ga4_param('engagement_time_msec', 'int') }} as engagement_time_msec,
+        -- web streams send session_engaged as the string "1"
+        {{ ga4_param('session_engaged') }} = '1' as is_session_engaged,
+        collected_traffic_source.gclid as gclid,
+        device.category as device_category,
+        geo.country as country
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,45 @@
+with
+
+source as (
+
+    select * from {{ source('hubspot', 'contacts') }}
+
+),
+
+latest as (
+
+    -- a contact lands once per day it changed: keep its latest version
+    select *
+    from source
+    qualify row_number() over (partition by contact_id order by updated_at desc, date desc) = 1
+
+),
+
+renamed as (
+
+    select
+        contact_id,
+        created_at,
+        updated_at,
+        archived as is_archived,
+        email,
+        lifecyclestage as lifecycle_stage,
+        cast(hs_lifecyclestage_lead_date as timestamptz) as became_lead_at,
+        cast(hs_lifecyclestage_marketingqualifiedlead_date as timestamptz) as became_mql_at,
+        cast(hs_lifecyclestage_salesqualifiedlead_date as timestamptz) as became_sql_at,
+        cast(hs_lifecyclestage_opportunity_date as timestamptz) as became_opportunity_at,
+        cast(hs_lifecyclestage_customer_date as timestamptz) as became_customer_at,
+        hs_analytics_source as analytics_source,
+        hs_analytics_source_data_1 as analytics_source_data_1,
+        hs_analytics_source_data_2 as analytics_source_data_2,
+        ga_client_id,
+        lower(utm_source) as utm_source,
+        lower(utm_medium) as utm_medium,
+        utm_campaign,
+        utm_content
+
+    from latest
+
+)
+
+select * from renamed

@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('hubspot', 'deals') }}
+
+),
+
+latest as (
+
+    select *
+    from source
+    qualify row_number() over (partition by deal_id order by updated_at desc, date desc) = 1
+
+),
+
+renamed as (
+
+    select
+        deal_id,
+        created_at,
+        updated_at,
+        archived as is_archived,
+        dealname as deal_name,
+        cast(amount as decimal(18, 2)) as amount,
+        coalesce(deal_currency_code, 'USD') as currency,
+        dealstage as deal_stage,
+        pipeline,
+        cast(closedate as timestamptz) as closed_at,
+        hs_is_closed = 'true' as is_closed,
+        hs_is_closed_won = 'true' as is_won
+
+    from latest
+
+)
+
+select * from renamed

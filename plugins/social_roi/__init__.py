@@ -1,0 +1,1 @@
+"""Social ROI Warehouse: extract marketing data, model it with dbt, validate it, publish it for BI."""

@@ -1,0 +1,47 @@
+"""A self-contained Airflow for the embedded default: SQLite metadata under the data directory,
+this repository's dags/ and plugins/, no example DAGs. Must run before Airflow is imported."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from social_roi.settings import REPO_ROOT, Paths
+
+POOLS = {
+    "duckdb_writer": (1, "One writer at a time on the DuckDB build database."),
+    "api_meta": (2, "Concurrent calls to the Meta Graph API."),
+    "api_ga4": (2, "Concurrent downloads of GA4 export files."),
+    "api_hubspot": (2, "Concurrent calls to the HubSpot API (per-portal rate limits)."),
+}
+
+
+def configure(paths: Paths) -> Path:
+    home = Path(os.environ.setdefault("AIRFLOW_HOME", str(paths.data_dir / "airflow")))
+    defaults = {
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "GX_ANALYTICS_ENABLED": "False",
+        "DO_NOT_TRACK": "1",  # dbt and others: no telemetry from a data pipeline
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def ensure_metadata_db(home: Path) -> None:
+    """Create or upgrade Airflow's metadata database (idempotent), then its pools."""
+    marker = home / ".migrated"
+    if not marker.exists():
+        airflow = Path(sys.executable).with_name("airflow")
+        subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True)
+        marker.touch()
+    from airflow.models.pool import Pool
+
+    for name, (slots, description) in POOLS.items():
+        Pool.create_or_update_pool(name, slots, description, include_deferred=False)

@@ -1,0 +1,7 @@
+"""One connector per source. Each exposes ``SOURCE`` (its name), ``CONN_ID`` (the Airflow connection
+it reads) and ``fetch_day(client, config, day) -> dict[entity, list[row]]``; the shared mechanism
+in ``base`` turns rows into contract-checked Arrow tables and lands them."""
+
+from social_roi.connectors import ga4, hubspot, meta
+
+CONNECTORS = {module.SOURCE: module for module in (meta, ga4, hubspot)}

@@ -1,0 +1,197 @@
+"""What every connector shares: configuration, the HTTP client (paging, retries, auth errors),
+the landing contract check, and the fetch-everything-then-land sequence.
+
+A connector only knows its API: which endpoints, which paginator, how to flatten a record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pyarrow as pa
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import BasePaginator
+from requests import HTTPError, RequestException, Response
+
+from social_roi import landing
+from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
+
+log = logging.getLogger(__name__)
+
+RetryPredicate = Callable[[Response | None, BaseException | None], bool]
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Connection settings of one source. Built from an Airflow connection (``from_airflow``) in
+    DAGs, or directly in tests. The token is never logged (``repr`` hides it)."""
+
+    conn_id: str
+    base_url: str
+    token: str = field(repr=False)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    max_attempts: int = 5
+    backoff_factor: float = 1.0
+    max_retry_delay: float = 300.0
+
+    @classmethod
+    def from_airflow(cls, conn_id: str) -> SourceConfig:
+        from airflow.sdk import Connection  # heavy import: only inside tasks
+
+        conn = Connection.get(conn_id)
+        host = conn.host or ""
+        base_url = host if "://" in host else f"{conn.conn_type or 'https'}://{host}"
+        if conn.port:
+            base_url = f"{base_url}:{conn.port}"
+        extra = conn.extra_dejson
+        retry = {k: type(v)(extra[k]) for k, v in _RETRY_DEFAULTS.items() if k in extra}
+        return cls(conn_id, base_url.rstrip("/"), conn.password or "", extra, **retry)
+
+    def require(self, key: str) -> str:
+        try:
+            return str(self.extra[key])
+        except KeyError:
+            raise SourceError(
+                self.conn_id, "config", None, f"connection extra is missing '{key}'"
+            ) from None
+
+
+_RETRY_DEFAULTS = {"max_attempts": 5, "backoff_factor": 1.0, "max_retry_delay": 300.0}
+
+
+def rest_client(
+    config: SourceConfig,
+    *,
+    auth: Any,
+    paginator: BasePaginator | None = None,
+    retry_condition: RetryPredicate | None = None,
+) -> RESTClient:
+    """dlt's REST client: retries 429 (honouring Retry-After) and 5xx with exponential backoff,
+    plus any API-specific retryable answer (``retry_condition``); 4xx auth errors are not retried."""
+    session = Client(
+        request_max_attempts=config.max_attempts,
+        request_backoff_factor=config.backoff_factor,
+        request_max_retry_delay=config.max_retry_delay,
+        retry_condition=retry_condition,
+        raise_for_status=True,
+    ).session
+    return RESTClient(base_url=config.base_url, auth=auth, paginator=paginator, session=session)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """The landing contract of one entity: its Arrow schema (non-nullable = required) and the
+    field that identifies a record in error messages."""
+
+    name: str
+    schema: pa.Schema
+    id_field: str
+
+
+def to_table(source: str, entity: Entity, day: date, rows: list[dict[str, Any]]) -> pa.Table:
+    """Check every row against the contract; on violation name the record and the field."""
+    required = [f.name for f in entity.schema if not f.nullable]
+    for row in rows:
+        missing = [name for name in required if row.get(name) is None]
+        if missing:
+            raise SchemaViolation(
+                source, entity.name, day, f"required field(s) missing: {', '.join(missing)}",
+                record_id=str(row.get(entity.id_field)),
+            )
+    try:
+        return pa.Table.from_pylist(rows, schema=entity.schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        pass
+    for row in rows:  # slow path, only on failure: find the culprit record and field
+        for f in entity.schema:
+            try:
+                pa.array([row.get(f.name)], type=f.type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as exc:
+                raise SchemaViolation(
+                    source, entity.name, day,
+                    f"field '{f.name}' has {type(row.get(f.name)).__name__} "
+                    f"{row.get(f.name)!r}, expected {f.type}: {exc}",
+                    record_id=str(row.get(entity.id_field)),
+                ) from None
+    raise SchemaViolation(source, entity.name, day, "rows do not match the landing schema")
+
+
+def paged(
+    client: RESTClient,
+    source: str,
+    entity: str,
+    day: date,
+    path: str,
+    *,
+    conn_id: str,
+    auth_error: Callable[[Response], bool] | None = None,
+    **kwargs: Any,
+) -> Iterator[Any]:
+    """Every record of every page, with HTTP failures turned into errors that name the source."""
+    for page in pages(client, source, entity, day, path, conn_id=conn_id, auth_error=auth_error,
+                      **kwargs):
+        yield from page
+
+
+def pages(
+    client: RESTClient,
+    source: str,
+    entity: str,
+    day: date,
+    path: str,
+    *,
+    conn_id: str,
+    auth_error: Callable[[Response], bool] | None = None,
+    **kwargs: Any,
+) -> Iterator[Any]:
+    """The pages themselves (``page.response`` gives totals); same error handling as ``paged``."""
+    try:
+        yield from client.paginate(path, **kwargs)
+    except HTTPError as exc:
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error) from exc
+    except RequestException as exc:
+        raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
+
+
+def http_error(
+    source: str,
+    entity: str,
+    day: date,
+    response: Response | None,
+    conn_id: str,
+    auth_error: Callable[[Response], bool] | None = None,
+) -> SourceError:
+    if response is None:
+        return SourceError(source, entity, day, "no response from the API")
+    url = response.url.split("?")[0]  # the query may carry an access token
+    body = response.text[:500]
+    if response.status_code == 401 or (auth_error is not None and auth_error(response)):
+        return SourceAuthError(
+            source, entity, day,
+            f"credentials refused (HTTP {response.status_code} from {url}): renew the Airflow "
+            f"connection '{conn_id}'. API said: {body}",
+        )
+    return SourceError(source, entity, day, f"HTTP {response.status_code} from {url}: {body}")
+
+
+def land_day(
+    connector: ModuleType, config: SourceConfig, day: date, landing_root: Path
+) -> dict[str, int]:
+    """Fetch every entity of the day first, check them, then land them. If any page fails after
+    its retries, nothing of the day is written and the previous files stay as they were."""
+    rows_by_entity: dict[str, list[dict[str, Any]]] = connector.fetch_day(config, day)
+    tables = {
+        entity.name: to_table(connector.SOURCE, entity, day, rows_by_entity[entity.name])
+        for entity in connector.ENTITIES
+    }
+    for name, table in tables.items():
+        landing.write_partition(landing_root, connector.SOURCE, name, day, table)
+        log.info("landed %s/%s %s: %d rows", connector.SOURCE, name, day, table.num_rows)
+    return {name: table.num_rows for name, table in tables.items()}

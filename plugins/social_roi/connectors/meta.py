@@ -1,0 +1,195 @@
+"""Meta Graph API: Facebook Page posts (with lifetime insights inline), Instagram media (with
+insights), and Marketing API ad insights (daily, ad level, split by publisher platform).
+
+Metric names are the current "views" family; Meta answers the deprecated impressions/fans names
+with an invalid-metric error (api_shapes.md §1.3). Numbers in ads insights arrive as strings and
+are landed as such: staging casts them. Throttling arrives as HTTP 400 with codes 4/17/32/613 or
+80000-80014, so "HTTP 400" alone is not a permanent error here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pyarrow as pa
+from dlt.sources.helpers.rest_client.auth import APIKeyAuth
+from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
+from requests import Response
+
+from social_roi.connectors.base import Entity, SourceConfig, paged, rest_client
+
+SOURCE = "meta"
+CONN_ID = "meta_graph"
+
+POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks",
+                "post_reactions_by_type_total")
+POST_FIELDS = ",".join((
+    "id", "created_time", "message", "permalink_url", "status_type", "shares",
+    "comments.summary(true).limit(0)", f"insights.metric({','.join(POST_METRICS)})",
+))
+IG_MEDIA_FIELDS = ("id,caption,timestamp,media_type,media_product_type,permalink,"
+                   "like_count,comments_count")
+IG_MEDIA_METRICS = ("views", "reach", "saved", "shares")
+AD_FIELDS = ("account_id,account_currency,campaign_id,campaign_name,adset_id,adset_name,ad_id,"
+             "ad_name,impressions,reach,clicks,inline_link_clicks,spend,actions")
+AD_NUMBERS = ("impressions", "reach", "clicks", "inline_link_clicks", "spend")
+
+THROTTLE_CODES = {4, 17, 32, 613}
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+PAGE_POSTS = Entity("page_posts", pa.schema([
+    pa.field("post_id", pa.string(), nullable=False),
+    pa.field("page_id", pa.string(), nullable=False),
+    pa.field("created_time", TIMESTAMP, nullable=False),
+    ("message", pa.string()), ("permalink_url", pa.string()), ("status_type", pa.string()),
+    ("shares_count", pa.int64()), ("comments_count", pa.int64()),
+    *((metric, pa.int64()) for metric in POST_METRICS[:3]),
+    ("post_reactions_by_type_total", pa.string()),  # JSON object {"like": n, "love": n, ...}
+]), "post_id")
+
+IG_MEDIA = Entity("ig_media", pa.schema([
+    pa.field("media_id", pa.string(), nullable=False),
+    pa.field("ig_user_id", pa.string(), nullable=False),
+    pa.field("created_time", TIMESTAMP, nullable=False),
+    ("caption", pa.string()), ("media_type", pa.string()), ("media_product_type", pa.string()),
+    ("permalink", pa.string()), ("like_count", pa.int64()), ("comments_count", pa.int64()),
+    *((metric, pa.int64()) for metric in IG_MEDIA_METRICS),
+]), "media_id")
+
+AD_INSIGHTS = Entity("ad_insights", pa.schema([
+    pa.field("date_start", pa.date32(), nullable=False),
+    pa.field("date_stop", pa.date32(), nullable=False),
+    pa.field("account_id", pa.string(), nullable=False),
+    ("account_currency", pa.string()),
+    ("campaign_id", pa.string()), ("campaign_name", pa.string()),
+    ("adset_id", pa.string()), ("adset_name", pa.string()),
+    pa.field("ad_id", pa.string(), nullable=False), ("ad_name", pa.string()),
+    pa.field("publisher_platform", pa.string(), nullable=False),
+    *((number, pa.string()) for number in AD_NUMBERS),
+    ("actions", pa.string()),  # JSON list [{"action_type": ..., "value": "..."}]
+]), "ad_id")
+
+ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS)
+
+
+def is_throttled(response: Response | None, _exc: BaseException | None) -> bool:
+    """Meta signals throttling in the error body, mostly with HTTP 400 (never 429)."""
+    if response is None or response.status_code not in (400, 403, 500):
+        return False
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return False
+    code = error.get("code")
+    return bool(
+        code in THROTTLE_CODES
+        or (isinstance(code, int) and 80000 <= code <= 80014)
+        or error.get("is_transient") is True
+    )
+
+
+def is_auth_error(response: Response) -> bool:
+    """Code 190: the token is expired or revoked. Fail fast and say which connection to renew."""
+    try:
+        return (response.json().get("error") or {}).get("code") == 190
+    except ValueError:
+        return False
+
+
+def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]]:
+    client = rest_client(
+        config,
+        auth=APIKeyAuth(name="access_token", api_key=config.token, location="query"),
+        paginator=JSONLinkPaginator(next_url_path="paging.next"),
+        retry_condition=is_throttled,
+    )
+    version = config.extra.get("api_version", "v24.0")
+    limit = int(config.extra.get("page_size", 100))
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    window = {"since": int(start.timestamp()), "until": int((start + timedelta(days=1)).timestamp())}
+
+    def get(entity: Entity, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(paged(client, SOURCE, entity.name, day, f"/{version}/{path}",
+                          params=params, data_selector="data", auth_error=is_auth_error,
+                          conn_id=config.conn_id))
+
+    page_id = config.require("page_id")
+    posts = get(PAGE_POSTS, f"{page_id}/posts", {"fields": POST_FIELDS, "limit": limit, **window})
+
+    ig_user_id = config.require("ig_user_id")
+    media = get(IG_MEDIA, f"{ig_user_id}/media",
+                {"fields": IG_MEDIA_FIELDS, "limit": limit, **window})
+    for item in media:  # insights are a separate edge per media object
+        metrics = get(IG_MEDIA, f"{item['id']}/insights", {"metric": ",".join(IG_MEDIA_METRICS)})
+        item["insights"] = {"data": metrics}
+
+    account = config.require("ad_account_id")
+    ads = get(AD_INSIGHTS, f"act_{account}/insights", {
+        "level": "ad", "time_increment": 1, "fields": AD_FIELDS, "limit": limit,
+        "breakdowns": "publisher_platform",
+        "time_range": json.dumps({"since": day.isoformat(), "until": day.isoformat()}),
+    })
+    return {
+        PAGE_POSTS.name: [_post_row(post, page_id) for post in posts],
+        IG_MEDIA.name: [_media_row(item, ig_user_id) for item in media],
+        AD_INSIGHTS.name: [_ad_row(row) for row in ads],
+    }
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Graph timestamps look like 2026-10-01T16:00:01+0000."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z") if value else None
+
+
+def _insight_values(record: dict[str, Any]) -> dict[str, Any]:
+    """Lifetime insights: one value per metric. Unavailable metrics come back absent or with an
+    empty list, and stay NULL (not 0: "unknown" is not "none")."""
+    values = {}
+    for metric in (record.get("insights") or {}).get("data") or []:
+        points = metric.get("values") or []
+        values[metric["name"]] = points[0].get("value") if points else None
+    return values
+
+
+def _post_row(post: dict[str, Any], page_id: str) -> dict[str, Any]:
+    insights = _insight_values(post)
+    reactions = insights.get("post_reactions_by_type_total")
+    return {
+        "post_id": post.get("id"),
+        "page_id": page_id,
+        "created_time": parse_time(post.get("created_time")),
+        "message": post.get("message"),
+        "permalink_url": post.get("permalink_url"),
+        "status_type": post.get("status_type"),
+        # Meta omits `shares` when nobody shared: absent means zero here.
+        "shares_count": (post.get("shares") or {}).get("count", 0),
+        "comments_count": ((post.get("comments") or {}).get("summary") or {}).get("total_count"),
+        **{metric: insights.get(metric) for metric in POST_METRICS[:3]},
+        "post_reactions_by_type_total": None if reactions is None else json.dumps(reactions),
+    }
+
+
+def _media_row(item: dict[str, Any], ig_user_id: str) -> dict[str, Any]:
+    insights = _insight_values(item)
+    return {
+        "media_id": item.get("id"),
+        "ig_user_id": ig_user_id,
+        "created_time": parse_time(item.get("timestamp")),
+        "caption": item.get("caption"),
+        "media_type": item.get("media_type"),
+        "media_product_type": item.get("media_product_type"),
+        "permalink": item.get("permalink"),
+        "like_count": item.get("like_count"),
+        "comments_count": item.get("comments_count"),
+        **{metric: insights.get(metric) for metric in IG_MEDIA_METRICS},
+    }
+
+
+def _ad_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = {field: row.get(field) for field in AD_INSIGHTS.schema.names}
+    for key in ("date_start", "date_stop"):
+        out[key] = date.fromisoformat(row[key]) if row.get(key) else None
+    out["actions"] = json.dumps(row["actions"]) if row.get("actions") is not None else None
+    return out

@@ -1,0 +1,54 @@
+"""The steps of the daily pipeline, one function each, called by the DAG's tasks.
+
+Each step reads and writes only its data interval; XCom carries counts and paths, never data.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from social_roi.settings import Paths
+
+log = logging.getLogger(__name__)
+
+MARTS = ("fct_funnel_daily",)
+
+
+def extract(source: str, day: date) -> dict[str, int]:
+    from social_roi.connectors import CONNECTORS
+    from social_roi.connectors.base import SourceConfig, land_day
+
+    connector = CONNECTORS[source]
+    config = SourceConfig.from_airflow(connector.CONN_ID)
+    return land_day(connector, config, day, Paths.from_env().landing)
+
+
+def check_landing(day: date) -> dict[str, object]:
+    from social_roi.quality.gate import validate_landing
+
+    result = validate_landing(Paths.from_env(), day)
+    return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
+
+
+def build() -> dict[str, int]:
+    from social_roi.transform import dbt_build
+
+    summary = dbt_build(Paths.from_env())
+    return {"nodes": summary.nodes, "warned": summary.warned}
+
+
+def check_marts() -> dict[str, object]:
+    from social_roi.quality.gate import validate_marts
+
+    result = validate_marts(Paths.from_env(), MARTS)
+    return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
+
+
+def publish(run_id: str, interval_start: datetime, interval_end: datetime) -> dict[str, int]:
+    from social_roi.publish import publish as publish_marts
+
+    paths = Paths.from_env()
+    result = publish_marts(paths.build_db, paths.serving_db, MARTS, run_id=run_id,
+                           interval_start=interval_start, interval_end=interval_end)
+    return dict(result.row_counts)

@@ -1,0 +1,139 @@
+"""The gate itself: validate one day of landing data, or the candidate marts, and refuse to pass
+anything that fails. Each run writes ``<run_results>/landing/<day>.json`` or
+``<run_results>/marts/<result_name>.json`` (no timestamp: a rerun replaces its own file) and
+returns a ``GateResult``; any failure raises ``GateFailed`` whose message is the readable summary.
+
+A table that cannot be read (a missing or corrupt landing partition, a missing mart) is a failure
+named in the summary, not a crash: the operator sees every problem of the run at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from social_roi import landing
+from social_roi.errors import SocialRoiError
+from social_roi.quality import runner
+from social_roi.quality.results import Failure, GateResult, SuiteRun
+from social_roi.quality.suites import (
+    day_interval,
+    interval_parameters,
+    landing_suite_name,
+    load_suite,
+    mart_suite_name,
+)
+from social_roi.settings import Paths
+
+if TYPE_CHECKING:
+    from social_roi.connectors.base import Entity
+
+__all__ = ["GateFailed", "GateResult", "validate_landing", "validate_marts"]
+
+
+class GateFailed(SocialRoiError):
+    """At least one expectation failed: nothing may be published. ``result`` has the details."""
+
+    def __init__(self, result: GateResult) -> None:
+        self.result = result
+        super().__init__(result.summary())
+
+
+def validate_landing(
+    paths: Paths, day: date, entities: Mapping[str, Sequence[Entity]] | None = None
+) -> GateResult:
+    """Validate every landing partition of ``day`` (by default: every entity of every connector)
+    against ``landing__<source>_<entity>``. Results: ``<run_results>/landing/<day>.json``, or
+    ``<day>__<sources>.json`` when ``entities`` names a subset."""
+    default_scope = entities is None
+    if entities is None:
+        from social_roi.connectors import CONNECTORS
+
+        entities = {source: module.ENTITIES for source, module in CONNECTORS.items()}
+    parameters = MappingProxyType(interval_parameters(*day_interval(day)))
+    runs = []
+    for source, source_entities in entities.items():
+        for entity in source_entities:
+            table = f"{source}/{entity.name}"
+            suite = load_suite(paths.expectations, landing_suite_name(source, entity.name))
+            file = landing.partition_file(paths.landing, source, entity.name, day)
+            if not file.is_file():
+                runs.append(_unreadable(table, suite.name, "partition_exists",
+                                        {"path": str(file)}, "missing"))
+                continue
+            try:
+                frame = landing.read_partition(paths.landing, source, entity.name, day).to_pandas()
+            except (pa.ArrowException, OSError) as exc:
+                runs.append(_unreadable(table, suite.name, "partition_readable",
+                                        {"path": str(file)}, f"error: {exc}"))
+                continue
+            runs.append(runner.validate_frame(table, frame, suite, parameters))
+    # one file per day; a run on a subset of sources (one per source) gets its own file
+    stem = day.isoformat() if default_scope else f"{day.isoformat()}__{'_'.join(sorted(entities))}"
+    result_file = paths.run_results / "landing" / f"{stem}.json"
+    return _conclude(GateResult.from_runs("landing", day.isoformat(), runs, result_file))
+
+
+def validate_marts(
+    paths: Paths,
+    tables: Sequence[str] = ("fct_funnel_daily",),
+    schema: str = "main_marts",
+    *,
+    result_name: str = "marts",
+) -> GateResult:
+    """Validate the candidate marts in the build database against ``marts__<table>``. The
+    database is opened read-only, read fully, and closed before GE runs."""
+    suites = {table: load_suite(paths.expectations, mart_suite_name(table)) for table in tables}
+    frames, missing = _read_marts(paths, tables, schema)
+    runs = []
+    for table in tables:
+        name = f"{schema}.{table}"
+        if table in frames:
+            runs.append(runner.validate_frame(name, frames[table], suites[table], {}))
+        else:
+            runs.append(_unreadable(name, suites[table].name, "table_exists",
+                                    {"database": str(paths.build_db)}, missing[table]))
+    result_file = paths.run_results / "marts" / f"{result_name}.json"
+    return _conclude(GateResult.from_runs("marts", schema, runs, result_file))
+
+
+def _read_marts(
+    paths: Paths, tables: Sequence[str], schema: str
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    if not paths.build_db.is_file():
+        return {}, {table: "build database missing" for table in tables}
+    frames, missing = {}, {}
+    con = duckdb.connect(str(paths.build_db), read_only=True)
+    try:
+        existing = {row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]
+        ).fetchall()}
+        for table in tables:
+            if table in existing:
+                frames[table] = con.execute(f"select * from {_ident(schema)}.{_ident(table)}").df()
+            else:
+                missing[table] = "missing"
+    finally:
+        con.close()
+    return frames, missing
+
+
+def _unreadable(table: str, suite: str, check: str, kwargs: dict, observed: str) -> SuiteRun:
+    return SuiteRun(suite, table, None, 1, (Failure(table, suite, check, kwargs, observed),))
+
+
+def _conclude(result: GateResult) -> GateResult:
+    result.write()
+    if not result.success:
+        raise GateFailed(result)
+    return result
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

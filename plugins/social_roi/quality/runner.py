@@ -1,0 +1,118 @@
+"""Great Expectations, set up once per process and applied to pandas DataFrames.
+
+Why DataFrames: GE's SQL datasource on DuckDB fails every expectation (it closes the connection
+before fetching), so tables are read into pandas first (ARCHITECTURE.md, "facts"). Why once per
+process: building a context and its datasource costs more than validating a few thousand rows,
+and the demo runs the gate many times in one process. The context is ephemeral (nothing written
+to disk), with analytics and progress bars off (``GX_ANALYTICS_ENABLED`` is set in ``__init__``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.core import ExpectationSuite
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+
+from social_roi.quality.results import MAX_EXAMPLES, Failure, SuiteRun
+
+DATASOURCE = "social_roi"
+# SUMMARY gives counts and a short list of offending values without materialising every one.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
+
+
+@cache
+def context() -> Any:
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+@cache
+def _batch_definition(asset_name: str) -> Any:
+    """One DataFrame asset per table, defined on first use and reused by every later run."""
+    sources = context().data_sources
+    try:
+        datasource = sources.get(DATASOURCE)
+    except KeyError:
+        datasource = sources.add_pandas(DATASOURCE)
+    asset = datasource.add_dataframe_asset(asset_name)
+    return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def validate_frame(
+    table: str, frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[str, Any]
+) -> SuiteRun:
+    batch = _batch_definition(suite.name).get_batch(batch_parameters={"dataframe": frame})
+    outcome = batch.validate(suite, result_format=RESULT_FORMAT,
+                             expectation_parameters=dict(parameters))
+    failures = tuple(_failure(table, suite.name, result)
+                     for result in outcome.results if not result.success)
+    return SuiteRun(suite.name, table, len(frame), len(outcome.results), failures)
+
+
+def _failure(table: str, suite: str, result: Any) -> Failure:
+    config = result.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    found = result.result or {}
+    error = _exception_message(result.exception_info)
+    if error is not None:
+        observed: Any = f"error: {error}"
+    elif "observed_value" in found:
+        observed = found["observed_value"]
+    elif "unexpected_count" in found:
+        observed = f"{found['unexpected_count']} of {found.get('element_count')} rows unexpected"
+    else:
+        observed = None
+    examples = found.get("partial_unexpected_list") or []
+    details = found.get("details") or {}
+    if not examples and "mismatched" in details:  # column-set expectations
+        examples = [details["mismatched"]]
+    distinct: dict[str, Any] = {}  # a duplicate key shows up once per copy: show it once
+    for example in map(plain, examples):
+        distinct.setdefault(repr(example), example)
+    return Failure(table, suite, config.type, {k: plain(v) for k, v in kwargs.items()},
+                   plain(observed), tuple(distinct.values())[:MAX_EXAMPLES])
+
+
+def plain(value: Any) -> Any:
+    """Timestamps, numpy scalars and NaN as plain JSON-able values, so that the summary reads
+    ``'2026-10-01T00:00:00'`` rather than ``Timestamp('2026-10-01 00:00:00')``."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    if pd.isna(value):
+        return None
+    return str(value)
+
+
+def _exception_message(info: Any) -> str | None:
+    """GE reports a raised exception either flat or keyed by metric; find the first message."""
+    if not isinstance(info, Mapping):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        message = _exception_message(value)
+        if message is not None:
+            return message
+    return None

@@ -1,0 +1,194 @@
+"""Static content of the synthetic world: ids, campaigns, pages, people, per-platform behaviour."""
+
+from __future__ import annotations
+
+COMPANY = "Acme Analytics"
+SITE = "https://www.acme-analytics.example"
+SITE_HOST = "www.acme-analytics.example"
+CURRENCY = "USD"
+
+# Source-system ids (fixed so that connector configs can hard-code them in the demo).
+PAGE_ID = "101000000000001"
+IG_USER_ID = "178410000000001"
+IG_USERNAME = "acme.analytics"
+AD_ACCOUNT_ID = "100000000000001"  # served as act_100000000000001
+AD_ACCOUNT_NAME = "Acme Analytics - Paid Social"
+GA4_PROPERTY_ID = "350000001"
+GA4_STREAM_ID = "4200000001"
+GA4_BUCKET = "acme-analytics-ga4-export"
+LINKEDIN_ORG_URN = "urn:li:organization:10500001"
+X_USER_ID = "1500000000000000001"
+
+SOCIAL_PLATFORMS = ("facebook", "instagram", "linkedin", "x")
+META_PLATFORMS = ("facebook", "instagram")
+ALL_LEAD_PLATFORMS = ("facebook", "instagram", "linkedin", "x", "google", "direct")
+
+# Organic content campaigns -> landing page path.
+CONTENT_CAMPAIGNS = {
+    "roi_ebook": "/resources/roi-ebook",
+    "webinar_nov": "/webinars/attribution-masterclass",
+    "product_tour": "/product/tour",
+    "customer_story": "/customers/northwind-logistics",
+}
+
+POST_TEMPLATES = {
+    "roi_ebook": [
+        "Which channel actually pays for itself? Our free ROI ebook shows the math.",
+        "Stop reporting likes. Start reporting revenue. Grab the ROI playbook.",
+        "7 formulas every marketing team needs for social ROI - free download.",
+    ],
+    "webinar_nov": [
+        "Join our live Attribution Masterclass in November - seats are limited.",
+        "Multi-touch attribution without the headache: save your webinar seat.",
+    ],
+    "product_tour": [
+        "Take a 3-minute tour of the Acme Analytics dashboard.",
+        "From post to pipeline in one view. See the product tour.",
+        "New: campaign ROI cards. Take the tour.",
+    ],
+    "customer_story": [
+        "How Northwind Logistics tied social spend to closed-won revenue.",
+        "Customer story: 3x pipeline from the same social budget.",
+    ],
+}
+
+HASHTAGS = ["#b2bmarketing", "#marketinganalytics", "#socialroi", "#attribution", "#saas"]
+
+PAGE_TITLES = {
+    "/": "Acme Analytics - Marketing ROI you can prove",
+    "/pricing": "Pricing - Acme Analytics",
+    "/product": "Product overview - Acme Analytics",
+    "/product/tour": "Product tour - Acme Analytics",
+    "/product/integrations": "Integrations - Acme Analytics",
+    "/resources/roi-ebook": "The Social ROI Playbook (free ebook) - Acme Analytics",
+    "/webinars/attribution-masterclass": "Attribution Masterclass webinar - Acme Analytics",
+    "/customers/northwind-logistics": "Northwind Logistics customer story - Acme Analytics",
+    "/customers": "Customers - Acme Analytics",
+    "/blog/what-is-social-roi": "What is social ROI? - Acme Analytics blog",
+    "/blog/utm-naming-conventions": "UTM naming conventions that scale - Acme Analytics blog",
+    "/blog/ga4-bigquery-guide": "A practical GA4 BigQuery guide - Acme Analytics blog",
+    "/demo": "Request a demo - Acme Analytics",
+    "/contact": "Contact us - Acme Analytics",
+}
+BROWSE_PAGES = ["/", "/pricing", "/product", "/product/integrations", "/customers",
+                "/blog/what-is-social-roi", "/product/tour"]
+ORGANIC_LANDINGS = ["/blog/what-is-social-roi", "/blog/utm-naming-conventions",
+                    "/blog/ga4-bigquery-guide", "/", "/pricing"]
+DIRECT_LANDINGS = ["/", "/", "/pricing", "/product", "/demo"]
+
+FORM_PAGES = {"demo_request": "/demo", "ebook_download": "/resources/roi-ebook", "contact_us": "/contact"}
+
+# Organic post volume and lifetime engagement (means at full maturity, scale 1).
+# Instagram: lots of likes, few clicks ("link in bio"); LinkedIn: few likes, many clicks.
+POST_PROFILE = {
+    #            posts/day views reach% reactions comments shares saves clicks  decay_h
+    "facebook": (2.0, 2600, 0.70, 70, 9, 6, 0, 24, 10.0),
+    "instagram": (3.0, 7000, 0.78, 420, 22, 12, 30, 4, 16.0),
+    "linkedin": (2.0, 1800, 0.65, 22, 4, 3, 0, 26, 20.0),
+    "x": (3.0, 2900, 0.60, 35, 5, 8, 0, 9, 4.0),
+}
+FB_REACTION_MIX = {"like": 0.72, "love": 0.15, "wow": 0.05, "haha": 0.04, "sad": 0.02, "angry": 0.02}
+STATUS_TYPES = ["added_photos", "shared_story", "added_video", "mobile_status_update"]
+IG_MEDIA_TYPES = [("IMAGE", "FEED"), ("CAROUSEL_ALBUM", "FEED"), ("VIDEO", "REELS")]
+
+# Meta ad structure: campaign -> adsets -> ads. Budgets are USD/day at scale 1.
+#   (name, publisher_platform, objective, daily budget, landing path, active day range)
+AD_CAMPAIGNS = [
+    ("fb_leadgen_q4", "facebook", "OUTCOME_LEADS", 230.0, "/demo", (0, None),
+     [("lookalike_1pct_saas_buyers", ["demo_video_v1", "demo_carousel_v2"]),
+      ("retargeting_site_visitors_30d", ["customer_quote_static"])]),
+    ("ig_awareness_q4", "instagram", "OUTCOME_AWARENESS", 150.0, "/product/tour", (0, None),
+     [("interest_marketing_ops", ["reel_dashboard_tour", "story_roi_stat", "carousel_attribution_tips"])]),
+    ("fb_webinar_q4", "facebook", "OUTCOME_TRAFFIC", 80.0, "/webinars/attribution-masterclass", (4, 21),
+     [("broad_b2b_marketers", ["webinar_invite_static"])]),
+]
+# Per publisher platform: CPM (USD), click-through rate (all clicks), share of clicks on the link,
+# reactions per 1000 impressions, frequency (impressions/reach).
+AD_PROFILE = {
+    "facebook": (24.0, 0.0125, 0.72, 1.6, 1.35),
+    "instagram": (8.5, 0.0060, 0.55, 9.0, 1.55),
+}
+
+# Web behaviour.
+NEW_ORGANIC_VISITORS_PER_DAY = 35.0   # new visitors arriving from google organic search
+KNOWN_VISITOR_CLICK_SHARE = 0.08      # share of link clicks made by an already-known visitor
+RETURN_PROB = 0.34                    # chance a visitor comes back after a session (decays per session)
+RETURN_MEAN_DAYS = 3.0
+RETURN_DIRECT_SHARE = 0.6             # returns: direct vs google organic
+
+# Probability that a session ends with a form fill, by (platform, medium).
+LEAD_RATE = {
+    ("facebook", "social"): 0.022,
+    ("facebook", "paid_social"): 0.032,
+    ("instagram", "social"): 0.008,
+    ("instagram", "paid_social"): 0.005,
+    ("linkedin", "social"): 0.060,
+    ("x", "social"): 0.012,
+    ("google", "organic"): 0.020,
+    ("direct", "(none)"): 0.022,
+}
+RETURNING_LEAD_BOOST = 1.4
+
+# Sales funnel by lead platform:
+#   p(MQL), p(SQL | MQL), p(deal | SQL), p(won | deal), p(lost | deal), deal amount (median, sigma)
+FUNNEL = {
+    "linkedin": (0.70, 0.75, 0.85, 0.60, 0.25, 45000.0, 0.35),
+    "facebook": (0.55, 0.70, 0.80, 0.60, 0.25, 10000.0, 0.30),
+    "instagram": (0.25, 0.45, 0.60, 0.35, 0.40, 2400.0, 0.30),
+    "x": (0.35, 0.55, 0.65, 0.40, 0.35, 7500.0, 0.30),
+    "google": (0.45, 0.60, 0.75, 0.45, 0.30, 9000.0, 0.30),
+    "direct": (0.45, 0.60, 0.75, 0.45, 0.30, 8500.0, 0.30),
+}
+DEAL_STAGES_OPEN = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+                    "decisionmakerboughtin", "contractsent"]
+DEAL_PLANS = ["Starter annual", "Growth annual", "Scale annual", "Enterprise annual"]
+HUBSPOT_OWNERS = ["71000001", "71000002", "71000003"]
+
+HS_SOURCE = {  # (hs_analytics_source, hs_analytics_source_data_1) by session platform/medium
+    ("facebook", "paid_social"): ("PAID_SOCIAL", "Facebook"),
+    ("instagram", "paid_social"): ("PAID_SOCIAL", "Instagram"),
+    ("facebook", "social"): ("SOCIAL_MEDIA", "Facebook"),
+    ("instagram", "social"): ("SOCIAL_MEDIA", "Instagram"),
+    ("linkedin", "social"): ("SOCIAL_MEDIA", "LinkedIn"),
+    ("x", "social"): ("SOCIAL_MEDIA", "Twitter"),
+    ("google", "organic"): ("ORGANIC_SEARCH", "google"),
+    ("direct", "(none)"): ("DIRECT_TRAFFIC", None),  # data_1 = landing URL, filled at generation
+}
+CHANNEL_GROUP = {"paid_social": "Paid Social", "social": "Organic Social",
+                 "organic": "Organic Search", "(none)": "Direct"}
+
+FIRST_NAMES = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella",
+               "Lucas", "Mia", "Mateo", "Amelia", "Levi", "Harper", "Ethan", "Evelyn", "Aiden",
+               "Priya", "Arjun", "Mei", "Hiro", "Fatima", "Omar", "Ingrid", "Lars", "Chloe",
+               "Diego", "Zoe", "Samuel", "Nora", "Gabriel", "Leila", "Tomas", "Hannah", "Kwame"]
+LAST_NAMES = ["Smith", "Johnson", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Lopez",
+              "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
+              "Patel", "Nguyen", "Kim", "Chen", "Schmidt", "Rossi", "Dubois", "Nakamura",
+              "Okafor", "Silva", "Novak", "Larsen", "Cohen", "Brown", "Walker", "Young"]
+COMPANY_PARTS_A = ["Northwind", "Blue Harbor", "Summit", "Redwood", "Brightline", "Ironclad",
+                   "Lumen", "Granite", "Silverleaf", "Cobalt", "Evergreen", "Pioneer", "Atlas",
+                   "Helix", "Orchard", "Keystone"]
+COMPANY_PARTS_B = ["Logistics", "Software", "Health", "Labs", "Systems", "Retail", "Capital",
+                   "Manufacturing", "Media", "Energy", "Foods", "Networks"]
+JOB_TITLES = ["Marketing Manager", "Head of Growth", "VP Marketing", "Demand Gen Lead",
+              "Marketing Ops Specialist", "CMO", "Digital Marketing Director", "Data Analyst"]
+
+DEVICES = [  # (weight, category, os, os_version, browser, browser_version, brand, model)
+    (0.46, "desktop", "Windows", "Windows 10", "Chrome", "141.0.7390.55", None, None),
+    (0.22, "desktop", "Macintosh", "Macintosh Intel 10.15", "Safari", "18.6", "Apple", None),
+    (0.20, "mobile", "iOS", "iOS 18.6", "Safari", "18.6", "Apple", "iPhone"),
+    (0.09, "mobile", "Android", "Android 15", "Chrome", "141.0.7390.59", "Google", "Pixel 8"),
+    (0.03, "tablet", "iOS", "iOS 18.6", "Safari", "18.6", "Apple", "iPad"),
+]
+GEOS = [  # (weight, continent, sub_continent, country, region, city, language, tz offset seconds)
+    (0.30, "Americas", "Northern America", "United States", "California", "San Francisco", "en-us", -25200),
+    (0.18, "Americas", "Northern America", "United States", "New York", "New York", "en-us", -14400),
+    (0.10, "Americas", "Northern America", "United States", "Texas", "Austin", "en-us", -18000),
+    (0.08, "Americas", "Northern America", "Canada", "Ontario", "Toronto", "en-ca", -14400),
+    (0.12, "Europe", "Northern Europe", "United Kingdom", "England", "London", "en-gb", 3600),
+    (0.08, "Europe", "Western Europe", "Germany", "Berlin", "Berlin", "de-de", 7200),
+    (0.06, "Europe", "Western Europe", "Netherlands", "North Holland", "Amsterdam", "nl-nl", 7200),
+    (0.08, "Oceania", "Australasia", "Australia", "New South Wales", "Sydney", "en-au", 39600),
+]
+# Relative web-traffic weight per UTC hour (US/EU business-day peaks).
+HOUR_WEIGHTS = [2, 1.5, 1, 1, 1, 1.5, 2, 3, 4, 5, 5.5, 6, 6.5, 7, 8, 8.5, 8.5, 8, 7.5, 7, 6, 5, 4, 3]

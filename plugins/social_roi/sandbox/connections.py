@@ -1,0 +1,49 @@
+"""Point the pipeline's Airflow connections at a running sandbox (demo and end-to-end tests).
+
+Connections are passed the way production passes them: ``AIRFLOW_CONN_<ID>`` environment
+variables (JSON). The token is random per session, so no credential is written anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from social_roi.sandbox import catalog
+from social_roi.sandbox.server import SandboxServer
+from social_roi.sandbox.world import WorldConfig
+
+
+def connection_env(base_url: str, token: str, **retry: float) -> dict[str, str]:
+    def conn(extra: dict[str, object]) -> str:
+        return json.dumps({"conn_type": "http", "host": base_url, "password": token,
+                           "extra": {**extra, **retry}})
+
+    return {
+        "AIRFLOW_CONN_META_GRAPH": conn({"page_id": catalog.PAGE_ID,
+                                         "ig_user_id": catalog.IG_USER_ID,
+                                         "ad_account_id": catalog.AD_ACCOUNT_ID}),
+        "AIRFLOW_CONN_GA4_EXPORT": conn({"property_id": catalog.GA4_PROPERTY_ID}),
+        "AIRFLOW_CONN_HUBSPOT": conn({}),
+    }
+
+
+@contextmanager
+def sandbox_session(world: WorldConfig, **retry: float) -> Iterator[SandboxServer]:
+    """Start the sandbox, export the connections, yield the server; restore the env after."""
+    token = secrets.token_urlsafe(16)
+    with SandboxServer(world, token=token) as server:
+        env = connection_env(server.base_url, token, **retry)
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        try:
+            yield server
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

@@ -1,0 +1,211 @@
+"""GA4 BigQuery export served as daily NDJSON files (api_shapes.md §5.2), behind Google-style errors.
+
+Routes (prefix ``/ga4/export``):
+  GET /analytics_{property_id}/                     -> JSON listing of the daily files
+  GET /analytics_{property_id}/events_YYYYMMDD.jsonl -> one event per line, BigQuery JSON rendering
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import zlib
+from datetime import date, datetime, timedelta
+
+from . import catalog as C
+from .wire import Request, Response, json_response
+from .world import UTC, Session, World
+
+PREFIX = "/ga4/export"
+_FILE = re.compile(r"^/analytics_(\d+)/events_(\d{8})\.jsonl$")
+_LISTING = re.compile(r"^/analytics_(\d+)/?$")
+
+
+def google_error(status: int, message: str, reason: str, state: str) -> Response:
+    return json_response(status, {"error": {
+        "code": status, "message": message,
+        "errors": [{"message": message, "domain": "global", "reason": reason}],
+        "status": state}})
+
+
+def _value(v) -> dict:
+    # Exactly one member is non-null; BigQuery JSON renders INT64 as a string.
+    if isinstance(v, int):
+        return {"string_value": None, "int_value": str(v), "float_value": None, "double_value": None}
+    if isinstance(v, float):
+        return {"string_value": None, "int_value": None, "float_value": None, "double_value": v}
+    return {"string_value": v, "int_value": None, "float_value": None, "double_value": None}
+
+
+def _campaign_parts(s: Session) -> tuple[str, str, str, str | None]:
+    """(source, medium, campaign name, content) as GA reports the session's traffic."""
+    if s.medium == "(none)":
+        return "(direct)", "(none)", "(direct)", None
+    if s.medium == "organic":
+        return "google", "organic", "(organic)", None
+    return s.source, s.medium, s.campaign, s.content
+
+
+def _last_click(s: Session) -> dict:
+    # Simplification: the session's own source (GA would carry the last non-direct click over
+    # into later direct sessions; here "direct" stays direct, like the ground truth).
+    source, medium, name, content = _campaign_parts(s)
+    platform = "Manual" if s.tagged else None
+    group = C.CHANNEL_GROUP[s.medium]
+    return {
+        "manual_campaign": {"campaign_id": None, "campaign_name": name, "source": source,
+                            "medium": medium, "term": None, "content": content,
+                            "source_platform": platform, "creative_format": None,
+                            "marketing_tactic": None},
+        "google_ads_campaign": None,
+        "cross_channel_campaign": {"campaign_id": None, "campaign_name": name, "source": source,
+                                   "medium": medium, "source_platform": platform,
+                                   "default_channel_group": group, "primary_channel_group": group},
+        "sa360_campaign": None, "cm360_campaign": None, "dv360_campaign": None,
+    }
+
+
+def _collected(s: Session) -> dict | None:
+    if not s.tagged:
+        return None
+    return {"manual_campaign_id": None, "manual_campaign_name": s.campaign,
+            "manual_source": s.source, "manual_medium": s.medium, "manual_term": None,
+            "manual_content": s.content, "manual_source_platform": None,
+            "manual_creative_format": None, "manual_marketing_tactic": None,
+            "gclid": None, "dclid": None, "srsltid": None}
+
+
+def _first_touch(source: tuple) -> dict:
+    src, medium, campaign = source
+    if medium == "organic":
+        return {"name": "(organic)", "medium": "organic", "source": "google"}
+    return {"name": campaign, "medium": medium, "source": src}
+
+
+def _device(v) -> dict:
+    _w, category, os_, os_version, browser, browser_version, brand, model = v.device
+    return {"category": category, "mobile_brand_name": brand, "mobile_model_name": model,
+            "mobile_marketing_name": None, "mobile_os_hardware_model": None,
+            "operating_system": os_, "operating_system_version": os_version, "vendor_id": None,
+            "advertising_id": None, "language": v.geo[6], "is_limited_ad_tracking": "No",
+            "time_zone_offset_seconds": str(v.geo[7]), "browser": None, "browser_version": None,
+            "web_info": {"browser": browser, "browser_version": browser_version,
+                         "hostname": C.SITE_HOST}}
+
+
+def _geo(v) -> dict:
+    _w, continent, sub, country, region, city, _lang, _tz = v.geo
+    return {"city": city, "country": country, "continent": continent, "region": region,
+            "sub_continent": sub, "metro": "(not set)"}
+
+
+def _page_ids(s: Session) -> list[int]:
+    """batch_page_id per event: millis of the page view the event belongs to."""
+    ids, current = [], s.start_us // 1000
+    for ts, _seq, name, _params in s.events:
+        if name == "page_view":
+            current = ts // 1000
+        ids.append(current)
+    return ids
+
+
+def render_event(s: Session, index: int, page_id: int) -> dict:
+    ts, seq, name, params = s.events[index]
+    v = s.visitor
+    # UTMs are collected on the session_start and on the landing page_view right after it.
+    first_hits = name == "session_start" or (
+        name == "page_view" and index > 0 and s.events[index - 1][2] == "session_start")
+    return {
+        "event_date": datetime.fromtimestamp(ts // 1_000_000, UTC).strftime("%Y%m%d"),
+        "event_timestamp": str(ts),
+        "event_name": name,
+        "event_params": [{"key": k, "value": _value(val)} for k, val in params],
+        "event_previous_timestamp": None,
+        "event_value_in_usd": None,
+        "event_bundle_sequence_id": str(zlib.crc32(f"{v.user_pseudo_id}/{page_id}".encode())),
+        "event_server_timestamp_offset": None,
+        "user_id": None,
+        "user_pseudo_id": v.user_pseudo_id,
+        "privacy_info": {"analytics_storage": None, "ads_storage": None, "uses_transient_token": "No"},
+        "user_properties": [],
+        "user_first_touch_timestamp": str(v.first_ts_us),
+        "user_ltv": None,
+        "device": _device(v),
+        "geo": _geo(v),
+        "app_info": None,
+        "traffic_source": _first_touch(v.first_source),
+        "stream_id": C.GA4_STREAM_ID,
+        "platform": "WEB",
+        "event_dimensions": {"hostname": C.SITE_HOST},
+        "ecommerce": None,
+        "items": [],
+        "collected_traffic_source": _collected(s) if first_hits else None,
+        "is_active_user": True,
+        "batch_event_index": str(index),
+        "batch_ordering_id": str(seq + 1),
+        "batch_page_id": str(page_id),
+        "session_traffic_source_last_click": _last_click(s),
+        "publisher": None,
+    }
+
+
+class GA4Export:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._cache: dict[date, bytes] = {}
+        self._lock = threading.Lock()
+
+    def handle(self, req: Request, token: str) -> Response:
+        object_path = req.path[len(PREFIX):]
+        if req.bearer() is None:
+            return google_error(401, "Anonymous caller does not have storage.objects.get access to "
+                                "the Google Cloud Storage object. Permission 'storage.objects.get' "
+                                "denied on resource (or it may not exist).", "required", "UNAUTHENTICATED")
+        if req.bearer() != token:
+            return google_error(401, "Invalid Credentials", "authError", "UNAUTHENTICATED")
+        if req.method != "GET":
+            return google_error(405, f"Method {req.method} not allowed", "methodNotAllowed",
+                                "METHOD_NOT_ALLOWED")
+        m = _LISTING.match(object_path)
+        if m and m.group(1) == C.GA4_PROPERTY_ID:
+            return json_response(200, self.listing())
+        m = _FILE.match(object_path)
+        if m and m.group(1) == C.GA4_PROPERTY_ID:
+            try:
+                day = datetime.strptime(m.group(2), "%Y%m%d").date()
+            except ValueError:
+                day = None
+            if day in self.world.events_by_day:
+                return Response(200, self.day_file(day), content_type="application/x-ndjson")
+        return google_error(404, f"No such object: {C.GA4_BUCKET}{object_path}", "notFound", "NOT_FOUND")
+
+    def listing(self) -> dict:
+        prefix = f"analytics_{C.GA4_PROPERTY_ID}/"
+        items = []
+        for day in self.world.config.dates:
+            # The daily table lands the next morning (UTC), like the real export.
+            updated = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=6)
+            items.append({"kind": "storage#object", "bucket": C.GA4_BUCKET,
+                          "name": f"{prefix}events_{day:%Y%m%d}.jsonl",
+                          "contentType": "application/x-ndjson",
+                          "updated": updated.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+        return {"kind": "storage#objects", "prefix": prefix, "items": items}
+
+    def day_file(self, day: date) -> bytes:
+        with self._lock:
+            cached = self._cache.get(day)
+        if cached is not None:
+            return cached
+        lines = []
+        page_ids: dict[int, list[int]] = {}
+        for ts, s, seq, _name, _params in self.world.events_by_day[day]:
+            key = id(s)
+            if key not in page_ids:
+                page_ids[key] = _page_ids(s)
+            index = seq  # a session's events are numbered in order
+            lines.append(json.dumps(render_event(s, index, page_ids[key][index]), separators=(",", ":")))
+        body = ("\n".join(lines) + "\n").encode() if lines else b""
+        with self._lock:
+            self._cache[day] = body
+        return body

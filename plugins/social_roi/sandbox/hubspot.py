@@ -1,0 +1,374 @@
+"""HubSpot CRM v3 objects + v4 associations shapes (api_shapes.md §6).
+
+Routes:
+  POST /crm/v3/objects/{contacts|deals}/search     GET /crm/v3/objects/{contacts|deals}[/{id}]
+  POST /crm/v4/associations/{from}/{to}/batch/read GET /crm/v4/objects/{from}/{id}/associations/{to}
+  GET  /crm/v3/pipelines/deals
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from . import catalog as C
+from .wire import Request, Response, correlation_id, json_response
+from .world import UTC, Contact, Deal, World
+
+SEARCH_MAX_LIMIT = 200
+SEARCH_CAP = 10_000
+LIST_MAX_LIMIT = 100
+BATCH_MAX = 1000
+
+LIFECYCLE_STAGES = ("lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
+STAGE_LABELS = {"appointmentscheduled": ("Appointment Scheduled", "0.2"),
+                "qualifiedtobuy": ("Qualified To Buy", "0.4"),
+                "presentationscheduled": ("Presentation Scheduled", "0.6"),
+                "decisionmakerboughtin": ("Decision Maker Bought-In", "0.8"),
+                "contractsent": ("Contract Sent", "0.9"),
+                "closedwon": ("Closed Won", "1.0"),
+                "closedlost": ("Closed Lost", "0.0")}
+DATETIME_PROPS = {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate",
+                  "first_conversion_date", "recent_conversion_date",
+                  *(f"hs_lifecyclestage_{s}_date" for s in LIFECYCLE_STAGES)}
+NUMBER_PROPS = {"hs_object_id", "amount", "amount_in_home_currency", "hs_closed_amount",
+                "num_conversion_events", "num_associated_deals", "num_associated_contacts",
+                "hs_deal_stage_probability"}
+DEFAULT_PROPS = {"contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
+                 "deals": ("amount", "closedate", "createdate", "dealname", "dealstage",
+                           "hs_lastmodifieddate", "hs_object_id", "pipeline")}
+ALWAYS_PROPS = {"contacts": ("hs_object_id", "createdate", "lastmodifieddate"),
+                "deals": ("hs_object_id", "createdate", "hs_lastmodifieddate")}
+MODIFIED_PROP = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
+ASSOC_TYPE = {("deals", "contacts"): 3, ("contacts", "deals"): 4}
+SINGULAR = {"contacts": "contact", "deals": "deal", "companies": "company"}
+OPERATORS = {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
+             "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
+
+
+def iso_ms(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+def parse_ms(value) -> int:
+    """Epoch-millis (string or number) or ISO-8601 datetime/date -> epoch millis."""
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+class HubSpotError(Exception):
+    def __init__(self, status: int, category: str, message: str, **extra) -> None:
+        super().__init__(message)
+        self.status, self.category, self.message, self.extra = status, category, message, extra
+
+
+def contact_properties(c: Contact) -> dict[str, str | None]:
+    s = c.session
+    tagged = s.tagged
+    dates = {"lead": c.created_ms, "marketingqualifiedlead": c.mql_ms, "salesqualifiedlead": c.sql_ms,
+             "opportunity": c.opp_ms, "customer": c.customer_ms}
+    props = {
+        "createdate": iso_ms(c.created_ms), "lastmodifieddate": iso_ms(c.lastmodified_ms),
+        "hs_object_id": c.contact_id, "email": c.email, "firstname": c.firstname,
+        "lastname": c.lastname, "company": c.company, "jobtitle": c.jobtitle, "phone": None,
+        "lifecyclestage": c.lifecyclestage,
+        **{f"hs_lifecyclestage_{k}_date": iso_ms(v) for k, v in dates.items()},
+        "ga_client_id": s.visitor.user_pseudo_id,
+        "utm_source": s.source if tagged else None, "utm_medium": s.medium if tagged else None,
+        "utm_campaign": s.campaign if tagged else None, "utm_content": s.content if tagged else None,
+        "hs_analytics_source": c.hs_source, "hs_analytics_source_data_1": c.hs_source_data_1,
+        "hs_analytics_source_data_2": s.campaign if tagged else None,
+        "hs_latest_source": c.hs_source, "hs_latest_source_data_1": c.hs_source_data_1,
+        "hs_latest_source_data_2": s.campaign if tagged else None,
+        "hs_analytics_first_url": s.landing_url,
+        "first_conversion_event_name": c.form_name, "first_conversion_date": iso_ms(c.created_ms),
+        "recent_conversion_event_name": c.form_name, "recent_conversion_date": iso_ms(c.created_ms),
+        "num_conversion_events": "1", "hubspot_owner_id": c.owner,
+        "num_associated_deals": "1" if c.deal is not None else None,
+    }
+    return props
+
+
+def deal_properties(d: Deal) -> dict[str, str | None]:
+    c = d.contact
+    closed = d.closed_ms is not None
+    amount = f"{d.amount:.2f}"
+    return {
+        "amount": amount, "amount_in_home_currency": amount, "closedate": iso_ms(d.closed_ms),
+        "createdate": iso_ms(d.created_ms), "dealname": d.dealname, "dealstage": d.dealstage,
+        "dealtype": "newbusiness", "deal_currency_code": C.CURRENCY,
+        "hs_closed_amount": amount if d.is_won else "0",
+        "hs_deal_stage_probability": STAGE_LABELS[d.dealstage][1],
+        "hs_is_closed": "true" if closed else "false",
+        "hs_is_closed_won": "true" if d.is_won else "false",
+        "hs_lastmodifieddate": iso_ms(d.lastmodified_ms), "hs_object_id": d.deal_id,
+        "hubspot_owner_id": d.owner, "pipeline": "default",
+        "hs_analytics_source": c.hs_source, "hs_analytics_source_data_1": c.hs_source_data_1,
+        "hs_analytics_source_data_2": c.session.campaign if c.session.tagged else None,
+        "num_associated_contacts": "1",
+    }
+
+
+def _typed(name: str, value):
+    if name in DATETIME_PROPS:
+        return parse_ms(value)
+    if name in NUMBER_PROPS:
+        return float(value)
+    return str(value).lower()  # HubSpot string comparisons are case-insensitive
+
+
+def _matches(props: dict, f: dict) -> bool:
+    name, op = f.get("propertyName"), f.get("operator")
+    if not name or op not in OPERATORS:
+        raise HubSpotError(400, "VALIDATION_ERROR", f"Invalid filter: operator {op!r} on property {name!r}")
+    actual = props.get(name)
+    if op == "HAS_PROPERTY":
+        return actual is not None
+    if op == "NOT_HAS_PROPERTY":
+        return actual is None
+    if actual is None:
+        return op in ("NEQ", "NOT_IN", "NOT_CONTAINS_TOKEN")
+    try:
+        a = _typed(name, actual)
+        if op in ("IN", "NOT_IN"):
+            hit = a in {_typed(name, v) for v in f.get("values") or []}
+            return hit if op == "IN" else not hit
+        if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+            hit = str(f.get("value", "")).strip("*").lower() in str(actual).lower()
+            return hit if op == "CONTAINS_TOKEN" else not hit
+        v = _typed(name, f.get("value"))
+        if op == "BETWEEN":
+            return v <= a <= _typed(name, f.get("highValue"))
+    except (TypeError, ValueError):
+        raise HubSpotError(400, "VALIDATION_ERROR",
+                           f"Invalid value for property {name!r} in filter: {f.get('value')!r}") from None
+    return {"EQ": a == v, "NEQ": a != v, "LT": a < v, "LTE": a <= v, "GT": a > v, "GTE": a >= v}[op]
+
+
+class HubSpot:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.props = {
+            "contacts": {c.contact_id: contact_properties(c) for c in world.contacts},
+            "deals": {d.deal_id: deal_properties(d) for d in world.deals},
+        }
+        self.objects = {"contacts": {c.contact_id: c for c in world.contacts},
+                        "deals": {d.deal_id: d for d in world.deals}}
+        self.ordered = {t: sorted(ids, key=int) for t, ids in self.props.items()}
+
+    def handle(self, req: Request, token: str) -> Response:
+        cid = correlation_id(req)
+        headers = {
+            "X-HubSpot-RateLimit-Daily": "250000", "X-HubSpot-RateLimit-Daily-Remaining": "249999",
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000", "X-HubSpot-RateLimit-Max": "100",
+            "X-HubSpot-RateLimit-Remaining": "99", "X-HubSpot-RateLimit-Secondly": "10",
+            "X-HubSpot-RateLimit-Secondly-Remaining": "9", "X-HubSpot-Correlation-Id": cid,
+        }
+        try:
+            if req.bearer() != token:
+                raise HubSpotError(401, "INVALID_AUTHENTICATION",
+                                   "Authentication credentials not found. This API supports OAuth 2.0 "
+                                   "authentication and you can find more details at "
+                                   "https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+            status, body = self._route(req)
+            return json_response(status, body, headers)
+        except HubSpotError as e:
+            body = {"status": "error", "message": e.message, "correlationId": cid, "category": e.category}
+            body.update(e.extra)
+            return json_response(e.status, body, headers)
+
+    def _route(self, req: Request) -> tuple[int, dict]:
+        p, m = req.path.rstrip("/"), req.method
+        if (hit := re.fullmatch(r"/crm/v3/objects/(\w+)/search", p)) and m == "POST":
+            return 200, self._search(self._type(hit.group(1)), self._body(req), req)
+        if (hit := re.fullmatch(r"/crm/v3/objects/(\w+)", p)) and m == "GET":
+            return 200, self._list(self._type(hit.group(1)), req)
+        if (hit := re.fullmatch(r"/crm/v3/objects/(\w+)/(\d+)", p)) and m == "GET":
+            otype = self._type(hit.group(1))
+            if hit.group(2) not in self.props[otype]:
+                raise HubSpotError(404, "OBJECT_NOT_FOUND", "resource not found")
+            return 200, self._record(otype, hit.group(2), self._prop_names(otype, req.arg("properties")))
+        if (hit := re.fullmatch(r"/crm/v4/associations/(\w+)/(\w+)/batch/read", p)) and m == "POST":
+            return self._batch_associations(hit.group(1), hit.group(2), self._body(req))
+        if (hit := re.fullmatch(r"/crm/v4/objects/(\w+)/(\d+)/associations/(\w+)", p)) and m == "GET":
+            targets = self._associated(self._type(hit.group(1)), hit.group(2), self._type(hit.group(3)))
+            kind = ASSOC_TYPE.get((hit.group(1), hit.group(3)))
+            return 200, {"results": [{"toObjectId": int(t), "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": kind, "label": None}]} for t in targets]}
+        if p == "/crm/v3/pipelines/deals" and m == "GET":
+            return 200, self._pipelines()
+        raise HubSpotError(404, "OBJECT_NOT_FOUND", f"No route for {m} {req.path}")
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _type(name: str) -> str:
+        if name in ("contacts", "contact", "0-1"):
+            return "contacts"
+        if name in ("deals", "deal", "0-3"):
+            return "deals"
+        raise HubSpotError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {name}")
+
+    @staticmethod
+    def _body(req: Request) -> dict:
+        try:
+            body = req.json()
+        except ValueError:
+            raise HubSpotError(400, "VALIDATION_ERROR", "Invalid input JSON on line 1") from None
+        if not isinstance(body, dict):
+            raise HubSpotError(400, "VALIDATION_ERROR", "Invalid input JSON: expected an object")
+        return body
+
+    @staticmethod
+    def _prop_names(otype: str, requested) -> tuple[str, ...]:
+        if isinstance(requested, str):
+            requested = [p.strip() for p in requested.split(",") if p.strip()]
+        names = tuple(requested or DEFAULT_PROPS[otype])
+        return tuple(dict.fromkeys(names + ALWAYS_PROPS[otype]))
+
+    def _record(self, otype: str, oid: str, names: tuple[str, ...]) -> dict:
+        props = self.props[otype][oid]
+        obj = self.objects[otype][oid]
+        # Unknown property names are left out; known-but-unset ones come back as null.
+        return {"id": oid,
+                "properties": {n: props[n] for n in sorted(names) if n in props},
+                "createdAt": props["createdate"],
+                "updatedAt": iso_ms(obj.lastmodified_ms),
+                "archived": False}
+
+    # ---- endpoints ---------------------------------------------------------------------------
+
+    def _search(self, otype: str, body: dict, req: Request) -> dict:
+        try:
+            limit = int(body.get("limit", 10))
+            after = int(body.get("after") or 0)
+        except (TypeError, ValueError):
+            raise HubSpotError(400, "VALIDATION_ERROR", "limit and after must be integers") from None
+        if not 0 <= limit <= SEARCH_MAX_LIMIT:
+            raise HubSpotError(400, "VALIDATION_ERROR",
+                               f"limit must be between 0 and {SEARCH_MAX_LIMIT} (got {limit})")
+        if after >= SEARCH_CAP:  # the real API refuses to page past 10,000 results
+            raise HubSpotError(400, "VALIDATION_ERROR",
+                               f"Search results are capped at {SEARCH_CAP}: after={after} is past the cap")
+        groups = body.get("filterGroups") or []
+        if len(groups) > 5 or sum(len(g.get("filters") or []) for g in groups) > 25 \
+                or any(len(g.get("filters") or []) > 10 for g in groups):
+            raise HubSpotError(400, "VALIDATION_ERROR",
+                               "Too many filters: at most 5 filterGroups, 10 filters each, 25 in total")
+        ids = self.ordered[otype]
+        props = self.props[otype]
+        if groups:
+            ids = [i for i in ids if any(all(_matches(props[i], f) for f in g.get("filters") or [])
+                                         for g in groups)]
+        query = str(body.get("query") or "").strip().lower()
+        if query:
+            fields = ("email", "firstname", "lastname", "company") if otype == "contacts" else ("dealname",)
+            ids = [i for i in ids if any(query in (props[i].get(f) or "").lower() for f in fields)]
+        ids = self._sorted(ids, props, body.get("sorts") or [])
+        names = self._prop_names(otype, body.get("properties"))
+        page = ids[after:after + limit]
+        out: dict = {"total": len(ids), "results": [self._record(otype, i, names) for i in page]}
+        if after + limit < len(ids) and limit > 0:
+            out["paging"] = {"next": {"after": str(after + limit)}}
+        return out
+
+    @staticmethod
+    def _sorted(ids: list[str], props: dict, sorts: list) -> list[str]:
+        if not sorts:
+            return ids
+        first = sorts[0]
+        if isinstance(first, str):
+            name, desc = first.lstrip("-"), first.startswith("-")
+        else:
+            name, desc = first.get("propertyName"), first.get("direction", "ASCENDING") == "DESCENDING"
+        try:
+            have = [i for i in ids if props[i].get(name) is not None]
+            missing = [i for i in ids if props[i].get(name) is None]
+            have.sort(key=lambda i: (_typed(name, props[i][name]), int(i)), reverse=desc)
+        except (TypeError, ValueError):
+            raise HubSpotError(400, "VALIDATION_ERROR", f"Cannot sort by {name}") from None
+        return have + missing
+
+    def _list(self, otype: str, req: Request) -> dict:
+        try:
+            limit = min(LIST_MAX_LIMIT, max(1, int(req.arg("limit", "10"))))
+            after = int(req.arg("after") or 0)
+        except ValueError:
+            raise HubSpotError(400, "VALIDATION_ERROR", "limit and after must be integers") from None
+        if req.arg("archived", "false") == "true":
+            return {"results": []}
+        ids = [i for i in self.ordered[otype] if int(i) >= after]
+        names = self._prop_names(otype, req.arg("properties"))
+        assoc = [self._type(a.strip()) for a in (req.arg("associations") or "").split(",") if a.strip()]
+        results = []
+        for oid in ids[:limit]:
+            record = self._record(otype, oid, names)
+            if assoc:
+                record["associations"] = {
+                    t: {"results": [{"id": x, "type": f"{SINGULAR[otype]}_to_{SINGULAR[t]}"}
+                                    for x in self._associated(otype, oid, t)]}
+                    for t in assoc if self._associated(otype, oid, t)}
+            results.append(record)
+        out: dict = {"results": results}
+        if len(ids) > limit:
+            nxt = ids[limit]  # the cursor is the next record's id, like HubSpot's
+            out["paging"] = {"next": {"after": nxt, "link": req.url_with(after=nxt)}}
+        return out
+
+    def _associated(self, from_type: str, oid: str, to_type: str) -> list[str]:
+        obj = self.objects[from_type].get(oid)
+        if obj is None or from_type == to_type:
+            return []
+        if from_type == "deals":
+            return [obj.contact.contact_id]
+        return [obj.deal.deal_id] if obj.deal is not None else []
+
+    def _batch_associations(self, from_raw: str, to_raw: str, body: dict) -> tuple[int, dict]:
+        from_type, to_type = self._type(from_raw), self._type(to_raw)
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list) or not all(isinstance(i, dict) and "id" in i for i in inputs):
+            raise HubSpotError(400, "VALIDATION_ERROR", "inputs must be a list of {\"id\": ...} objects")
+        if len(inputs) > BATCH_MAX:
+            raise HubSpotError(400, "VALIDATION_ERROR",
+                               f"Batch input is limited to {BATCH_MAX} inputs (got {len(inputs)})")
+        kind = ASSOC_TYPE.get((from_type, to_type))
+        if kind is None:
+            raise HubSpotError(400, "VALIDATION_ERROR", f"No association type between {from_raw} and {to_raw}")
+        results, errors = [], []
+        for item in inputs:
+            oid = str(item["id"])
+            targets = self._associated(from_type, oid, to_type)
+            if targets:
+                results.append({"from": {"id": oid}, "to": [
+                    {"toObjectId": t, "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": kind, "label": None}]} for t in targets]})
+            else:
+                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
+                               "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                               "context": {"fromObjectId": [oid]}, "links": {},
+                               "message": f"No {SINGULAR[to_type]} is associated with "
+                                          f"{SINGULAR[from_type]} {oid}."})
+        stamp = iso_ms(self.world.horizon_end_ms)  # deterministic "now": the world's present
+        out: dict = {"status": "COMPLETE", "results": results}
+        if errors:
+            out["numErrors"] = len(errors)
+            out["errors"] = errors
+        out["startedAt"], out["completedAt"] = stamp, stamp
+        return (207 if errors else 200), out
+
+    def _pipelines(self) -> dict:
+        stamp = iso_ms(self.world.config.start_ts * 1000 - 365 * 86400 * 1000)
+        stages = [{"label": label, "displayOrder": i,
+                   "metadata": {"isClosed": "true" if sid.startswith("closed") else "false",
+                                "probability": prob},
+                   "id": sid, "createdAt": stamp, "updatedAt": stamp, "archived": False}
+                  for i, (sid, (label, prob)) in enumerate(STAGE_LABELS.items())]
+        return {"results": [{"label": "Sales Pipeline", "displayOrder": 0, "id": "default",
+                             "stages": stages, "createdAt": stamp, "updatedAt": stamp, "archived": False}]}

@@ -1,0 +1,878 @@
+"""Deterministic synthetic marketing world (posts, ads, web sessions, CRM) and its ground truth.
+
+Everything is drawn from RNGs seeded by ``WorldConfig.seed`` (one named stream per component,
+so changing one part of the generator does not reshuffle the others). Nothing reads the clock.
+The world is the state "as of the horizon end": events after it are cut off.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import catalog as C
+
+UTC = timezone.utc
+DAY = 86400
+DAY_MS = DAY * 1000
+
+# Column -> logical type of every ground-truth table (also the Parquet schema).
+TRUTH_SCHEMA: dict[str, dict[str, str]] = {
+    "posts": {"platform": "string", "post_id": "string", "created_at": "timestamp",
+              "created_date": "date", "campaign": "string", "views": "int64", "reach": "int64",
+              "reactions": "int64", "comments": "int64", "shares": "int64", "saves": "int64",
+              "link_clicks": "int64"},
+    "ad_daily": {"platform": "string", "account_id": "string", "campaign_id": "string",
+                 "campaign_name": "string", "adset_id": "string", "ad_id": "string", "date": "date",
+                 "impressions": "int64", "reach": "int64", "clicks": "int64", "link_clicks": "int64",
+                 "spend": "float64", "platform_leads": "int64"},
+    "sessions": {"user_pseudo_id": "string", "ga_session_id": "int64", "started_at": "timestamp",
+                 "date": "date", "platform": "string", "source": "string", "medium": "string",
+                 "campaign": "string", "content": "string", "page_views": "int64",
+                 "is_engaged": "bool", "engagement_time_msec": "int64", "has_lead": "bool"},
+    "contacts": {"contact_id": "string", "email": "string", "ga_client_id": "string",
+                 "created_at": "timestamp", "lead_date": "date", "platform": "string",
+                 "campaign": "string", "lifecyclestage": "string", "mql_at": "timestamp",
+                 "sql_at": "timestamp", "opportunity_at": "timestamp", "customer_at": "timestamp"},
+    "deals": {"deal_id": "string", "contact_id": "string", "created_at": "timestamp",
+              "amount": "float64", "currency": "string", "dealstage": "string",
+              "closed_at": "timestamp", "is_won": "bool"},
+    "customers": {"deal_id": "string", "contact_id": "string", "won_date": "date",
+                  "amount": "float64", "currency": "string", "platform": "string",
+                  "campaign": "string"},
+}
+TRUTH_TABLES = tuple(TRUTH_SCHEMA)
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    seed: int = 42
+    start_date: date = date(2026, 10, 1)
+    days: int = 30
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.start_date, str):  # convenience for CLI / env values
+            object.__setattr__(self, "start_date", date.fromisoformat(self.start_date))
+        if self.days < 1:
+            raise ValueError("days must be >= 1")
+        if not self.scale > 0:
+            raise ValueError("scale must be > 0")
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.start_date, time(), UTC)
+
+    @property
+    def end(self) -> datetime:
+        """Exclusive horizon end (UTC midnight after the last day)."""
+        return self.start + timedelta(days=self.days)
+
+    @property
+    def start_ts(self) -> int:
+        return int(self.start.timestamp())
+
+    @property
+    def end_ts(self) -> int:
+        return int(self.end.timestamp())
+
+    @property
+    def dates(self) -> list[date]:
+        return [self.start_date + timedelta(days=i) for i in range(self.days)]
+
+
+# --------------------------------------------------------------------------------------------
+# Records. Times: posts in unix seconds (Graph precision), GA in microseconds, CRM in millis.
+
+
+@dataclass(slots=True)
+class Post:
+    platform: str
+    post_id: str  # id as the platform API serves it; also the utm_content of its link
+    created_ts: int
+    campaign: str
+    landing_url: str
+    text: str
+    permalink: str
+    kind: str  # facebook status_type / instagram media_type
+    product_type: str
+    views: int = 0
+    reach: int = 0
+    reactions: int = 0
+    reactions_by_type: dict = field(default_factory=dict)
+    comments: int = 0
+    shares: int = 0
+    saves: int = 0
+    link_clicks: int = 0
+    shortcode: str = ""
+
+
+@dataclass(slots=True)
+class Ad:
+    ad_id: str
+    name: str
+    adset_id: str
+    adset_name: str
+    campaign_id: str
+    campaign_name: str
+    platform: str
+    objective: str
+    landing_path: str
+    created_ts: int
+
+
+@dataclass(slots=True)
+class AdDay:
+    ad: Ad
+    day: date
+    impressions: int
+    reach: int
+    clicks: int
+    link_clicks: int
+    spend: float
+    landing_page_views: int
+    post_reactions: int
+    platform_leads: int = 0
+    true_leads: int = 0
+
+
+@dataclass(slots=True)
+class Visitor:
+    user_pseudo_id: str
+    first_ts_us: int
+    device: tuple
+    geo: tuple
+    first_source: tuple  # (source, medium, campaign) of the first session
+    n_sessions: int = 0
+    busy_until: float = 0.0
+    converted: bool = False  # set at the form fill, so later sessions never convert again
+    contact: "Contact | None" = None
+
+
+@dataclass(slots=True)
+class Session:
+    visitor: Visitor
+    number: int
+    start_us: int
+    platform: str
+    source: str
+    medium: str
+    campaign: str | None
+    content: str | None
+    landing_url: str
+    referrer: str | None
+    page_views: int = 1
+    is_engaged: bool = False
+    engagement_ms: int = 0
+    form_name: str | None = None
+    lead_us: int | None = None
+    events: list = field(default_factory=list)  # (ts_us, seq, name, [(key, str|int), ...])
+
+    @property
+    def ga_session_id(self) -> int:
+        return self.start_us // 1_000_000
+
+    @property
+    def tagged(self) -> bool:
+        return self.medium in ("social", "paid_social")
+
+
+@dataclass(slots=True)
+class Deal:
+    deal_id: str
+    contact: "Contact"
+    created_ms: int
+    amount: float
+    dealname: str
+    owner: str
+    history: list  # [(stage, ms)] within the horizon, chronological
+    closed_ms: int | None
+    is_won: bool
+
+    @property
+    def dealstage(self) -> str:
+        return self.history[-1][0]
+
+    @property
+    def lastmodified_ms(self) -> int:
+        return self.history[-1][1]
+
+
+@dataclass(slots=True)
+class Contact:
+    contact_id: str
+    session: Session
+    created_ms: int
+    email: str
+    firstname: str
+    lastname: str
+    company: str
+    jobtitle: str
+    owner: str
+    hs_source: str
+    hs_source_data_1: str | None
+    mql_ms: int | None = None
+    sql_ms: int | None = None
+    opp_ms: int | None = None
+    customer_ms: int | None = None
+    deal: Deal | None = None
+
+    @property
+    def platform(self) -> str:
+        return self.session.platform
+
+    @property
+    def form_name(self) -> str:
+        return self.session.form_name
+
+    @property
+    def lifecyclestage(self) -> str:
+        if self.customer_ms is not None:
+            return "customer"
+        if self.opp_ms is not None:
+            return "opportunity"
+        if self.sql_ms is not None:
+            return "salesqualifiedlead"
+        if self.mql_ms is not None:
+            return "marketingqualifiedlead"
+        return "lead"
+
+    @property
+    def lastmodified_ms(self) -> int:
+        return max(t for t in (self.created_ms, self.mql_ms, self.sql_ms, self.opp_ms,
+                               self.customer_ms) if t is not None)
+
+
+# --------------------------------------------------------------------------------------------
+# Small RNG helpers (stdlib random has no poisson/binomial).
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam < 40:
+        threshold, k, p = math.exp(-lam), 0, 1.0
+        while True:
+            p *= rng.random()
+            if p <= threshold:
+                return k
+            k += 1
+    return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+
+
+def _binomial(rng: random.Random, n: int, p: float) -> int:
+    if n <= 0 or p <= 0:
+        return 0
+    if n < 60:
+        return sum(rng.random() < p for _ in range(n))
+    return min(n, max(0, round(rng.gauss(n * p, math.sqrt(n * p * (1 - p))))))
+
+
+def _token(rng: random.Random, n: int, alphabet: str = string.ascii_letters + string.digits + "_-") -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _hour_second(rng: random.Random) -> float:
+    hour = rng.choices(range(24), C.HOUR_WEIGHTS)[0]
+    return hour * 3600 + rng.random() * 3600
+
+
+def utm_url(path: str, source: str, medium: str, campaign: str, content: str, **extra: str) -> str:
+    query = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
+             "utm_content": content, **extra}
+    return f"{C.SITE}{path}?{urlencode(query)}"
+
+
+# --------------------------------------------------------------------------------------------
+# The world
+
+
+@dataclass
+class World:
+    config: WorldConfig
+    posts: list[Post]
+    ads: list[Ad]
+    ad_days: list[AdDay]
+    visitors: list[Visitor]
+    sessions: list[Session]
+    contacts: list[Contact]
+    deals: list[Deal]
+
+    @property
+    def horizon_end_ms(self) -> int:
+        return self.config.end_ts * 1000
+
+    @cached_property
+    def events_by_day(self) -> dict[date, list[tuple]]:
+        """GA events per UTC day, ordered by timestamp: (ts_us, session, seq, name, params)."""
+        days: dict[date, list[tuple]] = {d: [] for d in self.config.dates}
+        for s in self.sessions:
+            for ts, seq, name, params in s.events:
+                day = datetime.fromtimestamp(ts // 1_000_000, UTC).date()
+                days[day].append((ts, s, seq, name, params))
+        for events in days.values():
+            events.sort(key=lambda e: (e[0], e[1].visitor.user_pseudo_id, e[2]))
+        return days
+
+    @cached_property
+    def posts_by_id(self) -> dict[str, Post]:
+        return {p.post_id: p for p in self.posts}
+
+    @cached_property
+    def contacts_by_id(self) -> dict[str, Contact]:
+        return {c.contact_id: c for c in self.contacts}
+
+    @cached_property
+    def deals_by_id(self) -> dict[str, Deal]:
+        return {d.deal_id: d for d in self.deals}
+
+    @cached_property
+    def truth(self) -> dict[str, pd.DataFrame]:
+        return _truth_tables(self)
+
+
+def generate_world(cfg: WorldConfig | None = None) -> World:
+    cfg = cfg or WorldConfig()
+
+    def rng(name: str) -> random.Random:
+        # str seeds are hashed with SHA-512 by random.Random: stable across processes/platforms.
+        return random.Random(f"social-roi-sandbox/{cfg.seed}/{name}")
+
+    posts, post_clicks = _generate_posts(cfg, rng("posts"))
+    ads, ad_days, ad_clicks = _generate_ads(cfg, rng("ads"))
+    visitors, sessions = _simulate_web(cfg, rng("web"), post_clicks, ad_clicks)
+    _attribute_platform_leads(ad_days, sessions, rng("ads-leads"))
+    contacts, deals = _simulate_crm(cfg, rng("crm"), sessions)
+    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals)
+
+
+# ---- organic posts --------------------------------------------------------------------------
+
+
+def _post_identity(platform: str, seq: int, rng: random.Random) -> tuple[str, str, str]:
+    """(post_id, permalink, shortcode). Ids grow with time like real ones."""
+    if platform == "facebook":
+        num = 122100000000000000 + seq * 100003 + rng.randrange(100000)
+        return f"{C.PAGE_ID}_{num}", f"https://www.facebook.com/{C.PAGE_ID}/posts/{num}", ""
+    if platform == "instagram":
+        num = 17900000000000000 + seq * 100003 + rng.randrange(100000)
+        code = _token(rng, 11)
+        return str(num), f"https://www.instagram.com/p/{code}/", code
+    if platform == "linkedin":
+        urn = f"urn:li:share:{7380000000000000000 + seq * 1000003 + rng.randrange(1000000)}"
+        return urn, f"https://www.linkedin.com/feed/update/{urn}/", ""
+    num = 1973000000000000000 + seq * 1000003 + rng.randrange(1000000)
+    return str(num), f"https://x.com/acmeanalytics/status/{num}", ""
+
+
+def _generate_posts(cfg: WorldConfig, rng: random.Random):
+    posts: list[Post] = []
+    clicks: list[tuple] = []  # (ts, platform, medium, campaign, content, url)
+    end = cfg.end_ts
+    seq = dict.fromkeys(C.SOCIAL_PLATFORMS, 0)
+    campaigns = list(C.CONTENT_CAMPAIGNS)
+    for d in range(cfg.days):
+        day_start = cfg.start_ts + d * DAY
+        for platform in C.SOCIAL_PLATFORMS:
+            rate, views_m, reach_pct, react_m, com_m, sh_m, sav_m, clicks_m, decay_h = C.POST_PROFILE[platform]
+            n = _poisson(rng, rate * cfg.scale)
+            # B2B audience: posts go out during the US/EU working day (12:00-23:00 UTC).
+            for t in sorted(day_start + rng.randrange(12 * 3600, 23 * 3600) for _ in range(n)):
+                seq[platform] += 1
+                post_id, permalink, shortcode = _post_identity(platform, seq[platform], rng)
+                campaign = rng.choice(campaigns)
+                url = utm_url(C.CONTENT_CAMPAIGNS[campaign], platform, "social", campaign, post_id)
+                text = rng.choice(C.POST_TEMPLATES[campaign])
+                tags = " ".join(rng.sample(C.HASHTAGS, 2))
+                if platform == "instagram":
+                    kind, product = rng.choice(C.IG_MEDIA_TYPES)
+                    text = f"{text} Link in bio: {url} {tags}"
+                elif platform == "facebook":
+                    kind, product = rng.choice(C.STATUS_TYPES), ""
+                    text = f"{text} {url}"
+                else:
+                    kind, product = "", ""
+                    text = f"{text} {url} {tags}"
+                p = Post(platform, post_id, t, campaign, url, text, permalink, kind, product,
+                         shortcode=shortcode)
+                # Engagement accrues after publication: metrics are "as of the horizon end".
+                quality = rng.lognormvariate(0.0, 0.45)
+                maturity = 1.0 - math.exp(-(end - t) / 3600.0 / decay_h)
+                p.views = _poisson(rng, views_m * quality * maturity)
+                p.reach = min(p.views, round(p.views * reach_pct * rng.uniform(0.9, 1.05)))
+                p.reactions = _poisson(rng, react_m * quality * maturity)
+                p.comments = _poisson(rng, com_m * quality * maturity)
+                p.shares = _poisson(rng, sh_m * quality * maturity)
+                p.saves = _poisson(rng, sav_m * quality * maturity)
+                if platform == "facebook":
+                    counts = dict.fromkeys(C.FB_REACTION_MIX, 0)
+                    for kind_ in rng.choices(list(C.FB_REACTION_MIX), list(C.FB_REACTION_MIX.values()),
+                                             k=p.reactions):
+                        counts[kind_] += 1
+                    p.reactions_by_type = counts
+                # Each link click is a future web session; clicks after the horizon never happen.
+                for _ in range(_poisson(rng, clicks_m * quality)):
+                    ct = t + 1 + rng.expovariate(1.0 / (decay_h * 3600))
+                    if ct < end:
+                        p.link_clicks += 1
+                        clicks.append((ct, platform, "social", campaign, post_id, url))
+                posts.append(p)
+    return posts, clicks
+
+
+# ---- Meta ads --------------------------------------------------------------------------------
+
+
+def _generate_ads(cfg: WorldConfig, rng: random.Random):
+    ads: list[Ad] = []
+    budget_share: dict[str, float] = {}
+    quality: dict[str, float] = {}
+    campaign_of: dict[str, tuple] = {}
+    for ci, (name, platform, objective, budget, path, active, adsets) in enumerate(C.AD_CAMPAIGNS, 1):
+        campaign_id = str(120210000000000000 + ci * 1000)
+        first_day = active[0]
+        created = cfg.start_ts + first_day * DAY - 3 * DAY + rng.randrange(DAY)
+        weights = []
+        for ai, (adset_name, ad_names) in enumerate(adsets, 1):
+            adset_id = str(120210000000100000 + ci * 1000 + ai)
+            for xi, ad_name in enumerate(ad_names, 1):
+                ad_id = str(120210000000200000 + ci * 1000 + ai * 10 + xi)
+                ads.append(Ad(ad_id, ad_name, adset_id, adset_name, campaign_id, name, platform,
+                              objective, path, created))
+                weights.append(rng.uniform(0.6, 1.4))
+                quality[ad_id] = rng.uniform(0.75, 1.3)
+                campaign_of[ad_id] = (budget, active)
+        total = sum(weights)
+        for ad, w in zip(ads[-len(weights):], weights):
+            budget_share[ad.ad_id] = w / total
+
+    ad_days: list[AdDay] = []
+    clicks: list[tuple] = []
+    for d, day in enumerate(cfg.dates):
+        weekday_factor = 0.8 if day.weekday() >= 5 else 1.0
+        for ad in ads:
+            budget, (first, last) = campaign_of[ad.ad_id]
+            if d < first or (last is not None and d >= last):
+                continue
+            cpm, ctr, link_share, react_per_k, freq = C.AD_PROFILE[ad.platform]
+            spend = round(budget * cfg.scale * budget_share[ad.ad_id] * weekday_factor
+                          * rng.uniform(0.85, 1.1), 2)
+            impressions = _poisson(rng, spend / cpm * 1000 * rng.uniform(0.9, 1.1))
+            if impressions == 0:
+                continue  # the insights API has no row for an ad-day without delivery
+            reach = max(1, min(impressions, round(impressions / (freq * rng.uniform(0.9, 1.1)))))
+            n_clicks = _poisson(rng, impressions * ctr * quality[ad.ad_id])
+            link_clicks = _binomial(rng, n_clicks, link_share)
+            row = AdDay(ad, day, impressions, reach, n_clicks, link_clicks, spend,
+                        _binomial(rng, link_clicks, 0.82),
+                        _poisson(rng, impressions / 1000 * react_per_k))
+            ad_days.append(row)
+            day_start = cfg.start_ts + d * DAY
+            for _ in range(link_clicks):
+                fbclid = "IwAR" + _token(rng, 28)
+                url = utm_url(ad.landing_path, ad.platform, "paid_social", ad.campaign_name, ad.ad_id,
+                              fbclid=fbclid)
+                clicks.append((day_start + _hour_second(rng), ad.platform, "paid_social",
+                               ad.campaign_name, ad.ad_id, url))
+    return ads, ad_days, clicks
+
+
+def _attribute_platform_leads(ad_days: list[AdDay], sessions: list["Session"], rng: random.Random) -> None:
+    """Meta's 'lead' action: true click-through leads plus some view-through over-reporting."""
+    true: dict[tuple, int] = {}
+    for s in sessions:
+        if s.medium == "paid_social" and s.form_name:
+            key = (s.content, datetime.fromtimestamp(s.start_us // 1_000_000, UTC).date())
+            true[key] = true.get(key, 0) + 1
+    for row in ad_days:
+        row.true_leads = true.get((row.ad.ad_id, row.day), 0)
+        row.platform_leads = row.true_leads + _poisson(rng, 0.3 * row.true_leads + 0.002 * row.link_clicks)
+
+
+# ---- web sessions (GA4) --------------------------------------------------------------------
+
+_REFERRERS = {"facebook": "https://l.facebook.com/", "instagram": "https://l.instagram.com/",
+              "linkedin": "https://www.linkedin.com/", "x": "https://t.co/",
+              "google": "https://www.google.com/", "direct": None}
+
+
+def _simulate_web(cfg: WorldConfig, rng: random.Random, post_clicks: list, ad_clicks: list):
+    end = float(cfg.end_ts)
+    heap: list[tuple] = []
+    counter = 0
+
+    def push(ts: float, kind: str, payload) -> None:
+        nonlocal counter
+        counter += 1
+        heapq.heappush(heap, (ts, counter, kind, payload))
+
+    for click in post_clicks + ad_clicks:
+        push(click[0], "click", click[1:])
+    for d in range(cfg.days):
+        day_start = cfg.start_ts + d * DAY
+        for _ in range(_poisson(rng, C.NEW_ORGANIC_VISITORS_PER_DAY * cfg.scale)):
+            push(day_start + _hour_second(rng), "organic", None)
+
+    visitors: list[Visitor] = []
+    sessions: list[Session] = []
+    used_ids: set[str] = set()
+    dev_w = [w for w, *_ in C.DEVICES]
+    geo_w = [w for w, *_ in C.GEOS]
+
+    def new_visitor(ts: float, platform: str, first_source: tuple) -> Visitor:
+        while True:
+            upid = f"{rng.randrange(100000000, 2147483647)}.{int(ts)}"
+            if upid not in used_ids:
+                used_ids.add(upid)
+                break
+        weights = dev_w
+        if platform in ("instagram", "facebook"):  # Meta traffic is mostly mobile
+            weights = [w * (2.5 if dev[1] == "mobile" else 1.0) for w, dev in zip(dev_w, C.DEVICES)]
+        v = Visitor(upid, int(ts * 1_000_000), rng.choices(C.DEVICES, weights)[0],
+                    rng.choices(C.GEOS, geo_w)[0], first_source)
+        visitors.append(v)
+        return v
+
+    while heap:
+        ts, _, kind, payload = heapq.heappop(heap)
+        if kind == "click":
+            platform, medium, campaign, content, url = payload
+            visitor = None
+            if visitors and rng.random() < C.KNOWN_VISITOR_CLICK_SHARE:
+                cand = visitors[rng.randrange(len(visitors))]
+                if cand.busy_until < ts:
+                    visitor = cand
+            if visitor is None:
+                visitor = new_visitor(ts, platform, (platform, medium, campaign))
+        elif kind == "organic":
+            platform, medium, campaign, content = "google", "organic", None, None
+            url = C.SITE + rng.choice(C.ORGANIC_LANDINGS)
+            visitor = new_visitor(ts, platform, ("google", "organic", "(organic)"))
+        else:  # return visit of a known visitor
+            visitor = payload
+            if visitor.busy_until >= ts:
+                continue  # they came back through a link click in between
+            if rng.random() < C.RETURN_DIRECT_SHARE:
+                platform, medium, url = "direct", "(none)", C.SITE + rng.choice(C.DIRECT_LANDINGS)
+            else:
+                platform, medium, url = "google", "organic", C.SITE + rng.choice(C.ORGANIC_LANDINGS)
+            campaign = content = None
+        s = _make_session(rng, visitor, ts, platform, medium, campaign, content, url)
+        sessions.append(s)
+        p_return = C.RETURN_PROB * 0.75 ** (s.number - 1)
+        if rng.random() < p_return:
+            t_back = visitor.busy_until + 1800 + rng.expovariate(1.0 / (C.RETURN_MEAN_DAYS * DAY))
+            if t_back < end:
+                push(t_back, "return", visitor)
+    return visitors, sessions
+
+
+def _make_session(rng: random.Random, visitor: Visitor, ts: float, platform: str,
+                  medium: str, campaign: str | None, content: str | None, url: str) -> Session:
+    visitor.n_sessions += 1
+    number = visitor.n_sessions
+    source = {"direct": "(direct)"}.get(platform, platform)
+    s = Session(visitor, number, int(ts * 1_000_000), platform, source, medium, campaign, content,
+                url, _REFERRERS[platform])
+
+    # A visitor converts at most once: known contacts never fill a form again.
+    lead_rate = C.LEAD_RATE[(platform, medium)] * (C.RETURNING_LEAD_BOOST if number > 1 else 1.0)
+    is_lead = not visitor.converted and rng.random() < lead_rate
+    if is_lead:
+        path = url.split("?")[0][len(C.SITE):]
+        if path == C.FORM_PAGES["ebook_download"] and rng.random() < 0.8:
+            form = "ebook_download"
+        else:
+            form = rng.choices(["demo_request", "contact_us", "ebook_download"], [0.6, 0.25, 0.15])[0]
+        s.form_name = form
+        pages = rng.randint(2, 5)
+    else:
+        bounce = {"instagram": 0.6, "x": 0.55}.get(platform, 0.45)
+        pages = 1 if rng.random() < bounce else rng.randint(2, 5)
+    s.page_views = pages
+
+    # Page sequence: landing page, browsing, and the form page last for a lead.
+    paths: list[str] = [url]
+    for i in range(1, pages):
+        if s.form_name and i == pages - 1:
+            paths.append(C.SITE + C.FORM_PAGES[s.form_name])
+        else:
+            paths.append(C.SITE + rng.choice(C.BROWSE_PAGES))
+    offsets = [0]
+    for _ in range(1, pages):
+        offsets.append(offsets[-1] + int(rng.uniform(8, 120) * 1_000_000))
+    lead_offset = offsets[-1] + int(rng.uniform(15, 90) * 1_000_000) if s.form_name else None
+    last = lead_offset if lead_offset is not None else offsets[-1]
+    if pages == 1 and not s.form_name:
+        engaged = rng.random() < 0.4
+        dwell = rng.uniform(12, 180) if engaged else rng.uniform(1, 9.5)
+    else:
+        engaged, dwell = True, rng.uniform(3, 40)
+    end_offset = last + int(dwell * 1_000_000)
+    # Sessions never cross a UTC midnight (hence never the horizon end either): a late session's
+    # timeline is squeezed, so a session's events and its lead all share the session's date.
+    day_us = DAY * 1_000_000
+    room = (s.start_us // day_us + 1) * day_us - 1 - s.start_us
+    if end_offset > room:
+        f = room / end_offset
+        offsets = [int(o * f) for o in offsets]
+        lead_offset = int(lead_offset * f) if lead_offset is not None else None
+        end_offset = room
+    s.is_engaged = engaged
+    s.engagement_ms = max(1, int(end_offset / 1000 * rng.uniform(0.55, 0.95)))
+    visitor.busy_until = (s.start_us + end_offset) / 1_000_000
+
+    t0 = s.start_us
+    sid, snum = s.ga_session_id, number
+    on = "1" if engaged else "0"
+    traffic = []
+    if s.medium != "(none)":
+        traffic = [("source", s.source), ("medium", s.medium)]
+        traffic.append(("campaign", campaign if campaign else "(organic)"))
+        if content:
+            traffic.append(("content", content))
+    ref = [("page_referrer", s.referrer)] if s.referrer else []
+    first_path = url.split("?")[0][len(C.SITE):] or "/"
+    title = C.PAGE_TITLES.get(first_path, C.COMPANY)
+    base = [("ga_session_id", sid), ("ga_session_number", snum)]
+    events = s.events
+    seq = 0
+    if number == 1:
+        events.append((t0, seq, "first_visit", base + [("page_location", url), ("page_title", title)] + ref
+                       + [("session_engaged", "0")]))
+        seq += 1
+    events.append((t0, seq, "session_start", base + [("page_location", url), ("page_title", title)] + ref
+                   + traffic + [("session_engaged", "0")]))
+    seq += 1
+    events.append((t0, seq, "page_view", base + [("entrances", 1), ("page_location", url),
+                                                  ("page_title", title)] + ref + traffic
+                   + [("session_engaged", "0")]))
+    seq += 1
+    for i in range(1, pages):
+        path = paths[i][len(C.SITE):]
+        events.append((t0 + offsets[i], seq, "page_view", base + [
+            ("page_location", paths[i]), ("page_title", C.PAGE_TITLES.get(path, C.COMPANY)),
+            ("page_referrer", paths[i - 1]), ("session_engaged", on)]))
+        seq += 1
+    if s.form_name:
+        s.lead_us = t0 + lead_offset
+        events.append((s.lead_us, seq, "generate_lead", base + [
+            ("form_name", s.form_name), ("page_location", paths[-1]), ("session_engaged", "1"),
+            ("engaged_session_event", 1)]))
+        seq += 1
+        visitor.converted = True
+    events.append((t0 + end_offset, seq, "user_engagement", base + [
+        ("engagement_time_msec", s.engagement_ms), ("page_location", paths[-1]),
+        ("session_engaged", on)]))
+    return s
+
+
+# ---- CRM (HubSpot) ---------------------------------------------------------------------------
+
+
+def _simulate_crm(cfg: WorldConfig, rng: random.Random, sessions: list[Session]):
+    end_ms = cfg.end_ts * 1000
+    lead_sessions = sorted((s for s in sessions if s.form_name),
+                           key=lambda s: (s.lead_us, s.visitor.user_pseudo_id))
+    contacts: list[Contact] = []
+    deals: list[Deal] = []
+    form_boost = {"demo_request": 1.2, "contact_us": 1.0, "ebook_download": 0.7}
+
+    def within(ms: int | None) -> int | None:
+        return ms if ms is not None and ms < end_ms else None
+
+    for n, s in enumerate(lead_sessions, 1):
+        first, last = rng.choice(C.FIRST_NAMES), rng.choice(C.LAST_NAMES)
+        company = f"{rng.choice(C.COMPANY_PARTS_A)} {rng.choice(C.COMPANY_PARTS_B)}"
+        hs_source, data_1 = C.HS_SOURCE[(s.platform, s.medium)]
+        if s.platform == "direct":
+            data_1 = s.landing_url  # HubSpot records the first page URL for direct traffic
+        c = Contact(str(51000000000 + n * 7), s, s.lead_us // 1000,
+                    f"{first.lower()}.{last.lower()}.{n}@example.com", first, last, company,
+                    rng.choice(C.JOB_TITLES), rng.choice(C.HUBSPOT_OWNERS), hs_source, data_1)
+        s.visitor.contact = c
+        contacts.append(c)
+
+        p_mql, p_sql, p_deal, p_won, p_lost, amt_med, amt_sigma = C.FUNNEL[s.platform]
+        boost = form_boost[s.form_name]
+        if rng.random() >= min(0.95, p_mql * boost):
+            continue
+        mql = c.created_ms + int(rng.uniform(0, 5) * DAY_MS)
+        if rng.random() >= p_sql:
+            c.mql_ms = within(mql)
+            continue
+        sql = mql + int(rng.uniform(0.3, 4) * DAY_MS)
+        if rng.random() >= p_deal:
+            c.mql_ms, c.sql_ms = within(mql), within(sql)
+            continue
+        opp = sql + int(rng.uniform(0.2, 3) * DAY_MS)
+        amount = float(max(500, round(rng.lognormvariate(math.log(amt_med), amt_sigma) / 100) * 100))
+        r = rng.random()
+        if r < p_won:
+            close, won = opp + int((7 + min(28.0, rng.gammavariate(2.0, 3.5))) * DAY_MS), True
+            stop_at = len(C.DEAL_STAGES_OPEN)
+        elif r < p_won + p_lost:
+            close, won = opp + int(rng.uniform(3, 28) * DAY_MS), False
+            stop_at = rng.randint(1, 4)
+        else:  # still open: progresses slowly, never closes in this world
+            close, won = None, False
+            stop_at = rng.randint(1, len(C.DEAL_STAGES_OPEN))
+        span = (close if close is not None else opp + 45 * DAY_MS) - opp
+        history = [(C.DEAL_STAGES_OPEN[0], opp)]
+        for i in range(1, stop_at):
+            history.append((C.DEAL_STAGES_OPEN[i], opp + int(span * (i + rng.uniform(-0.3, 0.3)) / stop_at)))
+        if close is not None:
+            history.append(("closedwon" if won else "closedlost", close))
+        history = [(stage, ms) for stage, ms in history if ms < end_ms]
+        c.mql_ms, c.sql_ms, c.opp_ms = within(mql), within(sql), within(opp)
+        if c.opp_ms is None:
+            continue  # the deal would be created after the horizon
+        closed = within(close)
+        deal = Deal(str(30000000000 + len(deals) * 13 + 13), c, opp, amount,
+                    f"{company} - {rng.choice(C.DEAL_PLANS)}", c.owner, history, closed,
+                    won and closed is not None)
+        c.deal = deal
+        if deal.is_won:
+            c.customer_ms = closed
+        deals.append(deal)
+    # Deal ids follow creation time like real HubSpot ids.
+    deals.sort(key=lambda d: (d.created_ms, d.contact.contact_id))
+    for i, d in enumerate(deals, 1):
+        d.deal_id = str(30000000000 + i * 13)
+    return contacts, deals
+
+
+# ---- ground truth ----------------------------------------------------------------------------
+
+
+def _ts(values: list, unit: str) -> pd.Series:
+    return pd.Series(pd.to_datetime(pd.Series(values, dtype="Int64"), unit=unit, utc=True))
+
+
+def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
+    posts = pd.DataFrame({
+        "platform": [p.platform for p in world.posts],
+        "post_id": [p.post_id for p in world.posts],
+        "created_at": _ts([p.created_ts for p in world.posts], "s"),
+        "created_date": [datetime.fromtimestamp(p.created_ts, UTC).date() for p in world.posts],
+        "campaign": [p.campaign for p in world.posts],
+        "views": [p.views for p in world.posts],
+        "reach": [p.reach for p in world.posts],
+        "reactions": [p.reactions for p in world.posts],
+        "comments": [p.comments for p in world.posts],
+        "shares": [p.shares for p in world.posts],
+        "saves": [p.saves for p in world.posts],
+        "link_clicks": [p.link_clicks for p in world.posts],
+    })
+    rows = world.ad_days
+    ad_daily = pd.DataFrame({
+        "platform": [r.ad.platform for r in rows],
+        "account_id": C.AD_ACCOUNT_ID,
+        "campaign_id": [r.ad.campaign_id for r in rows],
+        "campaign_name": [r.ad.campaign_name for r in rows],
+        "adset_id": [r.ad.adset_id for r in rows],
+        "ad_id": [r.ad.ad_id for r in rows],
+        "date": [r.day for r in rows],
+        "impressions": [r.impressions for r in rows],
+        "reach": [r.reach for r in rows],
+        "clicks": [r.clicks for r in rows],
+        "link_clicks": [r.link_clicks for r in rows],
+        "spend": [r.spend for r in rows],
+        "platform_leads": [r.platform_leads for r in rows],
+    })
+    ss = world.sessions
+    sessions = pd.DataFrame({
+        "user_pseudo_id": [s.visitor.user_pseudo_id for s in ss],
+        "ga_session_id": [s.ga_session_id for s in ss],
+        "started_at": _ts([s.start_us for s in ss], "us"),
+        "date": [datetime.fromtimestamp(s.ga_session_id, UTC).date() for s in ss],
+        "platform": [s.platform for s in ss],
+        "source": [s.source for s in ss],
+        "medium": [s.medium for s in ss],
+        "campaign": [s.campaign for s in ss],
+        "content": [s.content for s in ss],
+        "page_views": [s.page_views for s in ss],
+        "is_engaged": [s.is_engaged for s in ss],
+        "engagement_time_msec": [s.engagement_ms for s in ss],
+        "has_lead": [s.form_name is not None for s in ss],
+    }).sort_values(["started_at", "user_pseudo_id"], kind="stable").reset_index(drop=True)
+    cs = world.contacts
+    contacts = pd.DataFrame({
+        "contact_id": [c.contact_id for c in cs],
+        "email": [c.email for c in cs],
+        "ga_client_id": [c.session.visitor.user_pseudo_id for c in cs],
+        "created_at": _ts([c.created_ms for c in cs], "ms"),
+        "lead_date": [datetime.fromtimestamp(c.created_ms // 1000, UTC).date() for c in cs],
+        "platform": [c.platform for c in cs],
+        "campaign": [c.session.campaign for c in cs],
+        "lifecyclestage": [c.lifecyclestage for c in cs],
+        "mql_at": _ts([c.mql_ms for c in cs], "ms"),
+        "sql_at": _ts([c.sql_ms for c in cs], "ms"),
+        "opportunity_at": _ts([c.opp_ms for c in cs], "ms"),
+        "customer_at": _ts([c.customer_ms for c in cs], "ms"),
+    })
+    ds = world.deals
+    deals = pd.DataFrame({
+        "deal_id": [d.deal_id for d in ds],
+        "contact_id": [d.contact.contact_id for d in ds],
+        "created_at": _ts([d.created_ms for d in ds], "ms"),
+        "amount": [d.amount for d in ds],
+        "currency": C.CURRENCY,
+        "dealstage": [d.dealstage for d in ds],
+        "closed_at": _ts([d.closed_ms for d in ds], "ms"),
+        "is_won": [d.is_won for d in ds],
+    })
+    won = [d for d in ds if d.is_won]
+    customers = pd.DataFrame({
+        "deal_id": [d.deal_id for d in won],
+        "contact_id": [d.contact.contact_id for d in won],
+        "won_date": [datetime.fromtimestamp(d.closed_ms // 1000, UTC).date() for d in won],
+        "amount": [d.amount for d in won],
+        "currency": C.CURRENCY,
+        "platform": [d.contact.platform for d in won],
+        "campaign": [d.contact.session.campaign for d in won],
+    })
+    tables = {"posts": posts, "ad_daily": ad_daily, "sessions": sessions, "contacts": contacts,
+              "deals": deals, "customers": customers}
+    # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
+    for name, df in tables.items():
+        for col, typ in TRUTH_SCHEMA[name].items():
+            if typ in ("int64", "float64", "bool"):
+                df[col] = df[col].astype(typ)
+    return tables
+
+
+def write_truth(world: World, out_dir: str | Path) -> list[Path]:
+    """Write one Parquet file per truth table (explicit Arrow schema); returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
+             "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
+    paths = []
+    for name, df in world.truth.items():
+        schema = pa.schema([(col, arrow[typ]) for col, typ in TRUTH_SCHEMA[name].items()])
+        table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+        path = out / f"{name}.parquet"
+        pq.write_table(table, path)
+        paths.append(path)
+    return paths
+
+
+def thesis_summary(world: World) -> dict[str, dict[str, float]]:
+    """Reactions (organic posts) and won revenue (customers) per platform."""
+    t = world.truth
+    reactions = t["posts"].groupby("platform")["reactions"].sum()
+    revenue = t["customers"].groupby("platform")["amount"].sum()
+    return {"reactions": {p: int(reactions.get(p, 0)) for p in C.SOCIAL_PLATFORMS},
+            "revenue": {p: float(revenue.get(p, 0.0)) for p in C.ALL_LEAD_PLATFORMS}}

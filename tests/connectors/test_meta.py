@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+
+import pyarrow.parquet as pq
+import pytest
+
+from social_roi import landing
+from social_roi.connectors import meta
+from social_roi.connectors.base import land_day
+from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
+from social_roi.sandbox import catalog
+
+from .conftest import requests_to
+
+DAY = date(2026, 10, 2)
+POSTS_PATH = f"/v24.0/{catalog.PAGE_ID}/posts"
+
+
+def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_path):
+    counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
+
+    truth = world.truth["posts"]
+    fb = truth[(truth.platform == "facebook") & (truth.created_date == DAY)]
+    ig = truth[(truth.platform == "instagram") & (truth.created_date == DAY)]
+    ads = world.truth["ad_daily"][world.truth["ad_daily"].date == DAY]
+    assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": len(ads)}
+    assert len(fb) and len(ig) and len(ads)
+
+    posts = landing.read_partition(tmp_path, "meta", "page_posts", DAY).to_pandas()
+    assert sorted(posts.post_id) == sorted(fb.post_id)
+    assert posts.post_media_view.sum() == fb.views.sum()
+    reactions = sum(sum(json.loads(r).values()) for r in posts.post_reactions_by_type_total)
+    assert reactions == fb.reactions.sum()
+
+    media = landing.read_partition(tmp_path, "meta", "ig_media", DAY).to_pandas()
+    assert media.like_count.sum() == ig.reactions.sum()
+    assert media.views.sum() == ig.views.sum()
+
+    insights = landing.read_partition(tmp_path, "meta", "ad_insights", DAY).to_pandas()
+    assert insights.spend.map(type).eq(str).all(), "numbers are landed as the API's strings"
+    assert insights.spend.astype(float).sum() == pytest.approx(ads.spend.sum(), abs=0.005)
+    assert set(insights.publisher_platform) <= {"facebook", "instagram"}
+
+
+def test_cursor_paging_returns_every_post_once(config, server, world, tmp_path):
+    before = requests_to(server, POSTS_PATH)
+    land_day(meta, config("meta_graph", page_size=1), DAY, tmp_path)
+    posts = landing.read_partition(tmp_path, "meta", "page_posts", DAY).to_pandas()
+    truth = world.truth["posts"]
+    n_fb = int(((truth.platform == "facebook") & (truth.created_date == DAY)).sum())
+    assert n_fb >= 2, "the test needs several pages"
+    assert posts.post_id.is_unique and len(posts) == n_fb
+    assert requests_to(server, POSTS_PATH) - before == n_fb  # one page per post, no extra call
+
+
+def test_rerunning_a_day_replaces_its_partition(config, tmp_path):
+    first = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    second = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    assert first == second
+    assert pq.read_table(landing.partition_file(tmp_path, "meta", "page_posts", DAY)).num_rows \
+        == first["page_posts"]
+    files = list((tmp_path / "meta" / "page_posts").rglob("*"))
+    assert [f.name for f in files if f.is_file()] == [landing.FILE_NAME]
+
+
+def test_throttling_http_400_is_retried_until_success(config, server, tmp_path):
+    throttle = {"error": {"message": "(#17) User request limit reached", "type": "OAuthException",
+                          "is_transient": True, "code": 17, "error_subcode": 2446079,
+                          "fbtrace_id": "AbC"}}
+    server.add_fault(POSTS_PATH, 400, times=2, body=throttle)
+    before = requests_to(server, POSTS_PATH)
+    counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    assert counts["page_posts"] > 0
+    assert requests_to(server, POSTS_PATH) - before == 3
+
+
+def test_server_error_is_retried(config, server, tmp_path):
+    server.add_fault(POSTS_PATH, 503, times=1)
+    counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    assert counts["page_posts"] > 0
+
+
+def test_persistent_failure_fails_the_day_and_keeps_the_previous_files(config, server, tmp_path):
+    land_day(meta, config("meta_graph"), DAY, tmp_path)
+    posts_file = landing.partition_file(tmp_path, "meta", "page_posts", DAY)
+    before = posts_file.read_bytes()
+    server.add_fault(f"/v24.0/act_{catalog.AD_ACCOUNT_ID}/insights", 500, times=10)
+    with pytest.raises(SourceError) as failure:
+        land_day(meta, config("meta_graph"), DAY, tmp_path)
+    assert "meta/ad_insights" in str(failure.value) and "2026-10-02" in str(failure.value)
+    assert posts_file.read_bytes() == before, "nothing of the failed day was rewritten"
+
+
+def test_expired_token_fails_fast_naming_the_connection(config, server, tmp_path):
+    before = requests_to(server, POSTS_PATH)
+    started = time.perf_counter()
+    with pytest.raises(SourceAuthError) as failure:
+        land_day(meta, config("meta_graph", token="wrong-token-5e1f"), DAY, tmp_path)
+    assert "renew the Airflow connection 'meta_graph'" in str(failure.value)
+    assert "wrong-token-5e1f" not in str(failure.value), "the token is never echoed"
+    assert requests_to(server, POSTS_PATH) - before == 1, "auth errors are not retried"
+    assert time.perf_counter() - started < 2
+    assert not (tmp_path / "meta").exists()
+
+
+def test_a_record_missing_a_required_field_is_named(config, server, tmp_path):
+    bad = {"data": [{"id": "101000000000001_999", "message": "no created_time here"}],
+           "paging": {"cursors": {"before": "a", "after": "b"}}}
+    server.add_fault(POSTS_PATH, 200, times=1, body=bad)
+    with pytest.raises(SchemaViolation) as failure:
+        land_day(meta, config("meta_graph"), DAY, tmp_path)
+    message = str(failure.value)
+    assert "meta/page_posts" in message and "101000000000001_999" in message
+    assert "created_time" in message

@@ -1,0 +1,149 @@
+"""Clean, hand-made landing partitions (real connector contracts) and a small build database,
+which each gate test then spoils in exactly one way."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from social_roi import landing
+from social_roi.connectors import CONNECTORS
+from social_roi.connectors.base import to_table
+from social_roi.settings import REPO_ROOT, Paths
+
+DAY = date(2026, 10, 1)
+ENTITIES = {(source, e.name): e for source, module in CONNECTORS.items() for e in module.ENTITIES}
+
+
+def _at(day: date, i: int) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=17 * i % 86_400)
+
+
+def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, Any]]:
+    """``n`` valid rows of one entity for ``day``."""
+    make = {
+        ("meta", "page_posts"): lambda i: {
+            "post_id": f"100_{i}", "page_id": "100", "created_time": _at(day, i),
+            "message": f"post {i}", "shares_count": i % 7, "comments_count": i % 5,
+            "post_media_view": 100 + i, "post_total_media_view_unique": 80 + i,
+            "post_clicks": i % 11, "post_reactions_by_type_total": json.dumps({"like": i % 3}),
+        },
+        ("meta", "ig_media"): lambda i: {
+            "media_id": f"17_{i}", "ig_user_id": "17", "created_time": _at(day, i),
+            "media_type": "IMAGE", "like_count": i % 9, "comments_count": i % 4,
+            "views": 50 + i, "reach": 40 + i, "saved": i % 2, "shares": i % 3,
+        },
+        ("meta", "ad_insights"): lambda i: {
+            "date_start": day, "date_stop": day, "account_id": "act_1",
+            "account_currency": "USD", "campaign_id": f"c{i % 4}", "campaign_name": f"camp {i % 4}",
+            "ad_id": f"ad_{i // 2}", "publisher_platform": ("facebook", "instagram")[i % 2],
+            "impressions": str(1000 + i), "reach": str(900 + i), "clicks": str(i % 30),
+            "inline_link_clicks": str(i % 20), "spend": f"{i % 50}.{i % 100:02d}",
+            "actions": json.dumps([{"action_type": "link_click", "value": str(i % 20)}]),
+        },
+        ("ga4", "events"): lambda i: {
+            "event_date": day.strftime("%Y%m%d"),
+            "event_timestamp": int(_at(day, i).timestamp() * 1_000_000) + i,
+            "event_name": ("session_start", "page_view", "user_engagement")[i % 3],
+            "event_params": [{"key": "ga_session_id", "value": {"int_value": i // 3}}],
+            "user_pseudo_id": f"u{i // 3}",
+            "traffic_source": {"name": "spring", "medium": "social", "source": "facebook"},
+        },
+        ("hubspot", "contacts"): lambda i: {
+            "contact_id": str(500 + i), "created_at": _at(day, i) - timedelta(days=3),
+            "updated_at": _at(day, i), "archived": False, "email": f"p{i}@example.com",
+            "lifecyclestage": "lead", "utm_source": "facebook",
+        },
+        ("hubspot", "deals"): lambda i: {
+            "deal_id": str(900 + i), "created_at": _at(day, i) - timedelta(days=10),
+            "updated_at": _at(day, i), "archived": False, "amount": f"{1000 + i}.50",
+            "dealstage": "closedwon",
+        },
+        ("hubspot", "deal_contacts"): lambda i: {
+            "deal_id": str(900 + i), "contact_id": str(500 + i), "association_type_id": 3,
+            "association_category": "HUBSPOT_DEFINED",
+        },
+    }[(source, entity)]
+    return [make(i) for i in range(n)]
+
+
+def land(paths: Paths, source: str, entity: str, day: date, rows: list[dict[str, Any]],
+         *, check_contract: bool = True) -> Path:
+    """Write a partition the way connectors do; ``check_contract=False`` writes rows the
+    connector would refuse (a null required field), as a corrupt or hand-edited file would."""
+    contract = ENTITIES[(source, entity)]
+    if check_contract:
+        table = to_table(source, contract, day, rows)
+    else:
+        relaxed = pa.schema([f.with_nullable(True) for f in contract.schema])
+        table = pa.Table.from_pylist(rows, schema=relaxed)
+    return landing.write_partition(paths.landing, source, entity, day, table)
+
+
+def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
+    for source, entity in ENTITIES:
+        land(paths, source, entity, day, clean_rows(source, entity, day, n))
+
+
+MART_DDL = """
+create schema if not exists main_marts;
+create or replace table main_marts.fct_funnel_daily (
+    funnel_date date, channel_group varchar, platform varchar, campaign varchar,
+    views bigint, reactions bigint, comments bigint, shares bigint, link_clicks bigint,
+    sessions bigint, engaged_sessions bigint, leads bigint, customers bigint,
+    revenue_usd double, spend_usd double
+);
+"""
+
+
+MART_COLUMNS = ("funnel_date", "channel_group", "platform", "campaign", "views", "reactions",
+                "comments", "shares", "link_clicks", "sessions", "engaged_sessions", "leads",
+                "customers", "revenue_usd", "spend_usd")
+
+
+def with_values(row: tuple, **changes: Any) -> tuple:
+    """A mart row with some columns changed, by name."""
+    assert set(changes) <= set(MART_COLUMNS)
+    return tuple(changes.get(name, value) for name, value in zip(MART_COLUMNS, row, strict=True))
+
+
+def mart_rows(n: int, day: date = DAY) -> list[tuple]:
+    groups = (("Organic Social", "facebook"), ("Paid Social", "facebook"),
+              ("Organic Social", "instagram"), ("Direct", "direct"))
+    rows = []
+    for i in range(n):
+        group, platform = groups[i % 4]
+        rows.append((day - timedelta(days=i // 40), group, platform, f"camp {i % 40 // 4}",
+                     100 + i, i % 9, i % 5, i % 3, i % 13, 20 + i % 7, 10 + i % 7, i % 4,
+                     i % 6, float(i % 6) * 99.5, float(i % 10) * 3.25))
+    return rows
+
+
+def build_marts(paths: Paths, rows: list[tuple]) -> Path:
+    paths.build_db.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(paths.build_db))
+    try:
+        con.execute(MART_DDL)
+        if rows:
+            con.executemany(f"insert into main_marts.fct_funnel_daily values "
+                            f"({', '.join('?' * len(MART_COLUMNS))})", rows)
+    finally:
+        con.close()
+    return paths.build_db
+
+
+def make_paths(root: Path) -> Paths:
+    return Paths(
+        data_dir=root,
+        landing=root / "landing",
+        build_db=root / "build" / "build.duckdb",
+        serving_db=root / "serving" / "serving.duckdb",
+        dbt_project=REPO_ROOT / "dbt_project",
+        expectations=REPO_ROOT / "expectations",
+        run_results=root / "gate_results",
+    )

@@ -1,0 +1,298 @@
+"""The gate passes clean data and stops each kind of bad data with a summary that names the
+table, the expectation and an offending value."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+from gate_factories import DAY, ENTITIES, build_marts, clean_rows, land, mart_rows, with_values
+
+from social_roi.quality.gate import GateFailed, GateResult, validate_landing, validate_marts
+from social_roi.quality.suites import SuiteNotFound
+from social_roi.settings import Paths
+
+
+def _landing_failure(paths: Paths) -> GateFailed:
+    with pytest.raises(GateFailed) as caught:
+        validate_landing(paths, DAY)
+    return caught.value
+
+
+def _mart_failure(paths: Paths) -> GateFailed:
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths)
+    return caught.value
+
+
+def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
+    result = validate_landing(clean_landing, DAY)
+
+    assert isinstance(result, GateResult) and result.success
+    assert result.suites_evaluated == len(ENTITIES) == 7
+    assert result.expectations_evaluated > 50
+    assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
+    written = json.loads(result.result_file.read_text())
+    assert written["success"] is True and written["failures"] == []
+    assert {s["suite"] for s in written["suites"]} == {
+        "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
+        "landing__ga4_events", "landing__hubspot_contacts", "landing__hubspot_deals",
+        "landing__hubspot_deal_contacts",
+    }
+    assert all(s["rows"] == 12 for s in written["suites"])
+
+
+def test_empty_partitions_pass(paths: Paths) -> None:
+    """A day with no activity lands empty files: that is arrival, not a failure."""
+    for source, entity in ENTITIES:
+        land(paths, source, entity, DAY, [])
+    assert validate_landing(paths, DAY).success
+
+
+def test_negative_spend_fails(clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "ad_insights", DAY, 12)
+    rows[3]["spend"] = "-5.00"
+    land(clean_landing, "meta", "ad_insights", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert failure.table == "meta/ad_insights"
+    assert failure.expectation == "expect_column_values_to_match_regex"
+    assert failure.kwargs["column"] == "spend"
+    assert list(failure.examples) == ["-5.00"]
+    message = str(error)
+    assert "meta/ad_insights" in message and "expect_column_values_to_match_regex" in message
+    assert "'-5.00'" in message and "column='spend'" in message
+
+
+def test_duplicate_post_ids_fail(clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "page_posts", DAY, 12)
+    rows[5]["post_id"] = rows[4]["post_id"]
+    land(clean_landing, "meta", "page_posts", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.expectation) == ("meta/page_posts",
+                                                    "expect_column_values_to_be_unique")
+    assert failure.observed == "2 of 12 rows unexpected"
+    assert "'100_4'" in str(error)
+
+
+def test_duplicate_ad_grain_fails_but_same_ad_on_two_platforms_passes(clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "ad_insights", DAY, 12)
+    assert rows[0]["ad_id"] == rows[1]["ad_id"]  # one ad, two publisher platforms: fine
+    rows[2]["publisher_platform"] = rows[3]["publisher_platform"]
+    land(clean_landing, "meta", "ad_insights", DAY, rows)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert failure.expectation == "expect_compound_columns_to_be_unique"
+    assert failure.examples[0]["ad_id"] == "ad_1"
+
+
+def test_null_required_field_fails(clean_landing: Paths) -> None:
+    rows = clean_rows("hubspot", "deals", DAY, 12)
+    rows[7]["updated_at"] = None
+    land(clean_landing, "hubspot", "deals", DAY, rows, check_contract=False)
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert failure.table == "hubspot/deals"
+    assert failure.expectation == "expect_column_values_to_not_be_null"
+    assert failure.kwargs == {"column": "updated_at"}
+    assert "1 of 12 rows unexpected" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("source", "entity", "column", "bad"),
+    [
+        ("meta", "page_posts", "created_time", datetime(2026, 10, 2, tzinfo=UTC)),  # = end: out
+        ("meta", "ig_media", "created_time", datetime(2026, 9, 30, 23, 59, tzinfo=UTC)),
+        ("meta", "ad_insights", "date_start", DAY - timedelta(days=1)),
+        ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
+        ("ga4", "events", "event_date", "20261002"),
+        ("ga4", "events", "event_timestamp", 1_790_000_000_000_000),  # 2026-09-21
+    ],
+)
+def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, column,
+                                          bad) -> None:
+    rows = clean_rows(source, entity, DAY, 12)
+    rows[2][column] = bad
+    land(clean_landing, source, entity, DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.kwargs["column"]) == (f"{source}/{entity}", column)
+    assert len(failure.examples) == 1
+    assert f"{source}/{entity}" in str(error)
+
+
+def test_interval_follows_the_day(clean_landing: Paths) -> None:
+    """The same suites, fed another day's parameters, reject yesterday's data in today's slot
+    and accept it in its own: no date is hard-coded."""
+    next_day = DAY + timedelta(days=1)
+    for source, entity in ENTITIES:
+        land(clean_landing, source, entity, next_day, clean_rows(source, entity, DAY, 3))
+    error = None
+    with pytest.raises(GateFailed) as caught:
+        validate_landing(clean_landing, next_day)
+    error = caught.value
+    failed = {f.table for f in error.result.failures}
+    assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "ga4/events",
+                      "hubspot/contacts", "hubspot/deals"}  # deal_contacts has no date
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_missing_partition_fails_by_name(clean_landing: Paths) -> None:
+    partition = clean_landing.landing / "hubspot" / "deal_contacts" / "date=2026-10-01"
+    (partition / "data.parquet").unlink()
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.expectation, failure.observed) == (
+        "hubspot/deal_contacts", "partition_exists", "missing")
+    assert str(partition) in str(error)
+    written = json.loads(error.result.result_file.read_text())
+    assert written["success"] is False
+    assert written["failures"][0]["table"] == "hubspot/deal_contacts"
+
+
+def test_missing_column_fails_without_crashing(clean_landing: Paths) -> None:
+    from social_roi import landing
+
+    table = landing.read_partition(clean_landing.landing, "meta", "page_posts", DAY)
+    landing.write_partition(clean_landing.landing, "meta", "page_posts", DAY,
+                            table.drop_columns(["post_id"]))
+
+    failures = _landing_failure(clean_landing).result.failures
+    by_type = {f.expectation: f for f in failures}
+    assert by_type["expect_table_columns_to_match_set"].examples == ({"missing": ["post_id"]},)
+    assert "does not exist" in by_type["expect_column_values_to_be_unique"].observed
+
+
+def test_corrupt_partition_fails_by_name(clean_landing: Paths) -> None:
+    partition = clean_landing.landing / "meta" / "ig_media" / "date=2026-10-01" / "data.parquet"
+    partition.write_bytes(b"not parquet")
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.expectation) == ("meta/ig_media", "partition_readable")
+    assert str(failure.observed).startswith("error: ")
+
+
+def test_only_the_given_entities_are_validated(clean_landing: Paths) -> None:
+    from social_roi.connectors import meta
+
+    result = validate_landing(clean_landing, DAY, {"meta": [meta.PAGE_POSTS]})
+    assert (result.suites_evaluated, result.suites[0].suite) == (1, "landing__meta_page_posts")
+    # its own result file: a per-source run does not overwrite the whole day's
+    assert result.result_file.name == "2026-10-01__meta.json"
+
+
+def test_extra_landing_column_fails(clean_landing: Paths) -> None:
+    import pyarrow as pa
+
+    from social_roi import landing
+
+    table = landing.read_partition(clean_landing.landing, "ga4", "events", DAY)
+    table = table.append_column("surprise", pa.array([1] * table.num_rows))
+    landing.write_partition(clean_landing.landing, "ga4", "events", DAY, table)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert failure.expectation == "expect_table_columns_to_match_set"
+    assert "surprise" in str(failure.examples)
+
+
+# --- marts -------------------------------------------------------------------------------------
+
+def test_clean_marts_pass(clean_marts: Paths) -> None:
+    result = validate_marts(clean_marts)
+    assert result.success and result.suites_evaluated == 1
+    assert result.result_file == clean_marts.run_results / "marts" / "marts.json"
+    assert json.loads(result.result_file.read_text())["suites"][0]["rows"] == 40
+
+
+def test_same_platform_and_campaign_in_two_channel_groups_is_not_a_duplicate(paths: Paths) -> None:
+    rows = mart_rows(2)
+    assert rows[0][:4] == (DAY, "Organic Social", "facebook", "camp 0")
+    assert rows[1][:4] == (DAY, "Paid Social", "facebook", "camp 0")
+    build_marts(paths, rows)
+    assert validate_marts(paths).success
+
+
+def test_duplicated_mart_key_fails(paths: Paths) -> None:
+    rows = mart_rows(40)
+    rows.append(rows[9])
+    build_marts(paths, rows)
+
+    error = _mart_failure(paths)
+
+    [failure] = error.result.failures
+    assert failure.table == "main_marts.fct_funnel_daily"
+    assert failure.expectation == "expect_compound_columns_to_be_unique"
+    assert failure.examples and failure.examples[0]["campaign"] == rows[9][3]
+    assert "main_marts.fct_funnel_daily" in str(error) and rows[9][3] in str(error)
+
+
+def test_negative_mart_count_fails(paths: Paths) -> None:
+    rows = mart_rows(40)
+    rows[6] = with_values(rows[6], leads=-3)
+    build_marts(paths, rows)
+
+    error = _mart_failure(paths)
+
+    [failure] = error.result.failures
+    assert (failure.expectation, failure.kwargs["column"]) == (
+        "expect_column_values_to_be_between", "leads")
+    assert list(failure.examples) == [-3]
+    assert "column='leads'" in str(error) and "-3" in str(error)
+
+
+def test_more_engaged_sessions_than_sessions_fails(paths: Paths) -> None:
+    rows = mart_rows(40)
+    rows[0] = with_values(rows[0], sessions=5, engaged_sessions=6)
+    build_marts(paths, rows)
+
+    [failure] = _mart_failure(paths).result.failures
+    assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
+
+
+def test_more_customers_than_leads_is_allowed(paths: Paths) -> None:
+    """Customers of a day come from older leads: no such rule."""
+    rows = mart_rows(40)
+    rows[0] = with_values(rows[0], leads=0, customers=4)
+    build_marts(paths, rows)
+    assert validate_marts(paths).success
+
+
+def test_empty_or_missing_mart_fails_by_name(paths: Paths) -> None:
+    error = _mart_failure(paths)  # no build database at all
+    assert error.result.failures[0].observed == "build database missing"
+
+    build_marts(paths, [])
+    [failure] = _mart_failure(paths).result.failures
+    assert failure.expectation == "expect_table_row_count_to_be_between"
+
+    con = duckdb.connect(str(paths.build_db))
+    con.execute("drop table main_marts.fct_funnel_daily")
+    con.close()
+    with pytest.raises(GateFailed, match=r"main_marts\.fct_funnel_daily .*observed 'missing'"):
+        validate_marts(paths)
+
+
+def test_a_mart_without_a_suite_is_a_configuration_error(clean_marts: Paths) -> None:
+    with pytest.raises(SuiteNotFound, match="marts__fct_other"):
+        validate_marts(clean_marts, tables=("fct_funnel_daily", "fct_other"))
+
+
+def test_mart_gate_releases_the_build_database(clean_marts: Paths) -> None:
+    """The gate reads and closes: dbt can write the build database again right after."""
+    validate_marts(clean_marts)
+    con = duckdb.connect(str(clean_marts.build_db))
+    con.execute("create table main_marts.after_gate as select 1 as x")
+    con.close()
