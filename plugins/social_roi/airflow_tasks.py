@@ -10,7 +10,7 @@ from contextlib import contextmanager
 def fail_fast_on() -> Iterator[None]:
     """Errors that a retry cannot fix (refused credentials, bad data, failed models) fail the
     task at once instead of burning the retries; anything else is left to Airflow's retries."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from social_roi.errors import SchemaViolation, SocialRoiError, SourceAuthError, SourceError
 

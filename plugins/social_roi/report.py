@@ -36,9 +36,12 @@ def format_summary(rows: list[tuple]) -> str:
                        for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
              for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    most_reactions = max(rows, key=lambda r: r[2])[0] if rows else None
-    most_revenue = max(rows, key=lambda r: r[7])[0] if rows else None
     lines.append("")
-    lines.append(f"Most reactions: {most_reactions}. Most won revenue: {most_revenue}. "
+    lines.append(f"Most reactions: {_leader(rows, 2)}. Most won revenue: {_leader(rows, 7)}. "
                  "ROI counts media spend only until non-media costs are configured.")
     return "\n".join(lines)
+
+
+def _leader(rows: list[tuple], column: int) -> str:
+    best = max(rows, key=lambda row: row[column], default=None)
+    return best[0] if best is not None and best[column] > 0 else "none yet"

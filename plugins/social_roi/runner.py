@@ -58,7 +58,7 @@ def run_days(
     bag = DagBag(str(REPO_ROOT / "dags"))
     if bag.import_errors:
         raise RunFailed(f"DAG files failed to import: {bag.import_errors}")
-    dag = bag.get_dag(dag_id)
+    dag = bag.dags[dag_id]
     for day in days:
         started = time.perf_counter()
         log_file = log_dir / f"{dag_id}_{day.isoformat()}.log"
@@ -75,10 +75,9 @@ def run_days(
             progress(day, time.perf_counter() - started)
 
 
-def _last_error(log_file: Path, lines: int = 12) -> str:
-    """The end of the first traceback/error in the day's log, for the console."""
+def _last_error(log_file: Path) -> str:
+    """The error lines of the day's log (exception messages), for the console."""
     text = log_file.read_text(errors="replace").splitlines()
-    hits = [i for i, line in enumerate(text) if "Error" in line or "Traceback" in line]
-    if not hits:
-        return ""
-    return "\n".join(text[hits[0]:hits[0] + lines])
+    markers = ("Exception: ", "Error: ", "GateFailed", "DbtFailed")
+    hits = [line for line in text if any(m in line for m in markers) and "Warning" not in line]
+    return "\n".join(dict.fromkeys(hits[-8:]))

@@ -43,7 +43,10 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = ()) -> DbtSummary:
     os.environ.update(dbt_env(paths))
     args = ["build", "--project-dir", str(paths.dbt_project), "--profiles-dir",
             str(paths.dbt_project), "--quiet", *extra_args]
-    outcome = dbtRunner().invoke(args)
+    try:
+        outcome = dbtRunner().invoke(args)
+    finally:
+        _release_build_db()
     results = getattr(outcome.result, "results", None) or []
     problems = [
         f"  {r.node.resource_type} {r.node.name}: {r.status} — {(r.message or '').strip()}"
@@ -56,3 +59,15 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = ()) -> DbtSummary:
     summary = DbtSummary(passed=len(results) - warned, warned=warned, nodes=len(results))
     log.info("dbt build: %d nodes ok, %d warnings", summary.passed, summary.warned)
     return summary
+
+
+def _release_build_db() -> None:
+    """dbt-duckdb keeps its DuckDB instance open for the life of the process; the gate and the
+    publisher then cannot attach the build file read-only ("different configuration"). Close it:
+    after `dbt build` returns, nothing in this process should hold the build database."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager.close_all_connections()

@@ -28,7 +28,7 @@ def test_dag_files_import_without_errors(dagbag):
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
 def test_file_name_is_dag_id_and_dag_is_documented(dagbag, dag_file: Path):
-    dag = dagbag.get_dag(dag_file.stem)
+    dag = dagbag.dags.get(dag_file.stem)
     assert dag is not None, f"{dag_file.name} must define the DAG '{dag_file.stem}'"
     assert dag.tags, "tags"
     assert dag.doc_md and len(dag.doc_md) > 100, "the module docstring is the DAG's doc"
@@ -49,7 +49,7 @@ def test_daily_runs_cover_a_whole_day():
     """@daily would give zero-length intervals in Airflow 3: the timetable must give [D, D+1)."""
     import pendulum
 
-    dag = DagBag(str(REPO_ROOT / "dags")).get_dag("social_roi_daily")
+    dag = DagBag(str(REPO_ROOT / "dags")).dags["social_roi_daily"]
     interval = dag.timetable.infer_manual_data_interval(
         run_after=pendulum.datetime(2026, 10, 2, tz="UTC"))
     assert (interval.start, interval.end) == (pendulum.datetime(2026, 10, 1, tz="UTC"),

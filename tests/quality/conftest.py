@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gate_factories import build_marts, land_all_clean, make_paths, mart_rows
+from tests.quality.gate_factories import build_marts, land_all_clean, make_paths, mart_rows
 
 from social_roi.settings import Paths
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from gate_factories import ENTITIES
+from tests.quality.gate_factories import ENTITIES
 
 from social_roi.quality.suites import (
     InvalidSuite,

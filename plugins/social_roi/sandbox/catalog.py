@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 COMPANY = "Acme Analytics"
 SITE = "https://www.acme-analytics.example"
 SITE_HOST = "www.acme-analytics.example"
@@ -70,22 +72,47 @@ PAGE_TITLES = {
     "/demo": "Request a demo - Acme Analytics",
     "/contact": "Contact us - Acme Analytics",
 }
-BROWSE_PAGES = ["/", "/pricing", "/product", "/product/integrations", "/customers",
-                "/blog/what-is-social-roi", "/product/tour"]
-ORGANIC_LANDINGS = ["/blog/what-is-social-roi", "/blog/utm-naming-conventions",
-                    "/blog/ga4-bigquery-guide", "/", "/pricing"]
+BROWSE_PAGES = [
+    "/",
+    "/pricing",
+    "/product",
+    "/product/integrations",
+    "/customers",
+    "/blog/what-is-social-roi",
+    "/product/tour",
+]
+ORGANIC_LANDINGS = [
+    "/blog/what-is-social-roi",
+    "/blog/utm-naming-conventions",
+    "/blog/ga4-bigquery-guide",
+    "/",
+    "/pricing",
+]
 DIRECT_LANDINGS = ["/", "/", "/pricing", "/product", "/demo"]
 
 FORM_PAGES = {"demo_request": "/demo", "ebook_download": "/resources/roi-ebook", "contact_us": "/contact"}
 
-# Organic post volume and lifetime engagement (means at full maturity, scale 1).
+
+class PostProfile(NamedTuple):
+    """Organic posting on one platform: volume and lifetime engagement means at maturity (scale 1)."""
+
+    posts_per_day: float
+    views: float
+    reach_share: float  # reach / views
+    reactions: float
+    comments: float
+    shares: float
+    saves: float
+    link_clicks: float
+    decay_hours: float  # engagement and clicks fade out exponentially after publication
+
+
 # Instagram: lots of likes, few clicks ("link in bio"); LinkedIn: few likes, many clicks.
 POST_PROFILE = {
-    #            posts/day views reach% reactions comments shares saves clicks  decay_h
-    "facebook": (2.0, 2600, 0.70, 70, 9, 6, 0, 24, 10.0),
-    "instagram": (3.0, 7000, 0.78, 420, 22, 12, 30, 4, 16.0),
-    "linkedin": (2.0, 1800, 0.65, 22, 4, 3, 0, 26, 20.0),
-    "x": (3.0, 2900, 0.60, 35, 5, 8, 0, 9, 4.0),
+    "facebook": PostProfile(2.0, 2600, 0.70, 70, 9, 6, 0, 24, 10.0),
+    "instagram": PostProfile(3.0, 7000, 0.78, 420, 22, 12, 30, 4, 16.0),
+    "linkedin": PostProfile(2.0, 1800, 0.65, 22, 4, 3, 0, 26, 20.0),
+    "x": PostProfile(3.0, 2900, 0.60, 35, 5, 8, 0, 9, 4.0),
 }
 FB_REACTION_MIX = {"like": 0.72, "love": 0.15, "wow": 0.05, "haha": 0.04, "sad": 0.02, "angry": 0.02}
 STATUS_TYPES = ["added_photos", "shared_story", "added_video", "mobile_status_update"]
@@ -94,34 +121,65 @@ IG_MEDIA_TYPES = [("IMAGE", "FEED"), ("CAROUSEL_ALBUM", "FEED"), ("VIDEO", "REEL
 # Meta ad structure: campaign -> adsets -> ads. Budgets are USD/day at scale 1.
 #   (name, publisher_platform, objective, daily budget, landing path, active day range)
 AD_CAMPAIGNS = [
-    ("fb_leadgen_q4", "facebook", "OUTCOME_LEADS", 230.0, "/demo", (0, None),
-     [("lookalike_1pct_saas_buyers", ["demo_video_v1", "demo_carousel_v2"]),
-      ("retargeting_site_visitors_30d", ["customer_quote_static"])]),
-    ("ig_awareness_q4", "instagram", "OUTCOME_AWARENESS", 150.0, "/product/tour", (0, None),
-     [("interest_marketing_ops", ["reel_dashboard_tour", "story_roi_stat", "carousel_attribution_tips"])]),
-    ("fb_webinar_q4", "facebook", "OUTCOME_TRAFFIC", 80.0, "/webinars/attribution-masterclass", (4, 21),
-     [("broad_b2b_marketers", ["webinar_invite_static"])]),
+    (
+        "fb_leadgen_q4",
+        "facebook",
+        "OUTCOME_LEADS",
+        230.0,
+        "/demo",
+        (0, None),
+        [
+            ("lookalike_1pct_saas_buyers", ["demo_video_v1", "demo_carousel_v2"]),
+            ("retargeting_site_visitors_30d", ["customer_quote_static"]),
+        ],
+    ),
+    (
+        "ig_awareness_q4",
+        "instagram",
+        "OUTCOME_AWARENESS",
+        150.0,
+        "/product/tour",
+        (0, None),
+        [("interest_marketing_ops", ["reel_dashboard_tour", "story_roi_stat", "carousel_attribution_tips"])],
+    ),
+    (
+        "fb_webinar_q4",
+        "facebook",
+        "OUTCOME_TRAFFIC",
+        80.0,
+        "/webinars/attribution-masterclass",
+        (4, 21),
+        [("broad_b2b_marketers", ["webinar_invite_static"])],
+    ),
 ]
-# Per publisher platform: CPM (USD), click-through rate (all clicks), share of clicks on the link,
-# reactions per 1000 impressions, frequency (impressions/reach).
+
+
+class AdProfile(NamedTuple):
+    cpm: float  # USD per 1000 impressions
+    ctr: float  # all clicks / impressions
+    link_share: float  # inline link clicks / clicks
+    reactions_per_k: float  # post reactions per 1000 impressions
+    frequency: float  # impressions / reach
+
+
 AD_PROFILE = {
-    "facebook": (24.0, 0.0125, 0.72, 1.6, 1.35),
-    "instagram": (8.5, 0.0060, 0.55, 9.0, 1.55),
+    "facebook": AdProfile(24.0, 0.0125, 0.72, 1.6, 1.35),
+    "instagram": AdProfile(8.5, 0.0060, 0.55, 9.0, 1.55),
 }
 
 # Web behaviour.
-NEW_ORGANIC_VISITORS_PER_DAY = 35.0   # new visitors arriving from google organic search
-KNOWN_VISITOR_CLICK_SHARE = 0.08      # share of link clicks made by an already-known visitor
-RETURN_PROB = 0.34                    # chance a visitor comes back after a session (decays per session)
+NEW_ORGANIC_VISITORS_PER_DAY = 35.0  # new visitors arriving from google organic search
+KNOWN_VISITOR_CLICK_SHARE = 0.08  # share of link clicks made by an already-known visitor
+RETURN_PROB = 0.34  # chance a visitor comes back after a session (decays per session)
 RETURN_MEAN_DAYS = 3.0
-RETURN_DIRECT_SHARE = 0.6             # returns: direct vs google organic
+RETURN_DIRECT_SHARE = 0.6  # returns: direct vs google organic
 
 # Probability that a session ends with a form fill, by (platform, medium).
 LEAD_RATE = {
     ("facebook", "social"): 0.022,
     ("facebook", "paid_social"): 0.032,
-    ("instagram", "social"): 0.008,
-    ("instagram", "paid_social"): 0.005,
+    ("instagram", "social"): 0.010,
+    ("instagram", "paid_social"): 0.008,
     ("linkedin", "social"): 0.060,
     ("x", "social"): 0.012,
     ("google", "organic"): 0.020,
@@ -129,18 +187,35 @@ LEAD_RATE = {
 }
 RETURNING_LEAD_BOOST = 1.4
 
-# Sales funnel by lead platform:
-#   p(MQL), p(SQL | MQL), p(deal | SQL), p(won | deal), p(lost | deal), deal amount (median, sigma)
+
+class Funnel(NamedTuple):
+    """Sales funnel of the leads of one lead platform (conditional probabilities)."""
+
+    mql: float
+    sql: float  # given MQL
+    deal: float  # given SQL
+    won: float  # given a deal
+    lost: float  # given a deal (the rest stays open)
+    amount_median: float  # USD, lognormal
+    amount_sigma: float
+
+
+# LinkedIn: the revenue champion (high-value deals); Instagram: few, small deals.
 FUNNEL = {
-    "linkedin": (0.70, 0.75, 0.85, 0.60, 0.25, 45000.0, 0.35),
-    "facebook": (0.55, 0.70, 0.80, 0.60, 0.25, 10000.0, 0.30),
-    "instagram": (0.25, 0.45, 0.60, 0.35, 0.40, 2400.0, 0.30),
-    "x": (0.35, 0.55, 0.65, 0.40, 0.35, 7500.0, 0.30),
-    "google": (0.45, 0.60, 0.75, 0.45, 0.30, 9000.0, 0.30),
-    "direct": (0.45, 0.60, 0.75, 0.45, 0.30, 8500.0, 0.30),
+    "linkedin": Funnel(0.70, 0.75, 0.85, 0.60, 0.25, 45000.0, 0.35),
+    "facebook": Funnel(0.55, 0.70, 0.80, 0.60, 0.25, 10000.0, 0.30),
+    "instagram": Funnel(0.40, 0.55, 0.70, 0.50, 0.30, 2400.0, 0.30),
+    "x": Funnel(0.35, 0.55, 0.65, 0.40, 0.35, 7500.0, 0.30),
+    "google": Funnel(0.45, 0.60, 0.75, 0.45, 0.30, 9000.0, 0.30),
+    "direct": Funnel(0.45, 0.60, 0.75, 0.45, 0.30, 8500.0, 0.30),
 }
-DEAL_STAGES_OPEN = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
-                    "decisionmakerboughtin", "contractsent"]
+DEAL_STAGES_OPEN = [
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+]
 DEAL_PLANS = ["Starter annual", "Growth annual", "Scale annual", "Enterprise annual"]
 HUBSPOT_OWNERS = ["71000001", "71000002", "71000003"]
 
@@ -154,24 +229,35 @@ HS_SOURCE = {  # (hs_analytics_source, hs_analytics_source_data_1) by session pl
     ("google", "organic"): ("ORGANIC_SEARCH", "google"),
     ("direct", "(none)"): ("DIRECT_TRAFFIC", None),  # data_1 = landing URL, filled at generation
 }
-CHANNEL_GROUP = {"paid_social": "Paid Social", "social": "Organic Social",
-                 "organic": "Organic Search", "(none)": "Direct"}
+CHANNEL_GROUP = {
+    "paid_social": "Paid Social",
+    "social": "Organic Social",
+    "organic": "Organic Search",
+    "(none)": "Direct",
+}
 
-FIRST_NAMES = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella",
-               "Lucas", "Mia", "Mateo", "Amelia", "Levi", "Harper", "Ethan", "Evelyn", "Aiden",
-               "Priya", "Arjun", "Mei", "Hiro", "Fatima", "Omar", "Ingrid", "Lars", "Chloe",
-               "Diego", "Zoe", "Samuel", "Nora", "Gabriel", "Leila", "Tomas", "Hannah", "Kwame"]
-LAST_NAMES = ["Smith", "Johnson", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Lopez",
-              "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
-              "Patel", "Nguyen", "Kim", "Chen", "Schmidt", "Rossi", "Dubois", "Nakamura",
-              "Okafor", "Silva", "Novak", "Larsen", "Cohen", "Brown", "Walker", "Young"]
-COMPANY_PARTS_A = ["Northwind", "Blue Harbor", "Summit", "Redwood", "Brightline", "Ironclad",
-                   "Lumen", "Granite", "Silverleaf", "Cobalt", "Evergreen", "Pioneer", "Atlas",
-                   "Helix", "Orchard", "Keystone"]
-COMPANY_PARTS_B = ["Logistics", "Software", "Health", "Labs", "Systems", "Retail", "Capital",
-                   "Manufacturing", "Media", "Energy", "Foods", "Networks"]
-JOB_TITLES = ["Marketing Manager", "Head of Growth", "VP Marketing", "Demand Gen Lead",
-              "Marketing Ops Specialist", "CMO", "Digital Marketing Director", "Data Analyst"]
+# Fake people and companies (whitespace/comma separated to keep this file short).
+FIRST_NAMES = (
+    "Olivia Liam Emma Noah Ava Elijah Sophia James Isabella Lucas Mia Mateo Amelia Levi Harper Ethan "
+    "Evelyn Aiden Priya Arjun Mei Hiro Fatima Omar Ingrid Lars Chloe Diego Zoe Samuel Nora Gabriel "
+    "Leila Tomas Hannah Kwame"
+).split()
+LAST_NAMES = (
+    "Smith Johnson Garcia Miller Davis Rodriguez Martinez Lopez Wilson Anderson Thomas Taylor Moore "
+    "Jackson Martin Lee Patel Nguyen Kim Chen Schmidt Rossi Dubois Nakamura Okafor Silva Novak Larsen "
+    "Cohen Brown Walker Young"
+).split()
+COMPANY_PARTS_A = (
+    "Northwind,Blue Harbor,Summit,Redwood,Brightline,Ironclad,Lumen,Granite,Silverleaf,Cobalt,"
+    "Evergreen,Pioneer,Atlas,Helix,Orchard,Keystone"
+).split(",")
+COMPANY_PARTS_B = (
+    "Logistics Software Health Labs Systems Retail Capital Manufacturing Media Energy Foods Networks"
+).split()
+JOB_TITLES = (
+    "Marketing Manager,Head of Growth,VP Marketing,Demand Gen Lead,Marketing Ops Specialist,CMO,"
+    "Digital Marketing Director,Data Analyst"
+).split(",")
 
 DEVICES = [  # (weight, category, os, os_version, browser, browser_version, brand, model)
     (0.46, "desktop", "Windows", "Windows 10", "Chrome", "141.0.7390.55", None, None),

@@ -15,23 +15,36 @@ from dataclasses import dataclass
 from . import catalog as C
 from .wire import Response, dumps
 
+
+def _compact(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
 META_THROTTLES = {
     4: ("(#4) Application request limit reached", None),
     17: ("(#17) User request limit reached", 2446079),
     32: ("(#32) Page request limited reached", None),
     613: ("(#613) Calls to this api have exceeded the rate limit.", None),
-    80000: ("(#80000) There have been too many calls from this ad-account. Wait a bit and try again. "
-            "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/"
-            "rate-limiting.", 2446079),
-    80001: ("(#80001) There have been too many calls to this Page account. Wait a bit and try again. "
-            "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/"
-            "rate-limiting.", 2446079),
-    80002: ("(#80002) There have been too many calls to this Instagram account. Wait a bit and try "
-            "again. For more info, please refer to https://developers.facebook.com/docs/graph-api/"
-            "overview/rate-limiting.", 2446079),
+    80000: (
+        "(#80000) There have been too many calls from this ad-account. Wait a bit and try again. "
+        "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/"
+        "rate-limiting.",
+        2446079,
+    ),
+    80001: (
+        "(#80001) There have been too many calls to this Page account. Wait a bit and try again. "
+        "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/"
+        "rate-limiting.",
+        2446079,
+    ),
+    80002: (
+        "(#80002) There have been too many calls to this Instagram account. Wait a bit and try "
+        "again. For more info, please refer to https://developers.facebook.com/docs/graph-api/"
+        "overview/rate-limiting.",
+        2446079,
+    ),
 }
-_BUC_TYPE = {80000: "ads_insights", 80001: "pages", 80002: "instagram", 613: "ads_insights",
-             32: "pages"}
+_BUC_TYPE = {80000: "ads_insights", 80001: "pages", 80002: "instagram", 613: "ads_insights", 32: "pages"}
 
 
 def meta_throttle(code: int = 17, *, regain_minutes: int = 1, business_id: str | None = None) -> dict:
@@ -43,48 +56,91 @@ def meta_throttle(code: int = 17, *, regain_minutes: int = 1, business_id: str |
     if subcode:
         err["error_subcode"] = subcode
     err["fbtrace_id"] = f"SandboxThrottle{code}"
-    return {"status": 400, "body": {"error": err}, "headers": {
-        "X-App-Usage": json.dumps({"call_count": 100, "total_cputime": 30, "total_time": 40}),
-        "X-Business-Use-Case-Usage": json.dumps({owner: [{
-            "type": kind, "call_count": 100, "total_cputime": 30, "total_time": 40,
-            "estimated_time_to_regain_access": regain_minutes}]}),
-    }}
+    return {
+        "status": 400,
+        "body": {"error": err},
+        "headers": {
+            "X-App-Usage": _compact({"call_count": 100, "total_cputime": 30, "total_time": 40}),
+            "X-Business-Use-Case-Usage": _compact(
+                {
+                    owner: [
+                        {
+                            "type": kind,
+                            "call_count": 100,
+                            "total_cputime": 30,
+                            "total_time": 40,
+                            "estimated_time_to_regain_access": regain_minutes,
+                        }
+                    ]
+                }
+            ),
+        },
+    }
 
 
 def meta_server_error(status: int = 500) -> dict:
     """Meta's unknown/transient failure (code 1 / code 2)."""
     if status >= 500:
-        err = {"message": "An unknown error occurred", "type": "OAuthException", "is_transient": True,
-               "code": 1, "error_subcode": 99, "fbtrace_id": "SandboxUnknown"}
+        err = {
+            "message": "An unknown error occurred",
+            "type": "OAuthException",
+            "is_transient": True,
+            "code": 1,
+            "error_subcode": 99,
+            "fbtrace_id": "SandboxUnknown",
+        }
     else:
-        err = {"message": "(#2) Service temporarily unavailable", "type": "OAuthException",
-               "is_transient": True, "code": 2, "fbtrace_id": "SandboxUnavailable"}
+        err = {
+            "message": "(#2) Service temporarily unavailable",
+            "type": "OAuthException",
+            "is_transient": True,
+            "code": 2,
+            "fbtrace_id": "SandboxUnavailable",
+        }
     return {"status": status, "body": {"error": err}}
 
 
 def hubspot_rate_limit(retry_after: int = 1, policy: str = "SECONDLY") -> dict:
     """HubSpot 429 (recorded shape) with Retry-After in seconds."""
-    message = {"SECONDLY": "You have reached your secondly limit.",
-               "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
-               "DAILY": "You have reached your daily limit."}[policy]
-    return {"status": 429, "headers": {"Retry-After": str(retry_after)}, "body": {
-        "status": "error", "message": message, "errorType": "RATE_LIMIT",
-        "correlationId": "de61843f-b3ab-4bc1-8c54-358e37eb0621", "policyName": policy,
-        "category": "RATE_LIMITS"}}
+    message = {
+        "SECONDLY": "You have reached your secondly limit.",
+        "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
+        "DAILY": "You have reached your daily limit.",
+    }[policy]
+    return {
+        "status": 429,
+        "headers": {"Retry-After": str(retry_after)},
+        "body": {
+            "status": "error",
+            "message": message,
+            "errorType": "RATE_LIMIT",
+            "correlationId": "de61843f-b3ab-4bc1-8c54-358e37eb0621",
+            "policyName": policy,
+            "category": "RATE_LIMITS",
+        },
+    }
 
 
 def hubspot_server_error(status: int = 502) -> dict:
-    return {"status": status, "body": {
-        "status": "error", "message": "internal error", "correlationId":
-        "0b5f9d3c-1e2a-4c1b-9b7e-5d7a8c0f1e2d", "category": "INTERNAL_ERROR"}}
+    return {
+        "status": status,
+        "body": {
+            "status": "error",
+            "message": "internal error",
+            "correlationId": "0b5f9d3c-1e2a-4c1b-9b7e-5d7a8c0f1e2d",
+            "category": "INTERNAL_ERROR",
+        },
+    }
 
 
 def google_error(status: int = 503) -> dict:
     """Google JSON error (GCS / GA4): 429 RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE."""
-    state, message = {429: ("RESOURCE_EXHAUSTED", "The rate of requests exceeds the rate limit."),
-                      500: ("INTERNAL", "Internal error encountered."),
-                      502: ("UNAVAILABLE", "Bad gateway."),
-                      503: ("UNAVAILABLE", "The service is currently unavailable.")}[status]
+    state, message = {
+        429: ("RESOURCE_EXHAUSTED", "The rate of requests exceeds the rate limit."),
+        500: ("INTERNAL", "Internal error encountered."),
+        502: ("UNAVAILABLE", "Bad gateway."),
+        503: ("UNAVAILABLE", "The service is currently unavailable."),
+    }[status]
     return {"status": status, "body": {"error": {"code": status, "message": message, "status": state}}}
 
 
@@ -93,9 +149,14 @@ def server_error(status: int = 500) -> dict:
     return {"status": status, "body": f"{status} Server Error", "headers": {}}
 
 
-PRESETS = {"meta_throttle": meta_throttle, "meta_server_error": meta_server_error,
-           "hubspot_rate_limit": hubspot_rate_limit, "hubspot_server_error": hubspot_server_error,
-           "google_error": google_error, "server_error": server_error}
+PRESETS = {
+    "meta_throttle": meta_throttle,
+    "meta_server_error": meta_server_error,
+    "hubspot_rate_limit": hubspot_rate_limit,
+    "hubspot_server_error": hubspot_server_error,
+    "google_error": google_error,
+    "server_error": server_error,
+}
 
 
 @dataclass
@@ -108,8 +169,11 @@ class Fault:
     method: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and path.startswith(self.path_prefix) and (
-            self.method is None or self.method.upper() == method)
+        return (
+            self.times > 0
+            and path.startswith(self.path_prefix)
+            and (self.method is None or self.method.upper() == method)
+        )
 
     def response(self) -> Response:
         if self.body is None:
@@ -123,8 +187,12 @@ class Fault:
         return Response(self.status, body, dict(self.headers or {}), ctype)
 
     def describe(self) -> dict:
-        return {"path_prefix": self.path_prefix, "status": self.status, "times": self.times,
-                "method": self.method}
+        return {
+            "path_prefix": self.path_prefix,
+            "status": self.status,
+            "times": self.times,
+            "method": self.method,
+        }
 
 
 class FaultQueue:

@@ -23,10 +23,17 @@ _LISTING = re.compile(r"^/analytics_(\d+)/?$")
 
 
 def google_error(status: int, message: str, reason: str, state: str) -> Response:
-    return json_response(status, {"error": {
-        "code": status, "message": message,
-        "errors": [{"message": message, "domain": "global", "reason": reason}],
-        "status": state}})
+    return json_response(
+        status,
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [{"message": message, "domain": "global", "reason": reason}],
+                "status": state,
+            }
+        },
+    )
 
 
 def _value(v) -> dict:
@@ -54,26 +61,50 @@ def _last_click(s: Session) -> dict:
     platform = "Manual" if s.tagged else None
     group = C.CHANNEL_GROUP[s.medium]
     return {
-        "manual_campaign": {"campaign_id": None, "campaign_name": name, "source": source,
-                            "medium": medium, "term": None, "content": content,
-                            "source_platform": platform, "creative_format": None,
-                            "marketing_tactic": None},
+        "manual_campaign": {
+            "campaign_id": None,
+            "campaign_name": name,
+            "source": source,
+            "medium": medium,
+            "term": None,
+            "content": content,
+            "source_platform": platform,
+            "creative_format": None,
+            "marketing_tactic": None,
+        },
         "google_ads_campaign": None,
-        "cross_channel_campaign": {"campaign_id": None, "campaign_name": name, "source": source,
-                                   "medium": medium, "source_platform": platform,
-                                   "default_channel_group": group, "primary_channel_group": group},
-        "sa360_campaign": None, "cm360_campaign": None, "dv360_campaign": None,
+        "cross_channel_campaign": {
+            "campaign_id": None,
+            "campaign_name": name,
+            "source": source,
+            "medium": medium,
+            "source_platform": platform,
+            "default_channel_group": group,
+            "primary_channel_group": group,
+        },
+        "sa360_campaign": None,
+        "cm360_campaign": None,
+        "dv360_campaign": None,
     }
 
 
 def _collected(s: Session) -> dict | None:
     if not s.tagged:
         return None
-    return {"manual_campaign_id": None, "manual_campaign_name": s.campaign,
-            "manual_source": s.source, "manual_medium": s.medium, "manual_term": None,
-            "manual_content": s.content, "manual_source_platform": None,
-            "manual_creative_format": None, "manual_marketing_tactic": None,
-            "gclid": None, "dclid": None, "srsltid": None}
+    return {
+        "manual_campaign_id": None,
+        "manual_campaign_name": s.campaign,
+        "manual_source": s.source,
+        "manual_medium": s.medium,
+        "manual_term": None,
+        "manual_content": s.content,
+        "manual_source_platform": None,
+        "manual_creative_format": None,
+        "manual_marketing_tactic": None,
+        "gclid": None,
+        "dclid": None,
+        "srsltid": None,
+    }
 
 
 def _first_touch(source: tuple) -> dict:
@@ -85,19 +116,35 @@ def _first_touch(source: tuple) -> dict:
 
 def _device(v) -> dict:
     _w, category, os_, os_version, browser, browser_version, brand, model = v.device
-    return {"category": category, "mobile_brand_name": brand, "mobile_model_name": model,
-            "mobile_marketing_name": None, "mobile_os_hardware_model": None,
-            "operating_system": os_, "operating_system_version": os_version, "vendor_id": None,
-            "advertising_id": None, "language": v.geo[6], "is_limited_ad_tracking": "No",
-            "time_zone_offset_seconds": str(v.geo[7]), "browser": None, "browser_version": None,
-            "web_info": {"browser": browser, "browser_version": browser_version,
-                         "hostname": C.SITE_HOST}}
+    return {
+        "category": category,
+        "mobile_brand_name": brand,
+        "mobile_model_name": model,
+        "mobile_marketing_name": None,
+        "mobile_os_hardware_model": None,
+        "operating_system": os_,
+        "operating_system_version": os_version,
+        "vendor_id": None,
+        "advertising_id": None,
+        "language": v.geo[6],
+        "is_limited_ad_tracking": "No",
+        "time_zone_offset_seconds": str(v.geo[7]),
+        "browser": None,
+        "browser_version": None,
+        "web_info": {"browser": browser, "browser_version": browser_version, "hostname": C.SITE_HOST},
+    }
 
 
 def _geo(v) -> dict:
     _w, continent, sub, country, region, city, _lang, _tz = v.geo
-    return {"city": city, "country": country, "continent": continent, "region": region,
-            "sub_continent": sub, "metro": "(not set)"}
+    return {
+        "city": city,
+        "country": country,
+        "continent": continent,
+        "region": region,
+        "sub_continent": sub,
+        "metro": "(not set)",
+    }
 
 
 def _page_ids(s: Session) -> list[int]:
@@ -115,7 +162,8 @@ def render_event(s: Session, index: int, page_id: int) -> dict:
     v = s.visitor
     # UTMs are collected on the session_start and on the landing page_view right after it.
     first_hits = name == "session_start" or (
-        name == "page_view" and index > 0 and s.events[index - 1][2] == "session_start")
+        name == "page_view" and index > 0 and s.events[index - 1][2] == "session_start"
+    )
     return {
         "event_date": datetime.fromtimestamp(ts // 1_000_000, UTC).strftime("%Y%m%d"),
         "event_timestamp": str(ts),
@@ -153,20 +201,27 @@ def render_event(s: Session, index: int, page_id: int) -> dict:
 class GA4Export:
     def __init__(self, world: World) -> None:
         self.world = world
+        world.events_by_day  # noqa: B018 - build the day index now, not racing in request threads
         self._cache: dict[date, bytes] = {}
         self._lock = threading.Lock()
 
     def handle(self, req: Request, token: str) -> Response:
-        object_path = req.path[len(PREFIX):]
+        object_path = req.path[len(PREFIX) :]
         if req.bearer() is None:
-            return google_error(401, "Anonymous caller does not have storage.objects.get access to "
-                                "the Google Cloud Storage object. Permission 'storage.objects.get' "
-                                "denied on resource (or it may not exist).", "required", "UNAUTHENTICATED")
+            return google_error(
+                401,
+                "Anonymous caller does not have storage.objects.get access to "
+                "the Google Cloud Storage object. Permission 'storage.objects.get' "
+                "denied on resource (or it may not exist).",
+                "required",
+                "UNAUTHENTICATED",
+            )
         if req.bearer() != token:
             return google_error(401, "Invalid Credentials", "authError", "UNAUTHENTICATED")
         if req.method != "GET":
-            return google_error(405, f"Method {req.method} not allowed", "methodNotAllowed",
-                                "METHOD_NOT_ALLOWED")
+            return google_error(
+                405, f"Method {req.method} not allowed", "methodNotAllowed", "METHOD_NOT_ALLOWED"
+            )
         m = _LISTING.match(object_path)
         if m and m.group(1) == C.GA4_PROPERTY_ID:
             return json_response(200, self.listing())
@@ -186,10 +241,15 @@ class GA4Export:
         for day in self.world.config.dates:
             # The daily table lands the next morning (UTC), like the real export.
             updated = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=6)
-            items.append({"kind": "storage#object", "bucket": C.GA4_BUCKET,
-                          "name": f"{prefix}events_{day:%Y%m%d}.jsonl",
-                          "contentType": "application/x-ndjson",
-                          "updated": updated.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+            items.append(
+                {
+                    "kind": "storage#object",
+                    "bucket": C.GA4_BUCKET,
+                    "name": f"{prefix}events_{day:%Y%m%d}.jsonl",
+                    "contentType": "application/x-ndjson",
+                    "updated": updated.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                }
+            )
         return {"kind": "storage#objects", "prefix": prefix, "items": items}
 
     def day_file(self, day: date) -> bytes:
@@ -199,7 +259,7 @@ class GA4Export:
             return cached
         lines = []
         page_ids: dict[int, list[int]] = {}
-        for ts, s, seq, _name, _params in self.world.events_by_day[day]:
+        for _ts, s, seq, _name, _params in self.world.events_by_day[day]:
             key = id(s)
             if key not in page_ids:
                 page_ids[key] = _page_ids(s)

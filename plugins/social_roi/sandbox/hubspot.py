@@ -21,29 +21,69 @@ LIST_MAX_LIMIT = 100
 BATCH_MAX = 1000
 
 LIFECYCLE_STAGES = ("lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
-STAGE_LABELS = {"appointmentscheduled": ("Appointment Scheduled", "0.2"),
-                "qualifiedtobuy": ("Qualified To Buy", "0.4"),
-                "presentationscheduled": ("Presentation Scheduled", "0.6"),
-                "decisionmakerboughtin": ("Decision Maker Bought-In", "0.8"),
-                "contractsent": ("Contract Sent", "0.9"),
-                "closedwon": ("Closed Won", "1.0"),
-                "closedlost": ("Closed Lost", "0.0")}
-DATETIME_PROPS = {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate",
-                  "first_conversion_date", "recent_conversion_date",
-                  *(f"hs_lifecyclestage_{s}_date" for s in LIFECYCLE_STAGES)}
-NUMBER_PROPS = {"hs_object_id", "amount", "amount_in_home_currency", "hs_closed_amount",
-                "num_conversion_events", "num_associated_deals", "num_associated_contacts",
-                "hs_deal_stage_probability"}
-DEFAULT_PROPS = {"contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
-                 "deals": ("amount", "closedate", "createdate", "dealname", "dealstage",
-                           "hs_lastmodifieddate", "hs_object_id", "pipeline")}
-ALWAYS_PROPS = {"contacts": ("hs_object_id", "createdate", "lastmodifieddate"),
-                "deals": ("hs_object_id", "createdate", "hs_lastmodifieddate")}
+STAGE_LABELS = {
+    "appointmentscheduled": ("Appointment Scheduled", "0.2"),
+    "qualifiedtobuy": ("Qualified To Buy", "0.4"),
+    "presentationscheduled": ("Presentation Scheduled", "0.6"),
+    "decisionmakerboughtin": ("Decision Maker Bought-In", "0.8"),
+    "contractsent": ("Contract Sent", "0.9"),
+    "closedwon": ("Closed Won", "1.0"),
+    "closedlost": ("Closed Lost", "0.0"),
+}
+DATETIME_PROPS = {
+    "createdate",
+    "lastmodifieddate",
+    "hs_lastmodifieddate",
+    "closedate",
+    "first_conversion_date",
+    "recent_conversion_date",
+    *(f"hs_lifecyclestage_{s}_date" for s in LIFECYCLE_STAGES),
+}
+NUMBER_PROPS = {
+    "hs_object_id",
+    "amount",
+    "amount_in_home_currency",
+    "hs_closed_amount",
+    "num_conversion_events",
+    "num_associated_deals",
+    "num_associated_contacts",
+    "hs_deal_stage_probability",
+}
+DEFAULT_PROPS = {
+    "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
+    "deals": (
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ),
+}
+ALWAYS_PROPS = {
+    "contacts": ("hs_object_id", "createdate", "lastmodifieddate"),
+    "deals": ("hs_object_id", "createdate", "hs_lastmodifieddate"),
+}
 MODIFIED_PROP = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
 ASSOC_TYPE = {("deals", "contacts"): 3, ("contacts", "deals"): 4}
 SINGULAR = {"contacts": "contact", "deals": "deal", "companies": "company"}
-OPERATORS = {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-             "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
+OPERATORS = {
+    "EQ",
+    "NEQ",
+    "LT",
+    "LTE",
+    "GT",
+    "GTE",
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN",
+}
 
 
 def iso_ms(ms: int | None) -> str | None:
@@ -72,25 +112,43 @@ class HubSpotError(Exception):
 def contact_properties(c: Contact) -> dict[str, str | None]:
     s = c.session
     tagged = s.tagged
-    dates = {"lead": c.created_ms, "marketingqualifiedlead": c.mql_ms, "salesqualifiedlead": c.sql_ms,
-             "opportunity": c.opp_ms, "customer": c.customer_ms}
+    dates = {
+        "lead": c.created_ms,
+        "marketingqualifiedlead": c.mql_ms,
+        "salesqualifiedlead": c.sql_ms,
+        "opportunity": c.opp_ms,
+        "customer": c.customer_ms,
+    }
     props = {
-        "createdate": iso_ms(c.created_ms), "lastmodifieddate": iso_ms(c.lastmodified_ms),
-        "hs_object_id": c.contact_id, "email": c.email, "firstname": c.firstname,
-        "lastname": c.lastname, "company": c.company, "jobtitle": c.jobtitle, "phone": None,
+        "createdate": iso_ms(c.created_ms),
+        "lastmodifieddate": iso_ms(c.lastmodified_ms),
+        "hs_object_id": c.contact_id,
+        "email": c.email,
+        "firstname": c.firstname,
+        "lastname": c.lastname,
+        "company": c.company,
+        "jobtitle": c.jobtitle,
+        "phone": None,
         "lifecyclestage": c.lifecyclestage,
         **{f"hs_lifecyclestage_{k}_date": iso_ms(v) for k, v in dates.items()},
         "ga_client_id": s.visitor.user_pseudo_id,
-        "utm_source": s.source if tagged else None, "utm_medium": s.medium if tagged else None,
-        "utm_campaign": s.campaign if tagged else None, "utm_content": s.content if tagged else None,
-        "hs_analytics_source": c.hs_source, "hs_analytics_source_data_1": c.hs_source_data_1,
+        "utm_source": s.source if tagged else None,
+        "utm_medium": s.medium if tagged else None,
+        "utm_campaign": s.campaign if tagged else None,
+        "utm_content": s.content if tagged else None,
+        "hs_analytics_source": c.hs_source,
+        "hs_analytics_source_data_1": c.hs_source_data_1,
         "hs_analytics_source_data_2": s.campaign if tagged else None,
-        "hs_latest_source": c.hs_source, "hs_latest_source_data_1": c.hs_source_data_1,
+        "hs_latest_source": c.hs_source,
+        "hs_latest_source_data_1": c.hs_source_data_1,
         "hs_latest_source_data_2": s.campaign if tagged else None,
         "hs_analytics_first_url": s.landing_url,
-        "first_conversion_event_name": c.form_name, "first_conversion_date": iso_ms(c.created_ms),
-        "recent_conversion_event_name": c.form_name, "recent_conversion_date": iso_ms(c.created_ms),
-        "num_conversion_events": "1", "hubspot_owner_id": c.owner,
+        "first_conversion_event_name": c.form_name,
+        "first_conversion_date": iso_ms(c.created_ms),
+        "recent_conversion_event_name": c.form_name,
+        "recent_conversion_date": iso_ms(c.created_ms),
+        "num_conversion_events": "1",
+        "hubspot_owner_id": c.owner,
         "num_associated_deals": "1" if c.deal is not None else None,
     }
     return props
@@ -101,16 +159,24 @@ def deal_properties(d: Deal) -> dict[str, str | None]:
     closed = d.closed_ms is not None
     amount = f"{d.amount:.2f}"
     return {
-        "amount": amount, "amount_in_home_currency": amount, "closedate": iso_ms(d.closed_ms),
-        "createdate": iso_ms(d.created_ms), "dealname": d.dealname, "dealstage": d.dealstage,
-        "dealtype": "newbusiness", "deal_currency_code": C.CURRENCY,
+        "amount": amount,
+        "amount_in_home_currency": amount,
+        "closedate": iso_ms(d.closed_ms),
+        "createdate": iso_ms(d.created_ms),
+        "dealname": d.dealname,
+        "dealstage": d.dealstage,
+        "dealtype": "newbusiness",
+        "deal_currency_code": C.CURRENCY,
         "hs_closed_amount": amount if d.is_won else "0",
         "hs_deal_stage_probability": STAGE_LABELS[d.dealstage][1],
         "hs_is_closed": "true" if closed else "false",
         "hs_is_closed_won": "true" if d.is_won else "false",
-        "hs_lastmodifieddate": iso_ms(d.lastmodified_ms), "hs_object_id": d.deal_id,
-        "hubspot_owner_id": d.owner, "pipeline": "default",
-        "hs_analytics_source": c.hs_source, "hs_analytics_source_data_1": c.hs_source_data_1,
+        "hs_lastmodifieddate": iso_ms(d.lastmodified_ms),
+        "hs_object_id": d.deal_id,
+        "hubspot_owner_id": d.owner,
+        "pipeline": "default",
+        "hs_analytics_source": c.hs_source,
+        "hs_analytics_source_data_1": c.hs_source_data_1,
         "hs_analytics_source_data_2": c.session.campaign if c.session.tagged else None,
         "num_associated_contacts": "1",
     }
@@ -147,8 +213,9 @@ def _matches(props: dict, f: dict) -> bool:
         if op == "BETWEEN":
             return v <= a <= _typed(name, f.get("highValue"))
     except (TypeError, ValueError):
-        raise HubSpotError(400, "VALIDATION_ERROR",
-                           f"Invalid value for property {name!r} in filter: {f.get('value')!r}") from None
+        raise HubSpotError(
+            400, "VALIDATION_ERROR", f"Invalid value for property {name!r} in filter: {f.get('value')!r}"
+        ) from None
     return {"EQ": a == v, "NEQ": a != v, "LT": a < v, "LTE": a <= v, "GT": a > v, "GTE": a >= v}[op]
 
 
@@ -159,24 +226,33 @@ class HubSpot:
             "contacts": {c.contact_id: contact_properties(c) for c in world.contacts},
             "deals": {d.deal_id: deal_properties(d) for d in world.deals},
         }
-        self.objects = {"contacts": {c.contact_id: c for c in world.contacts},
-                        "deals": {d.deal_id: d for d in world.deals}}
+        self.objects = {
+            "contacts": {c.contact_id: c for c in world.contacts},
+            "deals": {d.deal_id: d for d in world.deals},
+        }
         self.ordered = {t: sorted(ids, key=int) for t, ids in self.props.items()}
 
     def handle(self, req: Request, token: str) -> Response:
         cid = correlation_id(req)
         headers = {
-            "X-HubSpot-RateLimit-Daily": "250000", "X-HubSpot-RateLimit-Daily-Remaining": "249999",
-            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000", "X-HubSpot-RateLimit-Max": "100",
-            "X-HubSpot-RateLimit-Remaining": "99", "X-HubSpot-RateLimit-Secondly": "10",
-            "X-HubSpot-RateLimit-Secondly-Remaining": "9", "X-HubSpot-Correlation-Id": cid,
+            "X-HubSpot-RateLimit-Daily": "250000",
+            "X-HubSpot-RateLimit-Daily-Remaining": "249999",
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+            "X-HubSpot-RateLimit-Max": "100",
+            "X-HubSpot-RateLimit-Remaining": "99",
+            "X-HubSpot-RateLimit-Secondly": "10",
+            "X-HubSpot-RateLimit-Secondly-Remaining": "9",
+            "X-HubSpot-Correlation-Id": cid,
         }
         try:
             if req.bearer() != token:
-                raise HubSpotError(401, "INVALID_AUTHENTICATION",
-                                   "Authentication credentials not found. This API supports OAuth 2.0 "
-                                   "authentication and you can find more details at "
-                                   "https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+                raise HubSpotError(
+                    401,
+                    "INVALID_AUTHENTICATION",
+                    "Authentication credentials not found. This API supports OAuth 2.0 "
+                    "authentication and you can find more details at "
+                    "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                )
             status, body = self._route(req)
             return json_response(status, body, headers)
         except HubSpotError as e:
@@ -200,8 +276,15 @@ class HubSpot:
         if (hit := re.fullmatch(r"/crm/v4/objects/(\w+)/(\d+)/associations/(\w+)", p)) and m == "GET":
             targets = self._associated(self._type(hit.group(1)), hit.group(2), self._type(hit.group(3)))
             kind = ASSOC_TYPE.get((hit.group(1), hit.group(3)))
-            return 200, {"results": [{"toObjectId": int(t), "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": kind, "label": None}]} for t in targets]}
+            return 200, {
+                "results": [
+                    {
+                        "toObjectId": int(t),
+                        "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": kind, "label": None}],
+                    }
+                    for t in targets
+                ]
+            }
         if p == "/crm/v3/pipelines/deals" and m == "GET":
             return 200, self._pipelines()
         raise HubSpotError(404, "OBJECT_NOT_FOUND", f"No route for {m} {req.path}")
@@ -237,11 +320,13 @@ class HubSpot:
         props = self.props[otype][oid]
         obj = self.objects[otype][oid]
         # Unknown property names are left out; known-but-unset ones come back as null.
-        return {"id": oid,
-                "properties": {n: props[n] for n in sorted(names) if n in props},
-                "createdAt": props["createdate"],
-                "updatedAt": iso_ms(obj.lastmodified_ms),
-                "archived": False}
+        return {
+            "id": oid,
+            "properties": {n: props[n] for n in sorted(names) if n in props},
+            "createdAt": props["createdate"],
+            "updatedAt": iso_ms(obj.lastmodified_ms),
+            "archived": False,
+        }
 
     # ---- endpoints ---------------------------------------------------------------------------
 
@@ -252,28 +337,41 @@ class HubSpot:
         except (TypeError, ValueError):
             raise HubSpotError(400, "VALIDATION_ERROR", "limit and after must be integers") from None
         if not 0 <= limit <= SEARCH_MAX_LIMIT:
-            raise HubSpotError(400, "VALIDATION_ERROR",
-                               f"limit must be between 0 and {SEARCH_MAX_LIMIT} (got {limit})")
+            raise HubSpotError(
+                400, "VALIDATION_ERROR", f"limit must be between 0 and {SEARCH_MAX_LIMIT} (got {limit})"
+            )
         if after >= SEARCH_CAP:  # the real API refuses to page past 10,000 results
-            raise HubSpotError(400, "VALIDATION_ERROR",
-                               f"Search results are capped at {SEARCH_CAP}: after={after} is past the cap")
+            raise HubSpotError(
+                400,
+                "VALIDATION_ERROR",
+                f"Search results are capped at {SEARCH_CAP}: after={after} is past the cap",
+            )
         groups = body.get("filterGroups") or []
-        if len(groups) > 5 or sum(len(g.get("filters") or []) for g in groups) > 25 \
-                or any(len(g.get("filters") or []) > 10 for g in groups):
-            raise HubSpotError(400, "VALIDATION_ERROR",
-                               "Too many filters: at most 5 filterGroups, 10 filters each, 25 in total")
+        if (
+            len(groups) > 5
+            or sum(len(g.get("filters") or []) for g in groups) > 25
+            or any(len(g.get("filters") or []) > 10 for g in groups)
+        ):
+            raise HubSpotError(
+                400,
+                "VALIDATION_ERROR",
+                "Too many filters: at most 5 filterGroups, 10 filters each, 25 in total",
+            )
         ids = self.ordered[otype]
         props = self.props[otype]
         if groups:
-            ids = [i for i in ids if any(all(_matches(props[i], f) for f in g.get("filters") or [])
-                                         for g in groups)]
+            ids = [
+                i
+                for i in ids
+                if any(all(_matches(props[i], f) for f in g.get("filters") or []) for g in groups)
+            ]
         query = str(body.get("query") or "").strip().lower()
         if query:
             fields = ("email", "firstname", "lastname", "company") if otype == "contacts" else ("dealname",)
             ids = [i for i in ids if any(query in (props[i].get(f) or "").lower() for f in fields)]
         ids = self._sorted(ids, props, body.get("sorts") or [])
         names = self._prop_names(otype, body.get("properties"))
-        page = ids[after:after + limit]
+        page = ids[after : after + limit]
         out: dict = {"total": len(ids), "results": [self._record(otype, i, names) for i in page]}
         if after + limit < len(ids) and limit > 0:
             out["paging"] = {"next": {"after": str(after + limit)}}
@@ -312,9 +410,15 @@ class HubSpot:
             record = self._record(otype, oid, names)
             if assoc:
                 record["associations"] = {
-                    t: {"results": [{"id": x, "type": f"{SINGULAR[otype]}_to_{SINGULAR[t]}"}
-                                    for x in self._associated(otype, oid, t)]}
-                    for t in assoc if self._associated(otype, oid, t)}
+                    t: {
+                        "results": [
+                            {"id": x, "type": f"{SINGULAR[otype]}_to_{SINGULAR[t]}"}
+                            for x in self._associated(otype, oid, t)
+                        ]
+                    }
+                    for t in assoc
+                    if self._associated(otype, oid, t)
+                }
             results.append(record)
         out: dict = {"results": results}
         if len(ids) > limit:
@@ -334,27 +438,46 @@ class HubSpot:
         from_type, to_type = self._type(from_raw), self._type(to_raw)
         inputs = body.get("inputs")
         if not isinstance(inputs, list) or not all(isinstance(i, dict) and "id" in i for i in inputs):
-            raise HubSpotError(400, "VALIDATION_ERROR", "inputs must be a list of {\"id\": ...} objects")
+            raise HubSpotError(400, "VALIDATION_ERROR", 'inputs must be a list of {"id": ...} objects')
         if len(inputs) > BATCH_MAX:
-            raise HubSpotError(400, "VALIDATION_ERROR",
-                               f"Batch input is limited to {BATCH_MAX} inputs (got {len(inputs)})")
+            raise HubSpotError(
+                400, "VALIDATION_ERROR", f"Batch input is limited to {BATCH_MAX} inputs (got {len(inputs)})"
+            )
         kind = ASSOC_TYPE.get((from_type, to_type))
         if kind is None:
-            raise HubSpotError(400, "VALIDATION_ERROR", f"No association type between {from_raw} and {to_raw}")
+            raise HubSpotError(
+                400, "VALIDATION_ERROR", f"No association type between {from_raw} and {to_raw}"
+            )
         results, errors = [], []
         for item in inputs:
             oid = str(item["id"])
             targets = self._associated(from_type, oid, to_type)
             if targets:
-                results.append({"from": {"id": oid}, "to": [
-                    {"toObjectId": t, "associationTypes": [
-                        {"category": "HUBSPOT_DEFINED", "typeId": kind, "label": None}]} for t in targets]})
+                results.append(
+                    {
+                        "from": {"id": oid},
+                        "to": [
+                            {
+                                "toObjectId": t,
+                                "associationTypes": [
+                                    {"category": "HUBSPOT_DEFINED", "typeId": kind, "label": None}
+                                ],
+                            }
+                            for t in targets
+                        ],
+                    }
+                )
             else:
-                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
-                               "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
-                               "context": {"fromObjectId": [oid]}, "links": {},
-                               "message": f"No {SINGULAR[to_type]} is associated with "
-                                          f"{SINGULAR[from_type]} {oid}."})
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                        "context": {"fromObjectId": [oid]},
+                        "links": {},
+                        "message": f"No {SINGULAR[to_type]} is associated with {SINGULAR[from_type]} {oid}.",
+                    }
+                )
         stamp = iso_ms(self.world.horizon_end_ms)  # deterministic "now": the world's present
         out: dict = {"status": "COMPLETE", "results": results}
         if errors:
@@ -365,10 +488,31 @@ class HubSpot:
 
     def _pipelines(self) -> dict:
         stamp = iso_ms(self.world.config.start_ts * 1000 - 365 * 86400 * 1000)
-        stages = [{"label": label, "displayOrder": i,
-                   "metadata": {"isClosed": "true" if sid.startswith("closed") else "false",
-                                "probability": prob},
-                   "id": sid, "createdAt": stamp, "updatedAt": stamp, "archived": False}
-                  for i, (sid, (label, prob)) in enumerate(STAGE_LABELS.items())]
-        return {"results": [{"label": "Sales Pipeline", "displayOrder": 0, "id": "default",
-                             "stages": stages, "createdAt": stamp, "updatedAt": stamp, "archived": False}]}
+        stages = [
+            {
+                "label": label,
+                "displayOrder": i,
+                "metadata": {
+                    "isClosed": "true" if sid.startswith("closed") else "false",
+                    "probability": prob,
+                },
+                "id": sid,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "archived": False,
+            }
+            for i, (sid, (label, prob)) in enumerate(STAGE_LABELS.items())
+        ]
+        return {
+            "results": [
+                {
+                    "label": "Sales Pipeline",
+                    "displayOrder": 0,
+                    "id": "default",
+                    "stages": stages,
+                    "createdAt": stamp,
+                    "updatedAt": stamp,
+                    "archived": False,
+                }
+            ]
+        }

@@ -21,29 +21,41 @@ ACT = f"act_{C.AD_ACCOUNT_ID}"
 INVALID_METRIC = "(#100) The value must be a valid insights metric"
 
 # Removed by Meta in 2024-2026 (api_shapes.md §1.3, §2.2): asking for them is an error.
-_DEPRECATED = re.compile(r"^(post_impressions.*|page_impressions.*|page_posts_impressions.*|page_fans.*"
-                         r"|page_fan_adds.*|impressions|plays|video_views|clips_replays_count"
-                         r"|ig_reels_aggregated_all_plays_count|engagement|carousel_album_.*"
-                         r"|taps_forward|taps_back|exits)$")
+_DEPRECATED = re.compile(
+    r"^(post_impressions.*|page_impressions.*|page_posts_impressions.*|page_fans.*"
+    r"|page_fan_adds.*|impressions|plays|video_views|clips_replays_count"
+    r"|ig_reels_aggregated_all_plays_count|engagement|carousel_album_.*"
+    r"|taps_forward|taps_back|exits)$"
+)
 
 FB_POST_METRICS = {
-    "post_media_view": ("Lifetime Post Media Views",
-                        "Lifetime: The number of times your post was on screen.",
-                        lambda p: p.views),
-    "post_total_media_view_unique": ("Lifetime Post Total Media Views Unique",
-                                     "Lifetime: The number of people who saw your post at least once.",
-                                     lambda p: p.reach),
+    "post_media_view": (
+        "Lifetime Post Media Views",
+        "Lifetime: The number of times your post was on screen.",
+        lambda p: p.views,
+    ),
+    "post_total_media_view_unique": (
+        "Lifetime Post Total Media Views Unique",
+        "Lifetime: The number of people who saw your post at least once.",
+        lambda p: p.reach,
+    ),
     # All clicks on these link posts are link clicks (no photo/video to open), so post_clicks
     # equals the post's link clicks, i.e. the sessions it started.
-    "post_clicks": ("Lifetime Post Clicks",
-                    "Lifetime: The number of clicks anywhere in your post.",
-                    lambda p: p.link_clicks),
-    "post_clicks_by_type": ("Lifetime Post Clicks by Type",
-                            "Lifetime: The number of clicks anywhere in your post, by type.",
-                            lambda p: {"link clicks": p.link_clicks} if p.link_clicks else {}),
-    "post_reactions_by_type_total": ("Lifetime Total post Reactions by Type.",
-                                     "Lifetime: Total post reactions by type.",
-                                     lambda p: {k: v for k, v in p.reactions_by_type.items() if v}),
+    "post_clicks": (
+        "Lifetime Post Clicks",
+        "Lifetime: The number of clicks anywhere in your post.",
+        lambda p: p.link_clicks,
+    ),
+    "post_clicks_by_type": (
+        "Lifetime Post Clicks by Type",
+        "Lifetime: The number of clicks anywhere in your post, by type.",
+        lambda p: {"link clicks": p.link_clicks} if p.link_clicks else {},
+    ),
+    "post_reactions_by_type_total": (
+        "Lifetime Total post Reactions by Type.",
+        "Lifetime: Total post reactions by type.",
+        lambda p: {k: v for k, v in p.reactions_by_type.items() if v},
+    ),
 }
 IG_MEDIA_METRICS = {
     "views": ("Views", "The number of times your media was played or displayed.", lambda p: p.views),
@@ -52,28 +64,74 @@ IG_MEDIA_METRICS = {
     "shares": ("Shares", "The number of shares of your media.", lambda p: p.shares),
     "likes": ("Likes", "The number of likes on your media.", lambda p: p.reactions),
     "comments": ("Comments", "The number of comments on your media.", lambda p: p.comments),
-    "total_interactions": ("Interactions", "The number of likes, saves, comments and shares on "
-                           "your media.", lambda p: p.reactions + p.saves + p.comments + p.shares),
+    "total_interactions": (
+        "Interactions",
+        "The number of likes, saves, comments and shares on your media.",
+        lambda p: p.reactions + p.saves + p.comments + p.shares,
+    ),
 }
-AD_FIELDS = ("account_currency", "account_id", "account_name", "campaign_id", "campaign_name",
-             "adset_id", "adset_name", "ad_id", "ad_name", "objective", "buying_type", "impressions",
-             "reach", "frequency", "clicks", "inline_link_clicks", "spend", "cpc", "cpm", "ctr",
-             "actions", "date_start", "date_stop")
+AD_FIELDS = (
+    "account_currency",
+    "account_id",
+    "account_name",
+    "campaign_id",
+    "campaign_name",
+    "adset_id",
+    "adset_name",
+    "ad_id",
+    "ad_name",
+    "objective",
+    "buying_type",
+    "impressions",
+    "reach",
+    "frequency",
+    "clicks",
+    "inline_link_clicks",
+    "spend",
+    "cpc",
+    "cpm",
+    "ctr",
+    "actions",
+    "date_start",
+    "date_stop",
+)
 _LEVEL_FIELDS = {"account": 0, "campaign": 1, "adset": 2, "ad": 3}
-_FIELD_LEVEL = {"campaign_id": 1, "campaign_name": 1, "objective": 1, "adset_id": 2,
-                "adset_name": 2, "ad_id": 3, "ad_name": 3}
+_FIELD_LEVEL = {
+    "campaign_id": 1,
+    "campaign_name": 1,
+    "objective": 1,
+    "adset_id": 2,
+    "adset_name": 2,
+    "ad_id": 3,
+    "ad_name": 3,
+}
 
 
 class GraphError(Exception):
-    def __init__(self, status: int, code: int, message: str, *, subcode: int | None = None,
-                 type_: str = "OAuthException", transient: bool | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        *,
+        subcode: int | None = None,
+        type_: str = "OAuthException",
+        transient: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.subcode, self.type_, self.transient = subcode, type_, transient
 
 
-def error_body(code: int, message: str, fbtrace_id: str, *, subcode: int | None = None,
-               type_: str = "OAuthException", transient: bool | None = None) -> dict:
+def error_body(
+    code: int,
+    message: str,
+    fbtrace_id: str,
+    *,
+    subcode: int | None = None,
+    type_: str = "OAuthException",
+    transient: bool | None = None,
+) -> dict:
     err: dict = {"message": message, "type": type_}
     if transient is not None:
         err["is_transient"] = transient
@@ -82,6 +140,10 @@ def error_body(code: int, message: str, fbtrace_id: str, *, subcode: int | None 
         err["error_subcode"] = subcode
     err["fbtrace_id"] = fbtrace_id
     return {"error": err}
+
+
+def _compact(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
 
 
 def graph_time(ts: int) -> str:
@@ -128,8 +190,14 @@ def _unix(value: str | None, default: int) -> int:
 
 
 def _metric(obj_id: str, name: str, title: str, description: str, value) -> dict:
-    return {"name": name, "period": "lifetime", "values": [{"value": value}], "title": title,
-            "description": description, "id": f"{obj_id}/insights/{name}/lifetime"}
+    return {
+        "name": name,
+        "period": "lifetime",
+        "values": [{"value": value}],
+        "title": title,
+        "description": description,
+        "id": f"{obj_id}/insights/{name}/lifetime",
+    }
 
 
 def _metrics(obj: Post, names: list[str], catalog: dict) -> list[dict]:
@@ -156,36 +224,59 @@ class MetaGraph:
     # ---- transport ---------------------------------------------------------------------------
 
     def handle(self, req: Request, token: str) -> Response:
-        headers = {"X-App-Usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
-        rest = req.path[len(PREFIX):].strip("/")
+        headers = {"X-App-Usage": _compact({"call_count": 1, "total_cputime": 1, "total_time": 1})}
+        rest = req.path[len(PREFIX) :].strip("/")
         parts = rest.split("/") if rest else []
         node = parts[0] if parts else ""
         post = self.by_id.get(node)
         if node == ACT:
             buc = (C.AD_ACCOUNT_ID, "ads_insights")
-            headers["x-fb-ads-insights-throttle"] = json.dumps(
-                {"app_id_util_pct": 0, "acc_id_util_pct": 0, "ads_api_access_tier": "standard_access"})
+            headers["x-fb-ads-insights-throttle"] = _compact(
+                {"app_id_util_pct": 0, "acc_id_util_pct": 0, "ads_api_access_tier": "standard_access"}
+            )
         elif node == C.IG_USER_ID or (post is not None and post.platform == "instagram"):
             buc = (C.IG_USER_ID, "instagram")
         else:
             buc = (C.PAGE_ID, "pages")
-        headers["X-Business-Use-Case-Usage"] = json.dumps({buc[0]: [{
-            "type": buc[1], "call_count": 1, "total_cputime": 1, "total_time": 1,
-            "estimated_time_to_regain_access": 0}]})
+        headers["X-Business-Use-Case-Usage"] = _compact(
+            {
+                buc[0]: [
+                    {
+                        "type": buc[1],
+                        "call_count": 1,
+                        "total_cputime": 1,
+                        "total_time": 1,
+                        "estimated_time_to_regain_access": 0,
+                    }
+                ]
+            }
+        )
         try:
             given = req.arg("access_token") or req.bearer()
             if given != token:
-                headers["WWW-Authenticate"] = 'OAuth "Facebook Platform" "invalid_token" "Error validating access token"'
-                raise GraphError(400, 190, "Error validating access token: Session has expired on "
-                                 f"{self.world.config.end:%A, %d-%b-%y %H:%M:%S} PDT. The current time is "
-                                 "later than the expiry time.", subcode=463)
+                headers["WWW-Authenticate"] = (
+                    'OAuth "Facebook Platform" "invalid_token" "Error validating access token"'
+                )
+                raise GraphError(
+                    400,
+                    190,
+                    "Error validating access token: Session has expired on "
+                    f"{self.world.config.end:%A, %d-%b-%y %H:%M:%S} PDT. The current time is "
+                    "later than the expiry time.",
+                    subcode=463,
+                )
             if req.method != "GET":
                 raise GraphError(400, 100, "(#100) Unsupported request method", type_="GraphMethodException")
             body = self._route(req, parts)
             return json_response(200, body, headers)
         except GraphError as e:
-            return json_response(e.status, error_body(e.code, e.message, trace_id(req), subcode=e.subcode,
-                                                      type_=e.type_, transient=e.transient), headers)
+            return json_response(
+                e.status,
+                error_body(
+                    e.code, e.message, trace_id(req), subcode=e.subcode, type_=e.type_, transient=e.transient
+                ),
+                headers,
+            )
 
     def _route(self, req: Request, parts: list[str]) -> dict:
         if not parts or len(parts) > 2:
@@ -193,53 +284,86 @@ class MetaGraph:
         node, edge = parts[0], (parts[1] if len(parts) == 2 else None)
         if node == C.PAGE_ID:
             if edge is None:
-                return self._fields(req, "id,name", {
-                    "id": C.PAGE_ID, "name": C.COMPANY, "username": "acmeanalytics",
-                    "link": C.SITE, "category": "Software"}, "Page")
+                return self._fields(
+                    req,
+                    "id,name",
+                    {
+                        "id": C.PAGE_ID,
+                        "name": C.COMPANY,
+                        "username": "acmeanalytics",
+                        "link": C.SITE,
+                        "category": "Software",
+                    },
+                    "Page",
+                )
             if edge in ("posts", "published_posts", "feed"):
                 return self._list(req, self.fb_posts, self._post, default_fields="created_time,message,id")
             self._no_edge(edge, "Page")
         if node == C.IG_USER_ID:
             if edge is None:
-                return self._fields(req, "id", {"id": C.IG_USER_ID, "username": C.IG_USERNAME,
-                                                "name": C.COMPANY}, "IGUser")
+                return self._fields(
+                    req, "id", {"id": C.IG_USER_ID, "username": C.IG_USERNAME, "name": C.COMPANY}, "IGUser"
+                )
             if edge == "media":
                 return self._list(req, self.ig_media, self._media, default_fields="id")
             self._no_edge(edge, "IGUser")
         if node == ACT:
             if edge is None:
-                return self._fields(req, "id,account_id", {
-                    "id": ACT, "account_id": C.AD_ACCOUNT_ID, "name": C.AD_ACCOUNT_NAME,
-                    "currency": C.CURRENCY, "timezone_name": "Etc/GMT", "account_status": 1}, "AdAccount")
+                return self._fields(
+                    req,
+                    "id,account_id",
+                    {
+                        "id": ACT,
+                        "account_id": C.AD_ACCOUNT_ID,
+                        "name": C.AD_ACCOUNT_NAME,
+                        "currency": C.CURRENCY,
+                        "timezone_name": "Etc/GMT",
+                        "account_status": 1,
+                    },
+                    "AdAccount",
+                )
             if edge == "insights":
                 return self._ads_insights(req)
             self._no_edge(edge, "AdAccount")
         post = self.by_id.get(node)
         if post is None:
-            raise GraphError(400, 100, f"Unsupported get request. Object with ID '{node}' does not exist, "
-                             "cannot be loaded due to missing permissions, or does not support this "
-                             "operation. Please read the Graph API documentation at "
-                             "https://developers.facebook.com/docs/graph-api", subcode=33,
-                             type_="GraphMethodException")
+            raise GraphError(
+                400,
+                100,
+                f"Unsupported get request. Object with ID '{node}' does not exist, "
+                "cannot be loaded due to missing permissions, or does not support this "
+                "operation. Please read the Graph API documentation at "
+                "https://developers.facebook.com/docs/graph-api",
+                subcode=33,
+                type_="GraphMethodException",
+            )
         catalog = FB_POST_METRICS if post.platform == "facebook" else IG_MEDIA_METRICS
         if edge == "insights":
             return {"data": _metrics(post, _split(req.arg("metric", "")), catalog)}
         if edge is not None:
             self._no_edge(edge, "Post" if post.platform == "facebook" else "IGMedia")
         render = self._post if post.platform == "facebook" else self._media
-        return render(post, parse_fields(req.arg("fields") or
-                                         ("created_time,message,id" if post.platform == "facebook" else "id")))
+        return render(
+            post,
+            parse_fields(
+                req.arg("fields") or ("created_time,message,id" if post.platform == "facebook" else "id")
+            ),
+        )
 
     @staticmethod
     def _no_edge(edge: str, node_type: str):
-        raise GraphError(404, 100, f"(#100) Tried accessing nonexisting field ({edge}) on node type ({node_type})")
+        raise GraphError(
+            404, 100, f"(#100) Tried accessing nonexisting field ({edge}) on node type ({node_type})"
+        )
 
     @staticmethod
     def _fields(req: Request, default: str, values: dict, node_type: str) -> dict:
         out = {}
         for name, _mods in parse_fields(req.arg("fields") or default):
             if name not in values:
-                raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})")
+                raise GraphError(
+                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
+                )
             out[name] = values[name]
         out.setdefault("id", values["id"])
         return out
@@ -247,8 +371,8 @@ class MetaGraph:
     # ---- edges -------------------------------------------------------------------------------
 
     def _list(self, req: Request, items: list[Post], render, default_fields: str) -> dict:
-        since = _unix(req.arg("since"), -(2 ** 62))
-        until = _unix(req.arg("until"), 2 ** 62)
+        since = _unix(req.arg("since"), -(2**62))
+        until = _unix(req.arg("until"), 2**62)
         fields = parse_fields(req.arg("fields") or default_fields)
         window = [p for p in items if since <= p.created_ts < until]
         page, paging = paginate(req, window, default_limit=25, max_limit=100)
@@ -280,29 +404,47 @@ class MetaGraph:
             elif name == "comments":
                 out["comments"] = {"data": []}
                 if mods.get("summary") in ("true", "1", "total_count"):
-                    out["comments"]["summary"] = {"order": "chronological", "total_count": p.comments,
-                                                  "can_comment": True}
+                    out["comments"]["summary"] = {
+                        "order": "chronological",
+                        "total_count": p.comments,
+                        "can_comment": True,
+                    }
             elif name == "reactions":
                 out["reactions"] = {"data": []}
                 if mods.get("summary") in ("true", "1", "total_count"):
                     out["reactions"]["summary"] = {"total_count": p.reactions, "viewer_reaction": "NONE"}
             elif name == "insights":
                 if "metric" not in mods:
-                    raise GraphError(400, 3001, "No metric was specified to be fetched. Please "
-                                     "specify one or more comma separated metrics.", subcode=1504028)
+                    raise GraphError(
+                        400,
+                        3001,
+                        "No metric was specified to be fetched. Please "
+                        "specify one or more comma separated metrics.",
+                        subcode=1504028,
+                    )
                 out["insights"] = {"data": _metrics(p, _split(mods["metric"]), FB_POST_METRICS)}
             else:
-                raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Post)")
+                raise GraphError(
+                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Post)"
+                )
         out.setdefault("id", p.post_id)
         return out
 
     def _media(self, p: Post, fields: list[tuple[str, dict]]) -> dict:
         values = {
-            "id": p.post_id, "caption": p.text, "timestamp": graph_time(p.created_ts),
-            "media_type": p.kind, "media_product_type": p.product_type, "permalink": p.permalink,
-            "shortcode": p.shortcode, "like_count": p.reactions, "comments_count": p.comments,
+            "id": p.post_id,
+            "caption": p.text,
+            "timestamp": graph_time(p.created_ts),
+            "media_type": p.kind,
+            "media_product_type": p.product_type,
+            "permalink": p.permalink,
+            "shortcode": p.shortcode,
+            "like_count": p.reactions,
+            "comments_count": p.comments,
             "media_url": f"https://scontent.cdninstagram.example/v/{p.post_id}.jpg",
-            "username": C.IG_USERNAME, "owner": {"id": C.IG_USER_ID}, "is_comment_enabled": True,
+            "username": C.IG_USERNAME,
+            "owner": {"id": C.IG_USER_ID},
+            "is_comment_enabled": True,
         }
         out = {}
         for name, mods in fields:
@@ -311,7 +453,9 @@ class MetaGraph:
             elif name in values:
                 out[name] = values[name]
             else:
-                raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (IGMedia)")
+                raise GraphError(
+                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (IGMedia)"
+                )
         out.setdefault("id", p.post_id)
         return out
 
@@ -320,19 +464,24 @@ class MetaGraph:
     def _ads_insights(self, req: Request) -> dict:
         level = req.arg("level", "account")
         if level not in _LEVEL_FIELDS:
-            raise GraphError(400, 100, f"(#100) Param level must be one of {{ad, adset, campaign, account}}")
+            raise GraphError(400, 100, "(#100) Param level must be one of {ad, adset, campaign, account}")
         depth = _LEVEL_FIELDS[level]
         fields = _split(req.arg("fields") or "date_start,date_stop")
         for f in fields:
             if f not in AD_FIELDS:
-                raise GraphError(400, 100, f"(#100) {f} is not valid for fields param. please check "
-                                 "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
-                                 "for all valid values")
+                raise GraphError(
+                    400,
+                    100,
+                    f"(#100) {f} is not valid for fields param. please check "
+                    "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
+                    "for all valid values",
+                )
         breakdowns = _split(req.arg("breakdowns") or "")
         for b in breakdowns:
             if b != "publisher_platform":
-                raise GraphError(400, 100, f"(#100) breakdowns[0] must be one of the following values: "
-                                 "publisher_platform")
+                raise GraphError(
+                    400, 100, "(#100) breakdowns[0] must be one of the following values: publisher_platform"
+                )
         since, until = self._time_range(req)
         increment = req.arg("time_increment", "all_days")
 
@@ -345,8 +494,10 @@ class MetaGraph:
             key_parts = (C.AD_ACCOUNT_ID, ad.campaign_id, ad.adset_id, ad.ad_id)[: depth + 1]
             key = (start, stop, key_parts, ad.platform if breakdowns else None)
             groups.setdefault(key, []).append(row)
-        rows = [self._ad_row(key, rs, fields, depth, bool(breakdowns))
-                for key, rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3] or ""))]
+        rows = [
+            self._ad_row(key, rs, fields, depth, bool(breakdowns))
+            for key, rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3] or ""))
+        ]
         page, paging = paginate(req, rows, default_limit=25, max_limit=5000)
         body = {"data": page}
         if paging:
@@ -361,8 +512,12 @@ class MetaGraph:
                 tr = json.loads(raw)
                 return date.fromisoformat(tr["since"]), date.fromisoformat(tr["until"])
             except (ValueError, KeyError, TypeError):
-                raise GraphError(400, 100, "(#100) param time_range must be an object with keys "
-                                 "since and until in YYYY-MM-DD format") from None
+                raise GraphError(
+                    400,
+                    100,
+                    "(#100) param time_range must be an object with keys "
+                    "since and until in YYYY-MM-DD format",
+                ) from None
         # Presets are relative to "today" = the horizon end (the world's present).
         today = cfg.start_date + timedelta(days=cfg.days)
         preset = req.arg("date_preset", "last_30d")
@@ -374,7 +529,9 @@ class MetaGraph:
             return today - timedelta(days=1), today - timedelta(days=1)
         m = re.fullmatch(r"last_(\d+)d", preset)
         if not m:
-            raise GraphError(400, 100, f"(#100) date_preset must be one of the supported presets, got {preset}")
+            raise GraphError(
+                400, 100, f"(#100) date_preset must be one of the supported presets, got {preset}"
+            )
         return today - timedelta(days=int(m.group(1))), today - timedelta(days=1)
 
     @staticmethod
@@ -386,17 +543,33 @@ class MetaGraph:
         clicks = sum(r.clicks for r in rows)
         link = sum(r.link_clicks for r in rows)
         spend = round(sum(r.spend for r in rows), 2)
-        actions = [(name, sum(getattr(r, attr) for r in rows)) for name, attr in (
-            ("link_click", "link_clicks"), ("landing_page_view", "landing_page_views"),
-            ("post_reaction", "post_reactions"), ("lead", "platform_leads"))]
+        actions = [
+            (name, sum(getattr(r, attr) for r in rows))
+            for name, attr in (
+                ("link_click", "link_clicks"),
+                ("landing_page_view", "landing_page_views"),
+                ("post_reaction", "post_reactions"),
+                ("lead", "platform_leads"),
+            )
+        ]
         values = {
-            "account_currency": C.CURRENCY, "account_id": C.AD_ACCOUNT_ID, "account_name": C.AD_ACCOUNT_NAME,
-            "campaign_id": ad.campaign_id, "campaign_name": ad.campaign_name, "objective": ad.objective,
-            "adset_id": ad.adset_id, "adset_name": ad.adset_name, "ad_id": ad.ad_id, "ad_name": ad.name,
+            "account_currency": C.CURRENCY,
+            "account_id": C.AD_ACCOUNT_ID,
+            "account_name": C.AD_ACCOUNT_NAME,
+            "campaign_id": ad.campaign_id,
+            "campaign_name": ad.campaign_name,
+            "objective": ad.objective,
+            "adset_id": ad.adset_id,
+            "adset_name": ad.adset_name,
+            "ad_id": ad.ad_id,
+            "ad_name": ad.name,
             "buying_type": "AUCTION",
-            "impressions": str(impressions), "reach": str(reach),
+            "impressions": str(impressions),
+            "reach": str(reach),
             "frequency": f"{impressions / reach:.6f}" if reach else None,
-            "clicks": str(clicks), "inline_link_clicks": str(link), "spend": f"{spend:.2f}",
+            "clicks": str(clicks),
+            "inline_link_clicks": str(link),
+            "spend": f"{spend:.2f}",
             "cpc": f"{spend / clicks:.6f}" if clicks else None,
             "cpm": f"{spend / impressions * 1000:.6f}" if impressions else None,
             "ctr": f"{clicks / impressions * 100:.6f}" if impressions else None,

@@ -6,16 +6,17 @@ Control routes (no auth, never faulted, not logged in ``requests``):
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import faults as F
-from .ga4_export import PREFIX as GA4_PREFIX, GA4Export
+from .ga4_export import PREFIX as GA4_PREFIX
+from .ga4_export import GA4Export
 from .hubspot import HubSpot
-from .meta_graph import PREFIX as META_PREFIX, MetaGraph
+from .meta_graph import PREFIX as META_PREFIX
+from .meta_graph import MetaGraph
 from .wire import Request, Response, json_response
 from .world import World, WorldConfig, generate_world
 
@@ -25,8 +26,13 @@ CONTROL = "/_sandbox"
 class SandboxServer:
     """``with SandboxServer(WorldConfig(seed=1)) as srv: requests.get(srv.base_url + ...)``."""
 
-    def __init__(self, world_or_config: World | WorldConfig | None = None, host: str = "127.0.0.1",
-                 port: int = 0, token: str = "sandbox-token") -> None:
+    def __init__(
+        self,
+        world_or_config: World | WorldConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str = "sandbox-token",
+    ) -> None:
         if isinstance(world_or_config, World):
             self.world = world_or_config
         else:
@@ -44,14 +50,15 @@ class SandboxServer:
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         if self._httpd is not None:
             return self
         handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
         self._httpd = ThreadingHTTPServer((self.host, self._port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="social-roi-sandbox",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="social-roi-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -64,7 +71,7 @@ class SandboxServer:
             self._thread.join(timeout=5)
         self._httpd = self._thread = None
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -83,8 +90,16 @@ class SandboxServer:
 
     # ---- faults and request log -----------------------------------------------------------------
 
-    def add_fault(self, path_prefix: str, status: int, *, times: int = 1, headers: dict | None = None,
-                  body: object = None, method: str | None = None) -> None:
+    def add_fault(
+        self,
+        path_prefix: str,
+        status: int,
+        *,
+        times: int = 1,
+        headers: dict | None = None,
+        body: object = None,
+        method: str | None = None,
+    ) -> None:
         """The next ``times`` requests whose path starts with ``path_prefix`` get this reply."""
         self._faults.add(F.Fault(path_prefix, int(status), int(times), headers, body, method))
 
@@ -117,20 +132,31 @@ class SandboxServer:
             return self.ga4.handle(req, self.token)
         if req.path.startswith("/crm/"):
             return self.hubspot.handle(req, self.token)
-        return json_response(404, {"error": "not_found",
-                                   "message": f"no sandbox API at {req.path}; see /_sandbox/health"})
+        return json_response(
+            404, {"error": "not_found", "message": f"no sandbox API at {req.path}; see /_sandbox/health"}
+        )
 
     def _control(self, req: Request) -> Response:
         route = (req.method, req.path.rstrip("/"))
         cfg = self.world.config
         if route == ("GET", CONTROL + "/health"):
-            return json_response(200, {"status": "ok", "world": {
-                "seed": cfg.seed, "start_date": cfg.start_date.isoformat(), "days": cfg.days,
-                "scale": cfg.scale}})
+            return json_response(
+                200,
+                {
+                    "status": "ok",
+                    "world": {
+                        "seed": cfg.seed,
+                        "start_date": cfg.start_date.isoformat(),
+                        "days": cfg.days,
+                        "scale": cfg.scale,
+                    },
+                },
+            )
         if route == ("GET", CONTROL + "/requests"):
             log = self.requests
-            return json_response(200, {"count": len(log),
-                                       "requests": [{"method": m, "path": p} for m, p in log]})
+            return json_response(
+                200, {"count": len(log), "requests": [{"method": m, "path": p} for m, p in log]}
+            )
         if route == ("DELETE", CONTROL + "/requests"):
             self.clear_requests()
             return json_response(200, {"count": 0})
@@ -148,12 +174,19 @@ class SandboxServer:
                 if "preset" in spec:  # e.g. {"preset": "hubspot_rate_limit", "args": {"retry_after": 2}}
                     kwargs = F.PRESETS[spec["preset"]](**(spec.get("args") or {}))
                 kwargs.update({k: spec[k] for k in ("status", "headers", "body") if k in spec})
-                self.add_fault(spec["path_prefix"], kwargs.pop("status"), times=spec.get("times", 1),
-                               method=spec.get("method"), **kwargs)
+                self.add_fault(
+                    spec["path_prefix"],
+                    kwargs.pop("status"),
+                    times=spec.get("times", 1),
+                    method=spec.get("method"),
+                    **kwargs,
+                )
             except (KeyError, TypeError, ValueError) as exc:
                 return json_response(400, {"error": "bad_fault", "message": repr(exc)})
             return json_response(201, {"faults": self._faults.pending()})
-        return json_response(404, {"error": "not_found", "message": f"no control route {req.method} {req.path}"})
+        return json_response(
+            404, {"error": "not_found", "message": f"no control route {req.method} {req.path}"}
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -182,9 +215,5 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         pass  # quiet: tests and the demo read the request log instead
-
-
-def _json(obj) -> str:
-    return json.dumps(obj, indent=2)

@@ -22,10 +22,16 @@ class Request:
     base_url: str  # scheme://host[:port] the client used, for absolute paging links
 
     @classmethod
-    def build(cls, method: str, target: str, headers: dict[str, str], body: bytes, base_url: str) -> "Request":
+    def build(cls, method: str, target: str, headers: dict[str, str], body: bytes, base_url: str) -> Request:
         path, _, raw_query = target.partition("?")
-        return cls(method.upper(), path, parse_qsl(raw_query, keep_blank_values=True),
-                   {k.lower(): v for k, v in headers.items()}, body, base_url)
+        return cls(
+            method.upper(),
+            path,
+            parse_qsl(raw_query, keep_blank_values=True),
+            {k.lower(): v for k, v in headers.items()},
+            body,
+            base_url,
+        )
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         for key, value in reversed(self.query):

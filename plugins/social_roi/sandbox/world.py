@@ -12,7 +12,7 @@ import math
 import random
 import string
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,34 +23,92 @@ import pyarrow.parquet as pq
 
 from . import catalog as C
 
-UTC = timezone.utc
+UTC = UTC
 DAY = 86400
 DAY_MS = DAY * 1000
 
 # Column -> logical type of every ground-truth table (also the Parquet schema).
 TRUTH_SCHEMA: dict[str, dict[str, str]] = {
-    "posts": {"platform": "string", "post_id": "string", "created_at": "timestamp",
-              "created_date": "date", "campaign": "string", "views": "int64", "reach": "int64",
-              "reactions": "int64", "comments": "int64", "shares": "int64", "saves": "int64",
-              "link_clicks": "int64"},
-    "ad_daily": {"platform": "string", "account_id": "string", "campaign_id": "string",
-                 "campaign_name": "string", "adset_id": "string", "ad_id": "string", "date": "date",
-                 "impressions": "int64", "reach": "int64", "clicks": "int64", "link_clicks": "int64",
-                 "spend": "float64", "platform_leads": "int64"},
-    "sessions": {"user_pseudo_id": "string", "ga_session_id": "int64", "started_at": "timestamp",
-                 "date": "date", "platform": "string", "source": "string", "medium": "string",
-                 "campaign": "string", "content": "string", "page_views": "int64",
-                 "is_engaged": "bool", "engagement_time_msec": "int64", "has_lead": "bool"},
-    "contacts": {"contact_id": "string", "email": "string", "ga_client_id": "string",
-                 "created_at": "timestamp", "lead_date": "date", "platform": "string",
-                 "campaign": "string", "lifecyclestage": "string", "mql_at": "timestamp",
-                 "sql_at": "timestamp", "opportunity_at": "timestamp", "customer_at": "timestamp"},
-    "deals": {"deal_id": "string", "contact_id": "string", "created_at": "timestamp",
-              "amount": "float64", "currency": "string", "dealstage": "string",
-              "closed_at": "timestamp", "is_won": "bool"},
-    "customers": {"deal_id": "string", "contact_id": "string", "won_date": "date",
-                  "amount": "float64", "currency": "string", "platform": "string",
-                  "campaign": "string"},
+    "posts": {
+        "platform": "string",
+        "post_id": "string",
+        "created_at": "timestamp",
+        "created_date": "date",
+        "campaign": "string",
+        "views": "int64",
+        "reach": "int64",
+        "reactions": "int64",
+        "comments": "int64",
+        "shares": "int64",
+        "saves": "int64",
+        "link_clicks": "int64",
+    },
+    "ad_daily": {
+        "platform": "string",
+        "account_id": "string",
+        "campaign_id": "string",
+        "campaign_name": "string",
+        "adset_id": "string",
+        "ad_id": "string",
+        "date": "date",
+        "impressions": "int64",
+        "reach": "int64",
+        "clicks": "int64",
+        "link_clicks": "int64",
+        "spend": "float64",
+        "platform_leads": "int64",
+        # extra: the other platform-reported actions the API serves, so they are checkable too
+        "landing_page_views": "int64",
+        "post_reactions": "int64",
+    },
+    "sessions": {
+        "user_pseudo_id": "string",
+        "ga_session_id": "int64",
+        "started_at": "timestamp",
+        "date": "date",
+        "platform": "string",
+        "source": "string",
+        "medium": "string",
+        "campaign": "string",
+        "content": "string",
+        "page_views": "int64",
+        "is_engaged": "bool",
+        "engagement_time_msec": "int64",
+        "has_lead": "bool",
+    },
+    "contacts": {
+        "contact_id": "string",
+        "email": "string",
+        "ga_client_id": "string",
+        "created_at": "timestamp",
+        "lead_date": "date",
+        "platform": "string",
+        "campaign": "string",
+        "lifecyclestage": "string",
+        "mql_at": "timestamp",
+        "sql_at": "timestamp",
+        "opportunity_at": "timestamp",
+        "customer_at": "timestamp",
+    },
+    "deals": {
+        "deal_id": "string",
+        "contact_id": "string",
+        "created_at": "timestamp",
+        "amount": "float64",
+        "currency": "string",
+        "dealstage": "string",
+        "closed_at": "timestamp",
+        "is_won": "bool",
+    },
+    "customers": {
+        "deal_id": "string",
+        "contact_id": "string",
+        "won_date": "date",
+        "amount": "float64",
+        "currency": "string",
+        "platform": "string",
+        "campaign": "string",
+    },
 }
 TRUTH_TABLES = tuple(TRUTH_SCHEMA)
 
@@ -129,7 +187,9 @@ class Ad:
     platform: str
     objective: str
     landing_path: str
-    created_ts: int
+    daily_budget: float = 0.0  # USD at scale 1: the campaign budget times this ad's share
+    active_days: tuple = (0, None)  # [first, last) day offsets of delivery; None = to the end
+    quality: float = 1.0  # click-through multiplier of the creative
 
 
 @dataclass(slots=True)
@@ -157,7 +217,7 @@ class Visitor:
     n_sessions: int = 0
     busy_until: float = 0.0
     converted: bool = False  # set at the form fill, so later sessions never convert again
-    contact: "Contact | None" = None
+    contact: Contact | None = None
 
 
 @dataclass(slots=True)
@@ -191,7 +251,7 @@ class Session:
 @dataclass(slots=True)
 class Deal:
     deal_id: str
-    contact: "Contact"
+    contact: Contact
     created_ms: int
     amount: float
     dealname: str
@@ -250,8 +310,11 @@ class Contact:
 
     @property
     def lastmodified_ms(self) -> int:
-        return max(t for t in (self.created_ms, self.mql_ms, self.sql_ms, self.opp_ms,
-                               self.customer_ms) if t is not None)
+        return max(
+            t
+            for t in (self.created_ms, self.mql_ms, self.sql_ms, self.opp_ms, self.customer_ms)
+            if t is not None
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,8 +352,13 @@ def _hour_second(rng: random.Random) -> float:
 
 
 def utm_url(path: str, source: str, medium: str, campaign: str, content: str, **extra: str) -> str:
-    query = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
-             "utm_content": content, **extra}
+    query = {
+        "utm_source": source,
+        "utm_medium": medium,
+        "utm_campaign": campaign,
+        "utm_content": content,
+        **extra,
+    }
     return f"{C.SITE}{path}?{urlencode(query)}"
 
 
@@ -324,18 +392,6 @@ class World:
         for events in days.values():
             events.sort(key=lambda e: (e[0], e[1].visitor.user_pseudo_id, e[2]))
         return days
-
-    @cached_property
-    def posts_by_id(self) -> dict[str, Post]:
-        return {p.post_id: p for p in self.posts}
-
-    @cached_property
-    def contacts_by_id(self) -> dict[str, Contact]:
-        return {c.contact_id: c for c in self.contacts}
-
-    @cached_property
-    def deals_by_id(self) -> dict[str, Deal]:
-        return {d.deal_id: d for d in self.deals}
 
     @cached_property
     def truth(self) -> dict[str, pd.DataFrame]:
@@ -385,8 +441,8 @@ def _generate_posts(cfg: WorldConfig, rng: random.Random):
     for d in range(cfg.days):
         day_start = cfg.start_ts + d * DAY
         for platform in C.SOCIAL_PLATFORMS:
-            rate, views_m, reach_pct, react_m, com_m, sh_m, sav_m, clicks_m, decay_h = C.POST_PROFILE[platform]
-            n = _poisson(rng, rate * cfg.scale)
+            prof = C.POST_PROFILE[platform]
+            n = _poisson(rng, prof.posts_per_day * cfg.scale)
             # B2B audience: posts go out during the US/EU working day (12:00-23:00 UTC).
             for t in sorted(day_start + rng.randrange(12 * 3600, 23 * 3600) for _ in range(n)):
                 seq[platform] += 1
@@ -404,26 +460,28 @@ def _generate_posts(cfg: WorldConfig, rng: random.Random):
                 else:
                     kind, product = "", ""
                     text = f"{text} {url} {tags}"
-                p = Post(platform, post_id, t, campaign, url, text, permalink, kind, product,
-                         shortcode=shortcode)
+                p = Post(
+                    platform, post_id, t, campaign, url, text, permalink, kind, product, shortcode=shortcode
+                )
                 # Engagement accrues after publication: metrics are "as of the horizon end".
                 quality = rng.lognormvariate(0.0, 0.45)
-                maturity = 1.0 - math.exp(-(end - t) / 3600.0 / decay_h)
-                p.views = _poisson(rng, views_m * quality * maturity)
-                p.reach = min(p.views, round(p.views * reach_pct * rng.uniform(0.9, 1.05)))
-                p.reactions = _poisson(rng, react_m * quality * maturity)
-                p.comments = _poisson(rng, com_m * quality * maturity)
-                p.shares = _poisson(rng, sh_m * quality * maturity)
-                p.saves = _poisson(rng, sav_m * quality * maturity)
+                maturity = 1.0 - math.exp(-(end - t) / 3600.0 / prof.decay_hours)
+                p.views = _poisson(rng, prof.views * quality * maturity)
+                p.reach = min(p.views, round(p.views * prof.reach_share * rng.uniform(0.9, 1.05)))
+                p.reactions = _poisson(rng, prof.reactions * quality * maturity)
+                p.comments = _poisson(rng, prof.comments * quality * maturity)
+                p.shares = _poisson(rng, prof.shares * quality * maturity)
+                p.saves = _poisson(rng, prof.saves * quality * maturity)
                 if platform == "facebook":
                     counts = dict.fromkeys(C.FB_REACTION_MIX, 0)
-                    for kind_ in rng.choices(list(C.FB_REACTION_MIX), list(C.FB_REACTION_MIX.values()),
-                                             k=p.reactions):
+                    for kind_ in rng.choices(
+                        list(C.FB_REACTION_MIX), list(C.FB_REACTION_MIX.values()), k=p.reactions
+                    ):
                         counts[kind_] += 1
                     p.reactions_by_type = counts
                 # Each link click is a future web session; clicks after the horizon never happen.
-                for _ in range(_poisson(rng, clicks_m * quality)):
-                    ct = t + 1 + rng.expovariate(1.0 / (decay_h * 3600))
+                for _ in range(_poisson(rng, prof.link_clicks * quality)):
+                    ct = t + 1 + rng.expovariate(1.0 / (prof.decay_hours * 3600))
                     if ct < end:
                         p.link_clicks += 1
                         clicks.append((ct, platform, "social", campaign, post_id, url))
@@ -436,59 +494,79 @@ def _generate_posts(cfg: WorldConfig, rng: random.Random):
 
 def _generate_ads(cfg: WorldConfig, rng: random.Random):
     ads: list[Ad] = []
-    budget_share: dict[str, float] = {}
-    quality: dict[str, float] = {}
-    campaign_of: dict[str, tuple] = {}
     for ci, (name, platform, objective, budget, path, active, adsets) in enumerate(C.AD_CAMPAIGNS, 1):
         campaign_id = str(120210000000000000 + ci * 1000)
-        first_day = active[0]
-        created = cfg.start_ts + first_day * DAY - 3 * DAY + rng.randrange(DAY)
-        weights = []
+        weighted: list[tuple[Ad, float]] = []
         for ai, (adset_name, ad_names) in enumerate(adsets, 1):
             adset_id = str(120210000000100000 + ci * 1000 + ai)
             for xi, ad_name in enumerate(ad_names, 1):
                 ad_id = str(120210000000200000 + ci * 1000 + ai * 10 + xi)
-                ads.append(Ad(ad_id, ad_name, adset_id, adset_name, campaign_id, name, platform,
-                              objective, path, created))
-                weights.append(rng.uniform(0.6, 1.4))
-                quality[ad_id] = rng.uniform(0.75, 1.3)
-                campaign_of[ad_id] = (budget, active)
-        total = sum(weights)
-        for ad, w in zip(ads[-len(weights):], weights):
-            budget_share[ad.ad_id] = w / total
+                weight = rng.uniform(0.6, 1.4)
+                ad = Ad(
+                    ad_id,
+                    ad_name,
+                    adset_id,
+                    adset_name,
+                    campaign_id,
+                    name,
+                    platform,
+                    objective,
+                    path,
+                    active_days=active,
+                    quality=rng.uniform(0.75, 1.3),
+                )
+                weighted.append((ad, weight))
+        total = sum(w for _, w in weighted)
+        for ad, w in weighted:
+            ad.daily_budget = budget * w / total
+            ads.append(ad)
 
     ad_days: list[AdDay] = []
     clicks: list[tuple] = []
     for d, day in enumerate(cfg.dates):
         weekday_factor = 0.8 if day.weekday() >= 5 else 1.0
         for ad in ads:
-            budget, (first, last) = campaign_of[ad.ad_id]
+            first, last = ad.active_days
             if d < first or (last is not None and d >= last):
                 continue
-            cpm, ctr, link_share, react_per_k, freq = C.AD_PROFILE[ad.platform]
-            spend = round(budget * cfg.scale * budget_share[ad.ad_id] * weekday_factor
-                          * rng.uniform(0.85, 1.1), 2)
-            impressions = _poisson(rng, spend / cpm * 1000 * rng.uniform(0.9, 1.1))
+            prof = C.AD_PROFILE[ad.platform]
+            factor = cfg.scale * weekday_factor * rng.uniform(0.85, 1.1)
+            spend = round(ad.daily_budget * factor, 2)
+            impressions = _poisson(rng, spend / prof.cpm * 1000 * rng.uniform(0.9, 1.1))
             if impressions == 0:
                 continue  # the insights API has no row for an ad-day without delivery
-            reach = max(1, min(impressions, round(impressions / (freq * rng.uniform(0.9, 1.1)))))
-            n_clicks = _poisson(rng, impressions * ctr * quality[ad.ad_id])
-            link_clicks = _binomial(rng, n_clicks, link_share)
-            row = AdDay(ad, day, impressions, reach, n_clicks, link_clicks, spend,
-                        _binomial(rng, link_clicks, 0.82),
-                        _poisson(rng, impressions / 1000 * react_per_k))
-            ad_days.append(row)
+            reach = max(1, min(impressions, round(impressions / (prof.frequency * rng.uniform(0.9, 1.1)))))
+            n_clicks = _poisson(rng, impressions * prof.ctr * ad.quality)
+            link_clicks = _binomial(rng, n_clicks, prof.link_share)
+            landing_views = _binomial(rng, link_clicks, 0.82)
+            reactions = _poisson(rng, impressions / 1000 * prof.reactions_per_k)
+            ad_days.append(
+                AdDay(ad, day, impressions, reach, n_clicks, link_clicks, spend, landing_views, reactions)
+            )
             day_start = cfg.start_ts + d * DAY
-            for _ in range(link_clicks):
-                fbclid = "IwAR" + _token(rng, 28)
-                url = utm_url(ad.landing_path, ad.platform, "paid_social", ad.campaign_name, ad.ad_id,
-                              fbclid=fbclid)
-                clicks.append((day_start + _hour_second(rng), ad.platform, "paid_social",
-                               ad.campaign_name, ad.ad_id, url))
+            for _ in range(link_clicks):  # every inline link click opens the site (with an fbclid)
+                url = utm_url(
+                    ad.landing_path,
+                    ad.platform,
+                    "paid_social",
+                    ad.campaign_name,
+                    ad.ad_id,
+                    fbclid="IwAR" + _token(rng, 28),
+                )
+                clicks.append(
+                    (
+                        day_start + _hour_second(rng),
+                        ad.platform,
+                        "paid_social",
+                        ad.campaign_name,
+                        ad.ad_id,
+                        url,
+                    )
+                )
     return ads, ad_days, clicks
 
 
-def _attribute_platform_leads(ad_days: list[AdDay], sessions: list["Session"], rng: random.Random) -> None:
+def _attribute_platform_leads(ad_days: list[AdDay], sessions: list[Session], rng: random.Random) -> None:
     """Meta's 'lead' action: true click-through leads plus some view-through over-reporting."""
     true: dict[tuple, int] = {}
     for s in sessions:
@@ -502,9 +580,14 @@ def _attribute_platform_leads(ad_days: list[AdDay], sessions: list["Session"], r
 
 # ---- web sessions (GA4) --------------------------------------------------------------------
 
-_REFERRERS = {"facebook": "https://l.facebook.com/", "instagram": "https://l.instagram.com/",
-              "linkedin": "https://www.linkedin.com/", "x": "https://t.co/",
-              "google": "https://www.google.com/", "direct": None}
+_REFERRERS = {
+    "facebook": "https://l.facebook.com/",
+    "instagram": "https://l.instagram.com/",
+    "linkedin": "https://www.linkedin.com/",
+    "x": "https://t.co/",
+    "google": "https://www.google.com/",
+    "direct": None,
+}
 
 
 def _simulate_web(cfg: WorldConfig, rng: random.Random, post_clicks: list, ad_clicks: list):
@@ -538,9 +621,16 @@ def _simulate_web(cfg: WorldConfig, rng: random.Random, post_clicks: list, ad_cl
                 break
         weights = dev_w
         if platform in ("instagram", "facebook"):  # Meta traffic is mostly mobile
-            weights = [w * (2.5 if dev[1] == "mobile" else 1.0) for w, dev in zip(dev_w, C.DEVICES)]
-        v = Visitor(upid, int(ts * 1_000_000), rng.choices(C.DEVICES, weights)[0],
-                    rng.choices(C.GEOS, geo_w)[0], first_source)
+            weights = [
+                w * (2.5 if dev[1] == "mobile" else 1.0) for w, dev in zip(dev_w, C.DEVICES, strict=True)
+            ]
+        v = Visitor(
+            upid,
+            int(ts * 1_000_000),
+            rng.choices(C.DEVICES, weights)[0],
+            rng.choices(C.GEOS, geo_w)[0],
+            first_source,
+        )
         visitors.append(v)
         return v
 
@@ -578,19 +668,37 @@ def _simulate_web(cfg: WorldConfig, rng: random.Random, post_clicks: list, ad_cl
     return visitors, sessions
 
 
-def _make_session(rng: random.Random, visitor: Visitor, ts: float, platform: str,
-                  medium: str, campaign: str | None, content: str | None, url: str) -> Session:
+def _make_session(
+    rng: random.Random,
+    visitor: Visitor,
+    ts: float,
+    platform: str,
+    medium: str,
+    campaign: str | None,
+    content: str | None,
+    url: str,
+) -> Session:
     visitor.n_sessions += 1
     number = visitor.n_sessions
     source = {"direct": "(direct)"}.get(platform, platform)
-    s = Session(visitor, number, int(ts * 1_000_000), platform, source, medium, campaign, content,
-                url, _REFERRERS[platform])
+    s = Session(
+        visitor,
+        number,
+        int(ts * 1_000_000),
+        platform,
+        source,
+        medium,
+        campaign,
+        content,
+        url,
+        _REFERRERS[platform],
+    )
 
     # A visitor converts at most once: known contacts never fill a form again.
     lead_rate = C.LEAD_RATE[(platform, medium)] * (C.RETURNING_LEAD_BOOST if number > 1 else 1.0)
     is_lead = not visitor.converted and rng.random() < lead_rate
     if is_lead:
-        path = url.split("?")[0][len(C.SITE):]
+        path = url.split("?")[0][len(C.SITE) :]
         if path == C.FORM_PAGES["ebook_download"] and rng.random() < 0.8:
             form = "ebook_download"
         else:
@@ -634,7 +742,7 @@ def _make_session(rng: random.Random, visitor: Visitor, ts: float, platform: str
     visitor.busy_until = (s.start_us + end_offset) / 1_000_000
 
     t0 = s.start_us
-    sid, snum = s.ga_session_id, number
+    sid = s.ga_session_id
     on = "1" if engaged else "0"
     traffic = []
     if s.medium != "(none)":
@@ -643,38 +751,46 @@ def _make_session(rng: random.Random, visitor: Visitor, ts: float, platform: str
         if content:
             traffic.append(("content", content))
     ref = [("page_referrer", s.referrer)] if s.referrer else []
-    first_path = url.split("?")[0][len(C.SITE):] or "/"
-    title = C.PAGE_TITLES.get(first_path, C.COMPANY)
-    base = [("ga_session_id", sid), ("ga_session_number", snum)]
-    events = s.events
-    seq = 0
+    first_path = url.split("?")[0][len(C.SITE) :] or "/"
+    landing = [("page_location", url), ("page_title", C.PAGE_TITLES.get(first_path, C.COMPANY)), *ref]
+    base = [("ga_session_id", sid), ("ga_session_number", number)]
+    events = s.events  # (ts_us, seq, name, params); seq is the event's index in the session
+
+    def emit(ts: int, name: str, *params: tuple) -> None:
+        events.append((ts, len(events), name, [*base, *params]))
+
     if number == 1:
-        events.append((t0, seq, "first_visit", base + [("page_location", url), ("page_title", title)] + ref
-                       + [("session_engaged", "0")]))
-        seq += 1
-    events.append((t0, seq, "session_start", base + [("page_location", url), ("page_title", title)] + ref
-                   + traffic + [("session_engaged", "0")]))
-    seq += 1
-    events.append((t0, seq, "page_view", base + [("entrances", 1), ("page_location", url),
-                                                  ("page_title", title)] + ref + traffic
-                   + [("session_engaged", "0")]))
-    seq += 1
+        emit(t0, "first_visit", *landing, ("session_engaged", "0"))
+    emit(t0, "session_start", *landing, *traffic, ("session_engaged", "0"))
+    emit(t0, "page_view", ("entrances", 1), *landing, *traffic, ("session_engaged", "0"))
     for i in range(1, pages):
-        path = paths[i][len(C.SITE):]
-        events.append((t0 + offsets[i], seq, "page_view", base + [
-            ("page_location", paths[i]), ("page_title", C.PAGE_TITLES.get(path, C.COMPANY)),
-            ("page_referrer", paths[i - 1]), ("session_engaged", on)]))
-        seq += 1
+        path = paths[i][len(C.SITE) :]
+        emit(
+            t0 + offsets[i],
+            "page_view",
+            ("page_location", paths[i]),
+            ("page_title", C.PAGE_TITLES.get(path, C.COMPANY)),
+            ("page_referrer", paths[i - 1]),
+            ("session_engaged", on),
+        )
     if s.form_name:
         s.lead_us = t0 + lead_offset
-        events.append((s.lead_us, seq, "generate_lead", base + [
-            ("form_name", s.form_name), ("page_location", paths[-1]), ("session_engaged", "1"),
-            ("engaged_session_event", 1)]))
-        seq += 1
+        emit(
+            s.lead_us,
+            "generate_lead",
+            ("form_name", s.form_name),
+            ("page_location", paths[-1]),
+            ("session_engaged", "1"),
+            ("engaged_session_event", 1),
+        )
         visitor.converted = True
-    events.append((t0 + end_offset, seq, "user_engagement", base + [
-        ("engagement_time_msec", s.engagement_ms), ("page_location", paths[-1]),
-        ("session_engaged", on)]))
+    emit(
+        t0 + end_offset,
+        "user_engagement",
+        ("engagement_time_msec", s.engagement_ms),
+        ("page_location", paths[-1]),
+        ("session_engaged", on),
+    )
     return s
 
 
@@ -683,8 +799,9 @@ def _make_session(rng: random.Random, visitor: Visitor, ts: float, platform: str
 
 def _simulate_crm(cfg: WorldConfig, rng: random.Random, sessions: list[Session]):
     end_ms = cfg.end_ts * 1000
-    lead_sessions = sorted((s for s in sessions if s.form_name),
-                           key=lambda s: (s.lead_us, s.visitor.user_pseudo_id))
+    lead_sessions = sorted(
+        (s for s in sessions if s.form_name), key=lambda s: (s.lead_us, s.visitor.user_pseudo_id)
+    )
     contacts: list[Contact] = []
     deals: list[Deal] = []
     form_boost = {"demo_request": 1.2, "contact_us": 1.0, "ebook_download": 0.7}
@@ -698,31 +815,46 @@ def _simulate_crm(cfg: WorldConfig, rng: random.Random, sessions: list[Session])
         hs_source, data_1 = C.HS_SOURCE[(s.platform, s.medium)]
         if s.platform == "direct":
             data_1 = s.landing_url  # HubSpot records the first page URL for direct traffic
-        c = Contact(str(51000000000 + n * 7), s, s.lead_us // 1000,
-                    f"{first.lower()}.{last.lower()}.{n}@example.com", first, last, company,
-                    rng.choice(C.JOB_TITLES), rng.choice(C.HUBSPOT_OWNERS), hs_source, data_1)
+        c = Contact(
+            str(51000000000 + n * 7),
+            s,
+            s.lead_us // 1000,
+            f"{first.lower()}.{last.lower()}.{n}@example.com",
+            first,
+            last,
+            company,
+            rng.choice(C.JOB_TITLES),
+            rng.choice(C.HUBSPOT_OWNERS),
+            hs_source,
+            data_1,
+        )
         s.visitor.contact = c
         contacts.append(c)
 
-        p_mql, p_sql, p_deal, p_won, p_lost, amt_med, amt_sigma = C.FUNNEL[s.platform]
+        funnel = C.FUNNEL[s.platform]
         boost = form_boost[s.form_name]
-        if rng.random() >= min(0.95, p_mql * boost):
+        if rng.random() >= min(0.95, funnel.mql * boost):
             continue
         mql = c.created_ms + int(rng.uniform(0, 5) * DAY_MS)
-        if rng.random() >= p_sql:
+        if rng.random() >= funnel.sql:
             c.mql_ms = within(mql)
             continue
         sql = mql + int(rng.uniform(0.3, 4) * DAY_MS)
-        if rng.random() >= p_deal:
+        if rng.random() >= funnel.deal:
             c.mql_ms, c.sql_ms = within(mql), within(sql)
             continue
         opp = sql + int(rng.uniform(0.2, 3) * DAY_MS)
-        amount = float(max(500, round(rng.lognormvariate(math.log(amt_med), amt_sigma) / 100) * 100))
+        amount = float(
+            max(
+                500,
+                round(rng.lognormvariate(math.log(funnel.amount_median), funnel.amount_sigma) / 100) * 100,
+            )
+        )
         r = rng.random()
-        if r < p_won:
+        if r < funnel.won:
             close, won = opp + int((7 + min(28.0, rng.gammavariate(2.0, 3.5))) * DAY_MS), True
             stop_at = len(C.DEAL_STAGES_OPEN)
-        elif r < p_won + p_lost:
+        elif r < funnel.won + funnel.lost:
             close, won = opp + int(rng.uniform(3, 28) * DAY_MS), False
             stop_at = rng.randint(1, 4)
         else:  # still open: progresses slowly, never closes in this world
@@ -739,9 +871,17 @@ def _simulate_crm(cfg: WorldConfig, rng: random.Random, sessions: list[Session])
         if c.opp_ms is None:
             continue  # the deal would be created after the horizon
         closed = within(close)
-        deal = Deal(str(30000000000 + len(deals) * 13 + 13), c, opp, amount,
-                    f"{company} - {rng.choice(C.DEAL_PLANS)}", c.owner, history, closed,
-                    won and closed is not None)
+        deal = Deal(
+            str(30000000000 + len(deals) * 13 + 13),
+            c,
+            opp,
+            amount,
+            f"{company} - {rng.choice(C.DEAL_PLANS)}",
+            c.owner,
+            history,
+            closed,
+            won and closed is not None,
+        )
         c.deal = deal
         if deal.is_won:
             c.customer_ms = closed
@@ -761,95 +901,123 @@ def _ts(values: list, unit: str) -> pd.Series:
 
 
 def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
-    posts = pd.DataFrame({
-        "platform": [p.platform for p in world.posts],
-        "post_id": [p.post_id for p in world.posts],
-        "created_at": _ts([p.created_ts for p in world.posts], "s"),
-        "created_date": [datetime.fromtimestamp(p.created_ts, UTC).date() for p in world.posts],
-        "campaign": [p.campaign for p in world.posts],
-        "views": [p.views for p in world.posts],
-        "reach": [p.reach for p in world.posts],
-        "reactions": [p.reactions for p in world.posts],
-        "comments": [p.comments for p in world.posts],
-        "shares": [p.shares for p in world.posts],
-        "saves": [p.saves for p in world.posts],
-        "link_clicks": [p.link_clicks for p in world.posts],
-    })
+    posts = pd.DataFrame(
+        {
+            "platform": [p.platform for p in world.posts],
+            "post_id": [p.post_id for p in world.posts],
+            "created_at": _ts([p.created_ts for p in world.posts], "s"),
+            "created_date": [datetime.fromtimestamp(p.created_ts, UTC).date() for p in world.posts],
+            "campaign": [p.campaign for p in world.posts],
+            "views": [p.views for p in world.posts],
+            "reach": [p.reach for p in world.posts],
+            "reactions": [p.reactions for p in world.posts],
+            "comments": [p.comments for p in world.posts],
+            "shares": [p.shares for p in world.posts],
+            "saves": [p.saves for p in world.posts],
+            "link_clicks": [p.link_clicks for p in world.posts],
+        }
+    )
     rows = world.ad_days
-    ad_daily = pd.DataFrame({
-        "platform": [r.ad.platform for r in rows],
-        "account_id": C.AD_ACCOUNT_ID,
-        "campaign_id": [r.ad.campaign_id for r in rows],
-        "campaign_name": [r.ad.campaign_name for r in rows],
-        "adset_id": [r.ad.adset_id for r in rows],
-        "ad_id": [r.ad.ad_id for r in rows],
-        "date": [r.day for r in rows],
-        "impressions": [r.impressions for r in rows],
-        "reach": [r.reach for r in rows],
-        "clicks": [r.clicks for r in rows],
-        "link_clicks": [r.link_clicks for r in rows],
-        "spend": [r.spend for r in rows],
-        "platform_leads": [r.platform_leads for r in rows],
-    })
+    ad_daily = pd.DataFrame(
+        {
+            "platform": [r.ad.platform for r in rows],
+            "account_id": C.AD_ACCOUNT_ID,
+            "campaign_id": [r.ad.campaign_id for r in rows],
+            "campaign_name": [r.ad.campaign_name for r in rows],
+            "adset_id": [r.ad.adset_id for r in rows],
+            "ad_id": [r.ad.ad_id for r in rows],
+            "date": [r.day for r in rows],
+            "impressions": [r.impressions for r in rows],
+            "reach": [r.reach for r in rows],
+            "clicks": [r.clicks for r in rows],
+            "link_clicks": [r.link_clicks for r in rows],
+            "spend": [r.spend for r in rows],
+            "platform_leads": [r.platform_leads for r in rows],
+            "landing_page_views": [r.landing_page_views for r in rows],
+            "post_reactions": [r.post_reactions for r in rows],
+        }
+    )
     ss = world.sessions
-    sessions = pd.DataFrame({
-        "user_pseudo_id": [s.visitor.user_pseudo_id for s in ss],
-        "ga_session_id": [s.ga_session_id for s in ss],
-        "started_at": _ts([s.start_us for s in ss], "us"),
-        "date": [datetime.fromtimestamp(s.ga_session_id, UTC).date() for s in ss],
-        "platform": [s.platform for s in ss],
-        "source": [s.source for s in ss],
-        "medium": [s.medium for s in ss],
-        "campaign": [s.campaign for s in ss],
-        "content": [s.content for s in ss],
-        "page_views": [s.page_views for s in ss],
-        "is_engaged": [s.is_engaged for s in ss],
-        "engagement_time_msec": [s.engagement_ms for s in ss],
-        "has_lead": [s.form_name is not None for s in ss],
-    }).sort_values(["started_at", "user_pseudo_id"], kind="stable").reset_index(drop=True)
+    sessions = (
+        pd.DataFrame(
+            {
+                "user_pseudo_id": [s.visitor.user_pseudo_id for s in ss],
+                "ga_session_id": [s.ga_session_id for s in ss],
+                "started_at": _ts([s.start_us for s in ss], "us"),
+                "date": [datetime.fromtimestamp(s.ga_session_id, UTC).date() for s in ss],
+                "platform": [s.platform for s in ss],
+                "source": [s.source for s in ss],
+                "medium": [s.medium for s in ss],
+                "campaign": [s.campaign for s in ss],
+                "content": [s.content for s in ss],
+                "page_views": [s.page_views for s in ss],
+                "is_engaged": [s.is_engaged for s in ss],
+                "engagement_time_msec": [s.engagement_ms for s in ss],
+                "has_lead": [s.form_name is not None for s in ss],
+            }
+        )
+        .sort_values(["started_at", "user_pseudo_id"], kind="stable")
+        .reset_index(drop=True)
+    )
     cs = world.contacts
-    contacts = pd.DataFrame({
-        "contact_id": [c.contact_id for c in cs],
-        "email": [c.email for c in cs],
-        "ga_client_id": [c.session.visitor.user_pseudo_id for c in cs],
-        "created_at": _ts([c.created_ms for c in cs], "ms"),
-        "lead_date": [datetime.fromtimestamp(c.created_ms // 1000, UTC).date() for c in cs],
-        "platform": [c.platform for c in cs],
-        "campaign": [c.session.campaign for c in cs],
-        "lifecyclestage": [c.lifecyclestage for c in cs],
-        "mql_at": _ts([c.mql_ms for c in cs], "ms"),
-        "sql_at": _ts([c.sql_ms for c in cs], "ms"),
-        "opportunity_at": _ts([c.opp_ms for c in cs], "ms"),
-        "customer_at": _ts([c.customer_ms for c in cs], "ms"),
-    })
+    contacts = pd.DataFrame(
+        {
+            "contact_id": [c.contact_id for c in cs],
+            "email": [c.email for c in cs],
+            "ga_client_id": [c.session.visitor.user_pseudo_id for c in cs],
+            "created_at": _ts([c.created_ms for c in cs], "ms"),
+            "lead_date": [datetime.fromtimestamp(c.created_ms // 1000, UTC).date() for c in cs],
+            "platform": [c.platform for c in cs],
+            "campaign": [c.session.campaign for c in cs],
+            "lifecyclestage": [c.lifecyclestage for c in cs],
+            "mql_at": _ts([c.mql_ms for c in cs], "ms"),
+            "sql_at": _ts([c.sql_ms for c in cs], "ms"),
+            "opportunity_at": _ts([c.opp_ms for c in cs], "ms"),
+            "customer_at": _ts([c.customer_ms for c in cs], "ms"),
+        }
+    )
     ds = world.deals
-    deals = pd.DataFrame({
-        "deal_id": [d.deal_id for d in ds],
-        "contact_id": [d.contact.contact_id for d in ds],
-        "created_at": _ts([d.created_ms for d in ds], "ms"),
-        "amount": [d.amount for d in ds],
-        "currency": C.CURRENCY,
-        "dealstage": [d.dealstage for d in ds],
-        "closed_at": _ts([d.closed_ms for d in ds], "ms"),
-        "is_won": [d.is_won for d in ds],
-    })
+    deals = pd.DataFrame(
+        {
+            "deal_id": [d.deal_id for d in ds],
+            "contact_id": [d.contact.contact_id for d in ds],
+            "created_at": _ts([d.created_ms for d in ds], "ms"),
+            "amount": [d.amount for d in ds],
+            "currency": C.CURRENCY,
+            "dealstage": [d.dealstage for d in ds],
+            "closed_at": _ts([d.closed_ms for d in ds], "ms"),
+            "is_won": [d.is_won for d in ds],
+        }
+    )
     won = [d for d in ds if d.is_won]
-    customers = pd.DataFrame({
-        "deal_id": [d.deal_id for d in won],
-        "contact_id": [d.contact.contact_id for d in won],
-        "won_date": [datetime.fromtimestamp(d.closed_ms // 1000, UTC).date() for d in won],
-        "amount": [d.amount for d in won],
-        "currency": C.CURRENCY,
-        "platform": [d.contact.platform for d in won],
-        "campaign": [d.contact.session.campaign for d in won],
-    })
-    tables = {"posts": posts, "ad_daily": ad_daily, "sessions": sessions, "contacts": contacts,
-              "deals": deals, "customers": customers}
+    customers = pd.DataFrame(
+        {
+            "deal_id": [d.deal_id for d in won],
+            "contact_id": [d.contact.contact_id for d in won],
+            "won_date": [datetime.fromtimestamp(d.closed_ms // 1000, UTC).date() for d in won],
+            "amount": [d.amount for d in won],
+            "currency": C.CURRENCY,
+            "platform": [d.contact.platform for d in won],
+            "campaign": [d.contact.session.campaign for d in won],
+        }
+    )
+    tables = {
+        "posts": posts,
+        "ad_daily": ad_daily,
+        "sessions": sessions,
+        "contacts": contacts,
+        "deals": deals,
+        "customers": customers,
+    }
     # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
     for name, df in tables.items():
         for col, typ in TRUTH_SCHEMA[name].items():
             if typ in ("int64", "float64", "bool"):
                 df[col] = df[col].astype(typ)
+            elif typ == "date":
+                df[col] = df[col].astype(object)  # datetime.date values (an empty column is float)
+            elif typ == "string" and df.empty:
+                df[col] = df[col].astype("str")
     return tables
 
 
@@ -857,8 +1025,14 @@ def write_truth(world: World, out_dir: str | Path) -> list[Path]:
     """Write one Parquet file per truth table (explicit Arrow schema); returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
-             "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
+    arrow = {
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }
     paths = []
     for name, df in world.truth.items():
         schema = pa.schema([(col, arrow[typ]) for col, typ in TRUTH_SCHEMA[name].items()])
@@ -874,5 +1048,7 @@ def thesis_summary(world: World) -> dict[str, dict[str, float]]:
     t = world.truth
     reactions = t["posts"].groupby("platform")["reactions"].sum()
     revenue = t["customers"].groupby("platform")["amount"].sum()
-    return {"reactions": {p: int(reactions.get(p, 0)) for p in C.SOCIAL_PLATFORMS},
-            "revenue": {p: float(revenue.get(p, 0.0)) for p in C.ALL_LEAD_PLATFORMS}}
+    return {
+        "reactions": {p: int(reactions.get(p, 0)) for p in C.SOCIAL_PLATFORMS},
+        "revenue": {p: float(revenue.get(p, 0.0)) for p in C.ALL_LEAD_PLATFORMS},
+    }

@@ -1,0 +1,187 @@
+"""GA4 export files: BigQuery JSON shape, coherence with ads/posts/CRM, Google-style errors."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pandas as pd
+import pytest
+import requests
+
+from social_roi.sandbox import catalog
+
+from .conftest import SMALL
+
+BASE = f"/ga4/export/analytics_{catalog.GA4_PROPERTY_ID}"
+
+
+def params(event: dict) -> dict:
+    out = {}
+    for p in event["event_params"]:
+        v = p["value"]
+        out[p["key"]] = v["string_value"] if v["string_value"] is not None else int(v["int_value"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def export(small_server, http) -> dict[str, list[dict]]:
+    """Every daily file of the small world, parsed."""
+    files = {}
+    for day in SMALL.dates:
+        r = http.get(f"{small_server.base_url}{BASE}/events_{day:%Y%m%d}.jsonl")
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/x-ndjson")
+        files[f"{day:%Y%m%d}"] = [json.loads(line) for line in r.text.splitlines()]
+    return files
+
+
+def test_bigquery_json_shape(export):
+    for day, events in export.items():
+        assert events and all(e["event_date"] == day for e in events)
+        stamps = [int(e["event_timestamp"]) for e in events]
+        assert stamps == sorted(stamps)
+        for e in events[:400]:
+            assert isinstance(e["event_timestamp"], str) and e["user_id"] is None
+            assert e["platform"] == "WEB" and e["stream_id"] == catalog.GA4_STREAM_ID
+            assert isinstance(e["user_first_touch_timestamp"], str)
+            assert e["session_traffic_source_last_click"]["cross_channel_campaign"]["source"]
+            for p in e["event_params"]:
+                v = p["value"]
+                assert set(v) == {"string_value", "int_value", "float_value", "double_value"}
+                assert sum(x is not None for x in v.values()) == 1
+                assert v["int_value"] is None or isinstance(v["int_value"], str)
+            if e["event_name"] == "session_start":  # ga_session_id = session start, unix seconds
+                assert params(e)["ga_session_id"] == int(e["event_timestamp"]) // 10**6
+            upid = e["user_pseudo_id"].split(".")
+            assert len(upid) == 2 and all(x.isdigit() for x in upid)
+
+
+def test_sessions_and_leads_match_truth(export, small_world):
+    sessions = small_world.truth["sessions"]
+    starts = {
+        (e["user_pseudo_id"], params(e)["ga_session_id"]): e
+        for events in export.values()
+        for e in events
+        if e["event_name"] == "session_start"
+    }
+    assert set(starts) == set(zip(sessions.user_pseudo_id, sessions.ga_session_id, strict=True))
+    for row in sessions.itertuples():
+        e = starts[(row.user_pseudo_id, row.ga_session_id)]
+        ps = params(e)
+        assert ps["ga_session_number"] >= 1 and ps.get("source") == (
+            None if row.platform == "direct" else row.source
+        )
+        assert ps.get("content") == (row.content if isinstance(row.content, str) else None)
+    leads = {
+        (e["user_pseudo_id"], params(e)["ga_session_id"]): params(e)["form_name"]
+        for events in export.values()
+        for e in events
+        if e["event_name"] == "generate_lead"
+    }
+    assert set(leads) == set(
+        zip(
+            sessions[sessions.has_lead].user_pseudo_id, sessions[sessions.has_lead].ga_session_id, strict=True
+        )
+    )
+    assert set(leads.values()) <= {"demo_request", "ebook_download", "contact_us"}
+    page_views = Counter(
+        (e["user_pseudo_id"], params(e)["ga_session_id"])
+        for events in export.values()
+        for e in events
+        if e["event_name"] == "page_view"
+    )
+    assert [
+        page_views[k] for k in zip(sessions.user_pseudo_id, sessions.ga_session_id, strict=True)
+    ] == sessions.page_views.tolist()
+
+
+def test_every_contact_comes_from_a_lead_session_in_the_export(export, small_world, small_server, http):
+    r = http.post(
+        f"{small_server.base_url}/crm/v3/objects/contacts/search",
+        json={"properties": ["ga_client_id", "utm_content", "createdate"], "limit": 200},
+    )
+    contacts = r.json()["results"]
+    assert len(contacts) == len(small_world.truth["contacts"]) > 0
+    leads = {
+        e["user_pseudo_id"]: e
+        for events in export.values()
+        for e in events
+        if e["event_name"] == "generate_lead"
+    }
+    visitors = {e["user_pseudo_id"] for events in export.values() for e in events}
+    for c in contacts:
+        client_id = c["properties"]["ga_client_id"]
+        assert client_id in visitors and client_id in leads
+        lead = leads[client_id]
+        assert c["properties"]["createdate"][:10].replace("-", "") == lead["event_date"]
+        assert (
+            int(lead["event_timestamp"]) // 1000 == pd.Timestamp(c["properties"]["createdate"]).value // 10**6
+        )
+
+
+def test_clicks_from_posts_and_ads_equal_tagged_sessions(export, small_world, small_server, http):
+    tagged = [
+        e
+        for events in export.values()
+        for e in events
+        if e["event_name"] == "session_start" and e["collected_traffic_source"] is not None
+    ]
+    ads = http.get(
+        f"{small_server.base_url}/v24.0/act_{catalog.AD_ACCOUNT_ID}/insights",
+        params={
+            "level": "ad",
+            "time_increment": 1,
+            "limit": 500,
+            "fields": "ad_id,inline_link_clicks",
+            "time_range": json.dumps({"since": str(SMALL.start_date), "until": str(SMALL.dates[-1])}),
+        },
+    ).json()
+    ad_clicks = sum(int(r["inline_link_clicks"]) for r in ads["data"])
+    post_clicks = int(small_world.truth["posts"].link_clicks.sum())
+    assert len(tagged) == ad_clicks + post_clicks and ad_clicks > 0 and post_clicks > 0
+    by_content = Counter(e["collected_traffic_source"]["manual_content"] for e in tagged)
+    per_ad = Counter()
+    for row in ads["data"]:
+        per_ad[row["ad_id"]] += int(row["inline_link_clicks"])
+    assert all(by_content[ad] == n for ad, n in per_ad.items())
+    for p in small_world.posts:
+        assert by_content[p.post_id] == p.link_clicks
+    paid = [e for e in tagged if e["collected_traffic_source"]["manual_medium"] == "paid_social"]
+    assert all("fbclid=" in params(e)["page_location"] for e in paid)
+    assert all(
+        e["session_traffic_source_last_click"]["cross_channel_campaign"]["default_channel_group"]
+        == "Paid Social"
+        for e in paid
+    )
+
+
+def test_collected_traffic_source_only_on_the_landing_hits(export):
+    for events in export.values():
+        for e in events:
+            if e["collected_traffic_source"] is not None:
+                assert e["event_name"] in ("session_start", "page_view")
+                assert "utm_source=" in params(e)["page_location"]
+
+
+def test_listing_and_missing_days(small_server, http):
+    listing = http.get(f"{small_server.base_url}{BASE}/").json()
+    names = [i["name"] for i in listing["items"]]
+    assert names == [f"analytics_{catalog.GA4_PROPERTY_ID}/events_{d:%Y%m%d}.jsonl" for d in SMALL.dates]
+    r = http.get(f"{small_server.base_url}{BASE}/events_{SMALL.dates[-1].year + 1}0101.jsonl")
+    assert r.status_code == 404
+    error = r.json()["error"]
+    assert (
+        error["code"] == 404
+        and error["status"] == "NOT_FOUND"
+        and error["message"].startswith("No such object:")
+    )
+    r = http.get(f"{small_server.base_url}/ga4/export/analytics_999/events_20261001.jsonl")
+    assert r.status_code == 404
+
+
+def test_auth_errors_are_google_style(small_server):
+    url = f"{small_server.base_url}{BASE}/events_{SMALL.start_date:%Y%m%d}.jsonl"
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        r = requests.get(url, headers=headers)
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"

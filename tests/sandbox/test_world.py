@@ -1,0 +1,177 @@
+"""The synthetic world: determinism, volumes, internal coherence, the planted thesis, truth files."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from social_roi.sandbox import catalog
+from social_roi.sandbox.__main__ import main as cli
+from social_roi.sandbox.world import TRUTH_SCHEMA, WorldConfig, generate_world, thesis_summary, write_truth
+
+from .conftest import DEFAULT
+
+
+def test_same_config_gives_identical_truth(world):
+    again = generate_world(DEFAULT)
+    for name, table in world.truth.items():
+        pd.testing.assert_frame_equal(table, again.truth[name], obj=name)
+
+
+def test_other_seed_gives_another_world(world):
+    other = generate_world(WorldConfig(seed=43))
+    assert not world.truth["sessions"].equals(other.truth["sessions"])
+    assert set(world.truth["posts"].post_id) != set(other.truth["posts"].post_id)
+
+
+def test_default_world_generates_fast():
+    started = time.perf_counter()
+    assert len(generate_world(WorldConfig(seed=5)).truth["sessions"]) > 0
+    assert time.perf_counter() - started < 3.0  # budget ~2 s; slack for slow CI runners
+
+
+def test_truth_tables_have_the_documented_columns(world):
+    assert set(world.truth) == set(TRUTH_SCHEMA)
+    for name, table in world.truth.items():
+        assert list(table.columns) == list(TRUTH_SCHEMA[name]), name
+        assert len(table) > 0, name
+    assert str(world.truth["sessions"].started_at.dt.tz) == "UTC"
+    assert isinstance(world.truth["contacts"].lead_date.iloc[0], date)
+
+
+def test_volumes_at_scale_one(world):
+    t = world.truth
+    per_day = t["sessions"].groupby("date").size()
+    assert 300 <= per_day.mean() <= 600
+    assert 0.01 <= t["sessions"].has_lead.mean() <= 0.03
+    assert len(t["customers"]) >= 10
+    revenue = t["customers"].groupby("platform").amount.sum()
+    assert revenue.get("facebook", 0) > 0 and revenue.get("linkedin", 0) > 0
+    per_platform_day = t["posts"].groupby("platform").size() / DEFAULT.days
+    assert 1.0 <= per_platform_day["facebook"] <= 3.5 and 2.0 <= per_platform_day["instagram"] <= 4.5
+    assert 2 <= t["ad_daily"].campaign_id.nunique() <= 3
+
+
+def test_scale_multiplies_volumes_roughly_linearly(world):
+    double = generate_world(WorldConfig(scale=2.0))
+    ratio = len(double.truth["sessions"]) / len(world.truth["sessions"])
+    assert 1.7 <= ratio <= 2.3
+    spend = double.truth["ad_daily"].spend.sum() / world.truth["ad_daily"].spend.sum()
+    assert 1.8 <= spend <= 2.2
+
+
+def test_everything_is_cut_at_the_horizon_end(world):
+    t = world.truth
+    start, end = pd.Timestamp(DEFAULT.start), pd.Timestamp(DEFAULT.end)
+    for table, cols in {
+        "posts": ["created_at"],
+        "sessions": ["started_at"],
+        "contacts": ["created_at", "mql_at", "sql_at", "opportunity_at", "customer_at"],
+        "deals": ["created_at", "closed_at"],
+    }.items():
+        for col in cols:
+            values = t[table][col].dropna()
+            assert ((values >= start) & (values < end)).all(), f"{table}.{col}"
+    assert t["ad_daily"].date.between(DEFAULT.start_date, DEFAULT.dates[-1]).all()
+    for session in world.sessions:  # no session spans a UTC midnight (nor the horizon end)
+        days = {ts // 86_400_000_000 for ts, *_ in session.events}
+        assert len(days) == 1
+
+
+def test_truth_is_internally_coherent(world):
+    t = world.truth
+    posts, ads, sessions = t["posts"], t["ad_daily"], t["sessions"]
+    assert (posts.reach <= posts.views).all()
+    assert (ads.spend >= 0).all() and (ads.reach <= ads.impressions).all()
+    assert (ads.link_clicks <= ads.clicks).all()
+    fb = [p for p in world.posts if p.platform == "facebook"]
+    assert all(sum(p.reactions_by_type.values()) == p.reactions for p in fb)
+    assert set(fb[0].reactions_by_type) == {"like", "love", "wow", "haha", "sad", "angry"}
+    assert (posts[posts.platform != "instagram"].saves == 0).all()
+
+    # Every click is one tagged session, attributed to its post or ad.
+    tagged = sessions[sessions.medium.isin(["social", "paid_social"])]
+    assert len(tagged) == posts.link_clicks.sum() + ads.link_clicks.sum()
+    by_content = tagged.groupby("content").size()
+    assert by_content.reindex(posts.post_id, fill_value=0).tolist() == posts.link_clicks.tolist()
+    assert sessions[~sessions.medium.isin(["social", "paid_social"])].content.isna().all()
+    assert (
+        sessions.groupby("user_pseudo_id").ga_session_id.nunique()
+        == sessions.groupby("user_pseudo_id").size()
+    ).all()
+
+    # Contacts come from lead sessions, one per visitor; deals and customers hang together.
+    contacts, deals, customers = t["contacts"], t["deals"], t["customers"]
+    assert contacts.ga_client_id.is_unique and contacts.email.is_unique
+    leads = sessions[sessions.has_lead].set_index("user_pseudo_id")
+    assert len(leads) == len(contacts) and leads.index.is_unique
+    assert (leads.loc[contacts.ga_client_id].platform.values == contacts.platform.values).all()
+    assert (contacts.lead_date == contacts.created_at.dt.date).all()
+    assert set(deals.contact_id) <= set(contacts.contact_id) and deals.contact_id.is_unique
+    won = deals[deals.is_won]
+    assert sorted(customers.deal_id) == sorted(won.deal_id)
+    assert (won.dealstage == "closedwon").all() and won.closed_at.notna().all()
+    assert set(contacts[contacts.lifecyclestage == "customer"].contact_id) == set(won.contact_id)
+    by_contact = contacts.set_index("contact_id")
+    assert (customers.platform.values == by_contact.loc[customers.contact_id].platform.values).all()
+    assert (by_contact.loc[deals.contact_id].opportunity_at.values == deals.created_at.values).all()
+    assert set(contacts.platform) <= set(catalog.ALL_LEAD_PLATFORMS)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_thesis_most_reactions_is_not_most_revenue(scale, world):
+    w = world if scale == 1.0 else generate_world(WorldConfig(scale=scale))
+    summary = thesis_summary(w)
+    reactions, revenue = summary["reactions"], summary["revenue"]
+    assert max(reactions, key=reactions.get) == "instagram"
+    assert max(revenue, key=revenue.get) == "linkedin"
+    # Among the platforms served in v1 (Meta): facebook earns more, instagram gets more reactions.
+    assert revenue["facebook"] > revenue["instagram"]
+    assert reactions["instagram"] > reactions["facebook"]
+
+
+def test_short_world_still_has_leads():
+    short = generate_world(WorldConfig(days=5))
+    assert len(short.truth["contacts"]) > 0
+    assert short.truth["sessions"].date.max() == date(2026, 10, 5)
+
+
+def test_write_truth_keeps_types_even_for_empty_tables(tmp_path):
+    tiny = generate_world(WorldConfig(days=2, scale=0.3))
+    assert tiny.truth["customers"].empty  # nothing can be won within two days
+    paths = write_truth(tiny, tmp_path)
+    assert sorted(p.name for p in paths) == sorted(f"{n}.parquet" for n in TRUTH_SCHEMA)
+    customers = pq.read_table(tmp_path / "customers.parquet")
+    assert str(customers.schema.field("won_date").type) == "date32[day]"
+    assert str(customers.schema.field("amount").type) == "double"
+    contacts = pq.read_table(tmp_path / "contacts.parquet")
+    assert str(contacts.schema.field("created_at").type) == "timestamp[us, tz=UTC]"
+    assert contacts.num_rows == len(tiny.truth["contacts"]) > 0
+
+
+def test_cli_truth_writes_parquet(tmp_path, capsys):
+    assert (
+        cli(
+            [
+                "truth",
+                "--out",
+                str(tmp_path),
+                "--days",
+                "3",
+                "--seed",
+                "9",
+                "--start",
+                "2026-11-01",
+                "--scale",
+                "0.5",
+            ]
+        )
+        == 0
+    )
+    sessions = pd.read_parquet(tmp_path / "sessions.parquet")
+    assert set(sessions.date) == {date(2026, 11, 1) + timedelta(days=i) for i in range(3)}
+    assert "reactions" in capsys.readouterr().err
