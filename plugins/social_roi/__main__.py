@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from datetime import date, timedelta
@@ -19,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--days", type=int, default=30)
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=42)
+    run = commands.add_parser(
+        "run", help="run the daily DAG through Airflow for a date range, with the configured "
+                    "connections (reprocess days after a model change, or backfill)")
+    run.add_argument("--start", type=date.fromisoformat, required=True)
+    run.add_argument("--days", type=int, default=1)
     commands.add_parser("report", help="print the funnel summary of the serving database")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -26,35 +32,83 @@ def main(argv: list[str] | None = None) -> int:
     paths = Paths.from_env()
     if args.command == "demo":
         return run_demo(paths, args.start, args.days, args.scale, args.seed)
+    if args.command == "run":
+        return run_range(paths, args.start, args.days)
     return print_report(paths)
 
 
 def run_demo(paths: Paths, start: date, days: int, scale: float, seed: int) -> int:
     from social_roi import airflow_env
+    from social_roi.sandbox.connections import sandbox_session
+    from social_roi.sandbox.world import WorldConfig
 
     began = time.perf_counter()
     home = airflow_env.configure(paths)
     print(f"Airflow home {home}; landing zone {paths.landing}; serving {paths.serving_db}")
-    airflow_env.ensure_metadata_db(home)
-
-    from social_roi.runner import run_days
-    from social_roi.sandbox.connections import sandbox_session
-    from social_roi.sandbox.world import WorldConfig
-
     world = WorldConfig(seed=seed, start_date=start, days=days, scale=scale)
-    run_dates = [start + timedelta(days=i) for i in range(days)]
     with sandbox_session(world) as sandbox:
-        print(f"Sandbox APIs at {sandbox.base_url} (seed {seed}, {days} days from {start}, scale {scale})")
-        print(f"Running DAG social_roi_daily for {days} days; Airflow logs in "
-              f"{paths.data_dir / 'logs'}")
-
-        def progress(day: date, seconds: float) -> None:
-            print(f"  {day}  extract → validate → dbt build → validate → publish  ok  "
-                  f"{seconds:5.1f}s", flush=True)
-
-        run_days(run_dates, paths.data_dir / "logs", progress)
+        print(f"Sandbox APIs at {sandbox.base_url} (seed {seed}, {days} days from {start}, "
+              f"scale {scale})")
+        code = _in_child_process(["run", "--start", start.isoformat(), "--days", str(days)])
+    if code:
+        return code
     print(f"\nDone in {time.perf_counter() - began:.0f}s. Published {paths.serving_db}\n")
     return print_report(paths)
+
+
+def run_range(paths: Paths, start: date, days: int) -> int:
+    from social_roi import airflow_env
+
+    home = airflow_env.configure(paths)
+    airflow_env.ensure_metadata_db(home)
+
+    from social_roi.runner import RunFailed, run_days
+
+    print(f"Running DAG social_roi_daily for {days} day(s) from {start}; Airflow logs in "
+          f"{paths.data_dir / 'logs'}", flush=True)
+
+    def progress(day: date, seconds: float) -> None:
+        print(f"  {day}  extract → validate → dbt build → validate → publish  ok  "
+              f"{seconds:5.1f}s", flush=True)
+
+    try:
+        run_days([start + timedelta(days=i) for i in range(days)], paths.data_dir / "logs",
+                 progress)
+    except RunFailed as exc:
+        print(f"\nFAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _in_child_process(args: list[str]) -> int:
+    """Run a subcommand in its own process group and stop it for sure on Ctrl-C or SIGTERM.
+
+    Airflow's in-process task runner replaces the SIGTERM handler with one that only calls
+    ``on_kill`` and keeps going, so the DAG loop cannot be stopped from inside. Killing it is
+    safe: landing files and the serving database are replaced atomically, and a rerun resumes.
+    """
+    import signal
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-m", "social_roi", *args], start_new_session=True)
+    received: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        # Only kill here: the main thread is inside child.wait() and will return from it.
+        received.append(signum)
+        os.killpg(child.pid, signal.SIGKILL)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        print(f"\nStopped ({signal.Signals(received[0]).name}). The last published release is "
+              "intact; run again to redo the days.", file=sys.stderr)
+        return 128 + received[0]
+    return code
 
 
 def print_report(paths: Paths) -> int:

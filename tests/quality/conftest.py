@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.quality.gate_factories import build_marts, land_all_clean, make_paths, mart_rows
 
 from social_roi.settings import Paths
+from tests.quality.gate_factories import build_marts, land_all_clean, make_paths, mart_rows
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
-from tests.quality.gate_factories import DAY, ENTITIES, build_marts, clean_rows, land, mart_rows, with_values
 
 from social_roi.quality.gate import GateFailed, GateResult, validate_landing, validate_marts
 from social_roi.quality.suites import SuiteNotFound
 from social_roi.settings import Paths
+from tests.quality.gate_factories import DAY, ENTITIES, build_marts, clean_rows, land, mart_rows, with_values
 
 
 def _landing_failure(paths: Paths) -> GateFailed:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.quality.gate_factories import ENTITIES
 
 from social_roi.quality.suites import (
     InvalidSuite,
@@ -19,6 +18,7 @@ from social_roi.quality.suites import (
     load_suite,
 )
 from social_roi.settings import REPO_ROOT
+from tests.quality.gate_factories import ENTITIES
 
 EXPECTATIONS = REPO_ROOT / "expectations"
 SUITE_FILES = sorted((EXPECTATIONS / "suites").glob("*.json"))

@@ -4,6 +4,13 @@
 ``SandboxServer(world_or_config)`` serves it over HTTP (Meta Graph, GA4 export, HubSpot CRM).
 """
 
-from .world import TRUTH_TABLES, World, WorldConfig, generate_world, thesis_summary, write_truth
+from social_roi.sandbox.world import (
+    TRUTH_TABLES,
+    World,
+    WorldConfig,
+    generate_world,
+    thesis_summary,
+    write_truth,
+)
 
 __all__ = ["TRUTH_TABLES", "World", "WorldConfig", "generate_world", "thesis_summary", "write_truth"]

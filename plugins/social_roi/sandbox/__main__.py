@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import date
 
-from .world import WorldConfig, generate_world, thesis_summary, write_truth
+from social_roi.sandbox.world import WorldConfig, generate_world, thesis_summary, write_truth
 
 
 def _world_args(p: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(thesis_summary(world)), file=sys.stderr)
         return 0
 
-    from .server import SandboxServer  # only the serve command needs the HTTP stack
+    from social_roi.sandbox.server import SandboxServer  # only the serve command needs the HTTP stack
 
     with SandboxServer(world, host=args.host, port=args.port, token=args.token) as srv:
         print(

@@ -12,8 +12,8 @@ import json
 import threading
 from dataclasses import dataclass
 
-from . import catalog as C
-from .wire import Response, dumps
+from social_roi.sandbox import catalog as C
+from social_roi.sandbox.wire import Response, dumps
 
 
 def _compact(obj) -> str:

@@ -13,9 +13,9 @@ import threading
 import zlib
 from datetime import date, datetime, timedelta
 
-from . import catalog as C
-from .wire import Request, Response, json_response
-from .world import UTC, Session, World
+from social_roi.sandbox import catalog as C
+from social_roi.sandbox.wire import Request, Response, json_response
+from social_roi.sandbox.world import UTC, Session, World
 
 PREFIX = "/ga4/export"
 _FILE = re.compile(r"^/analytics_(\d+)/events_(\d{8})\.jsonl$")

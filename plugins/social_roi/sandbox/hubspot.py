@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from . import catalog as C
-from .wire import Request, Response, correlation_id, json_response
-from .world import UTC, Contact, Deal, World
+from social_roi.sandbox import catalog as C
+from social_roi.sandbox.wire import Request, Response, correlation_id, json_response
+from social_roi.sandbox.world import UTC, Contact, Deal, World
 
 SEARCH_MAX_LIMIT = 200
 SEARCH_CAP = 10_000

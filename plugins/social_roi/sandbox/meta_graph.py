@@ -12,9 +12,9 @@ import json
 import re
 from datetime import date, datetime, timedelta
 
-from . import catalog as C
-from .wire import Request, Response, decode_cursor, encode_cursor, json_response, trace_id
-from .world import UTC, AdDay, Post, World
+from social_roi.sandbox import catalog as C
+from social_roi.sandbox.wire import Request, Response, decode_cursor, encode_cursor, json_response, trace_id
+from social_roi.sandbox.world import UTC, AdDay, Post, World
 
 PREFIX = "/v24.0"
 ACT = f"act_{C.AD_ACCOUNT_ID}"

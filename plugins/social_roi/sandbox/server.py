@@ -11,16 +11,26 @@ import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import faults as F
-from .ga4_export import PREFIX as GA4_PREFIX
-from .ga4_export import GA4Export
-from .hubspot import HubSpot
-from .meta_graph import PREFIX as META_PREFIX
-from .meta_graph import MetaGraph
-from .wire import Request, Response, json_response
-from .world import World, WorldConfig, generate_world
+from social_roi.sandbox import faults as F
+from social_roi.sandbox.ga4_export import PREFIX as GA4_PREFIX
+from social_roi.sandbox.ga4_export import GA4Export
+from social_roi.sandbox.hubspot import HubSpot
+from social_roi.sandbox.meta_graph import PREFIX as META_PREFIX
+from social_roi.sandbox.meta_graph import MetaGraph
+from social_roi.sandbox.wire import Request, Response, json_response
+from social_roi.sandbox.world import World, WorldConfig, generate_world
 
 CONTROL = "/_sandbox"
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away mid-request (a stopped pipeline) is not a server error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SandboxServer:
@@ -45,7 +55,7 @@ class SandboxServer:
         self._faults = F.FaultQueue()
         self._log: list[tuple[str, str]] = []
         self._log_lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -54,8 +64,7 @@ class SandboxServer:
         if self._httpd is not None:
             return self
         handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
-        self._httpd = ThreadingHTTPServer((self.host, self._port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((self.host, self._port), handler)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="social-roi-sandbox", daemon=True
         )

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import catalog as C
+from social_roi.sandbox import catalog as C
 
 UTC = UTC
 DAY = 86400
