@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--start", type=date.fromisoformat, required=True)
     run.add_argument("--days", type=int, default=1)
     commands.add_parser("report", help="print the funnel summary of the serving database")
+    dbt = commands.add_parser("dbt", help="run any dbt command on the build database, e.g. "
+                                          "`python -m social_roi dbt test -s fct_funnel_daily`")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -34,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(paths, args.start, args.days, args.scale, args.seed)
     if args.command == "run":
         return run_range(paths, args.start, args.days)
+    if args.command == "dbt":
+        return run_dbt(paths, args.dbt_args)
     return print_report(paths)
 
 
@@ -109,6 +114,17 @@ def _in_child_process(args: list[str]) -> int:
               "intact; run again to redo the days.", file=sys.stderr)
         return 128 + received[0]
     return code
+
+
+def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
+    from dbt.cli.main import dbtRunner
+
+    from social_roi.settings import temporary_environ
+    from social_roi.transform import dbt_env
+
+    with temporary_environ(dbt_env(paths)):
+        outcome = dbtRunner().invoke([*dbt_args, "--project-dir", str(paths.dbt_project)])
+    return 0 if outcome.success else 1
 
 
 def print_report(paths: Paths) -> int:

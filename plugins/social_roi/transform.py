@@ -7,12 +7,11 @@ project through environment variables read by ``profiles.yml`` and the sources.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from social_roi.errors import SocialRoiError
-from social_roi.settings import Paths
+from social_roi.settings import Paths, temporary_environ
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +39,15 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = ()) -> DbtSummary:
     from dbt.cli.main import dbtRunner  # heavy import: only when building
 
     paths.build_db.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.update(dbt_env(paths))
     args = ["build", "--project-dir", str(paths.dbt_project), "--profiles-dir",
             str(paths.dbt_project), "--quiet", *extra_args]
-    try:
-        outcome = dbtRunner().invoke(args)
-    finally:
-        _release_build_db()
+    # dbt reads paths through env_var(): set them for this call only, so one build's paths
+    # never leak into the next caller's (tests build several warehouses in one process)
+    with temporary_environ(dbt_env(paths)):
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            _release_build_db()
     results = getattr(outcome.result, "results", None) or []
     problems = [
         f"  {r.node.resource_type} {r.node.name}: {r.status} — {(r.message or '').strip()}"

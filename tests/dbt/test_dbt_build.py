@@ -64,4 +64,5 @@ def test_a_duplicate_across_partitions_fails_the_build_naming_the_test(tmp_path,
     landing.write_partition(root, "meta", "ad_insights", date(2026, 9, 30), ads)
     with pytest.raises(DbtFailed) as failure:
         dbt_build(paths_for(tmp_path, root))
-    assert "int_ad_performance_daily" in str(failure.value)
+    message = str(failure.value)
+    assert "stg_meta__ad_insights_ad_id__report_date__platform" in message and ": fail" in message

@@ -7,7 +7,6 @@ variables (JSON). The token is random per session, so no credential is written a
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from social_roi.sandbox import catalog
 from social_roi.sandbox.server import SandboxServer
 from social_roi.sandbox.world import WorldConfig
+from social_roi.settings import temporary_environ
 
 
 def connection_env(base_url: str, token: str, **retry: float) -> dict[str, str]:
@@ -36,14 +36,5 @@ def sandbox_session(world: WorldConfig, **retry: float) -> Iterator[SandboxServe
     """Start the sandbox, export the connections, yield the server; restore the env after."""
     token = secrets.token_urlsafe(16)
     with SandboxServer(world, token=token) as server:
-        env = connection_env(server.base_url, token, **retry)
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
+        with temporary_environ(connection_env(server.base_url, token, **retry)):
             yield server
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
