@@ -123,20 +123,9 @@ def to_table(source: str, entity: Entity, day: date, rows: list[dict[str, Any]])
     raise SchemaViolation(source, entity.name, day, "rows do not match the landing schema")
 
 
-def paged(
-    client: RESTClient,
-    source: str,
-    entity: str,
-    day: date,
-    path: str,
-    *,
-    conn_id: str,
-    auth_error: Callable[[Response], bool] | None = None,
-    **kwargs: Any,
-) -> Iterator[Any]:
-    """Every record of every page, with HTTP failures turned into errors that name the source."""
-    for page in pages(client, source, entity, day, path, conn_id=conn_id, auth_error=auth_error,
-                      **kwargs):
+def paged(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    """Every record of every page; same arguments and error handling as ``pages``."""
+    for page in pages(*args, **kwargs):
         yield from page
 
 
@@ -151,7 +140,9 @@ def pages(
     auth_error: Callable[[Response], bool] | None = None,
     **kwargs: Any,
 ) -> Iterator[Any]:
-    """The pages themselves (``page.response`` gives totals); same error handling as ``paged``."""
+    """Every page of ``path`` (``page.response`` gives totals). HTTP failures that survive the
+    client's retries become errors naming the source, entity and day; refused credentials
+    (401, or the API's own ``auth_error`` answer) become ``SourceAuthError``."""
     try:
         yield from client.paginate(path, **kwargs)
     except HTTPError as exc:

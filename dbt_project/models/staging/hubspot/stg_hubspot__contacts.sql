@@ -8,10 +8,7 @@ source as (
 
 latest as (
 
-    -- a contact lands once per day it changed: keep its latest version
-    select *
-    from source
-    qualify row_number() over (partition by contact_id order by updated_at desc, date desc) = 1
+    {{ latest_landed('source', 'contact_id') }}
 
 ),
 

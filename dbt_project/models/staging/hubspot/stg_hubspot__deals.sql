@@ -8,9 +8,7 @@ source as (
 
 latest as (
 
-    select *
-    from source
-    qualify row_number() over (partition by deal_id order by updated_at desc, date desc) = 1
+    {{ latest_landed('source', 'deal_id') }}
 
 ),
 
