@@ -22,28 +22,36 @@ DAG_ID = "social_roi_daily"
 
 
 class RunFailed(SocialRoiError):
-    pass
+    """A DAG run did not succeed. ``failed_tasks`` failed themselves; the rest did not run."""
+
+    def __init__(self, message: str, failed_tasks: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.failed_tasks = failed_tasks or []
 
 
 @contextmanager
 def output_to(log_file: Path) -> Iterator[None]:
-    """Send everything written to stdout/stderr (Airflow's and dbt's loggers included) to a file."""
+    """Send everything written to stdout/stderr to a file: at the file-descriptor level (child
+    processes, C extensions) and at the Python level (loggers bound to ``sys.stdout``, which a
+    test runner may have replaced)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(log_file, "ab") as handle:
+    saved_fds = os.dup(1), os.dup(2)
+    saved_streams = sys.stdout, sys.stderr
+    with open(log_file, "a", buffering=1, encoding="utf-8", errors="replace") as handle:
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
+        sys.stdout = sys.stderr = handle
         try:
             yield
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
+            handle.flush()
+            sys.stdout, sys.stderr = saved_streams
+            os.dup2(saved_fds[0], 1)
+            os.dup2(saved_fds[1], 2)
+            os.close(saved_fds[0])
+            os.close(saved_fds[1])
 
 
 def run_days(
@@ -67,17 +75,32 @@ def run_days(
         with output_to(log_file):
             run = dag.test(logical_date=logical_date)
         if run.state != DagRunState.SUCCESS:
-            failed = [ti.task_id for ti in run.get_task_instances()
-                      if ti.state in (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED)]
-            raise RunFailed(f"{dag_id} failed for {day} (tasks: {', '.join(failed) or '?'}); "
-                            f"Airflow log: {log_file}\n{_last_error(log_file)}")
+            states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+            failed = sorted(t for t, s in states.items() if s == TaskInstanceState.FAILED)
+            skipped = sorted(t for t, s in states.items()
+                             if s == TaskInstanceState.UPSTREAM_FAILED)
+            raise RunFailed(
+                f"{dag_id} failed for {day}: {', '.join(failed) or '?'} failed"
+                f"{'; not run: ' + ', '.join(skipped) if skipped else ''}. "
+                f"Airflow log: {log_file}\n{_task_errors(log_file)}",
+                failed,
+            )
         if progress:
             progress(day, time.perf_counter() - started)
 
 
-def _last_error(log_file: Path) -> str:
-    """The error lines of the day's log (exception messages), for the console."""
-    text = log_file.read_text(errors="replace").splitlines()
-    markers = ("Exception: ", "Error: ", "GateFailed", "DbtFailed")
-    hits = [line for line in text if any(m in line for m in markers) and "Warning" not in line]
-    return "\n".join(dict.fromkeys(hits[-8:]))
+def _task_errors(log_file: Path) -> str:
+    """The messages of the exceptions that failed tasks, whole (a gate summary spans lines):
+    from each ``...Exception: `` line up to the next log record or traceback line."""
+    lines = log_file.read_text(errors="replace").splitlines()
+    messages: list[str] = []
+    for i, line in enumerate(lines):
+        if "Exception: " not in line or not line.startswith(("airflow.", "social_roi.")):
+            continue
+        block = [line]
+        for following in lines[i + 1:]:
+            if following.startswith(("20", "Traceback", "  File", "During handling", "The above")):
+                break
+            block.append(following)
+        messages.append("\n".join(block).rstrip())
+    return "\n".join(dict.fromkeys(messages))

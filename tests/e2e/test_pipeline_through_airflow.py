@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from social_roi import airflow_env
+from social_roi.connectors import meta
 from social_roi.runner import RunFailed, run_days
 from social_roi.sandbox import catalog
 from social_roi.sandbox.connections import sandbox_session
@@ -95,6 +96,10 @@ def test_rerunning_a_day_gives_identical_marts(sandbox, paths):
     assert hashlib.sha256(mart(paths).to_csv().encode()).hexdigest() == before
 
 
+def _unix(day: date) -> int:
+    return int(datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp())
+
+
 def _served(sandbox, path: str, **params) -> dict:
     response = requests.get(f"{sandbox.base_url}{path}", params=params, timeout=10,
                             headers={"Authorization": f"Bearer {sandbox.token}"})
@@ -103,24 +108,33 @@ def _served(sandbox, path: str, **params) -> dict:
 
 
 @pytest.mark.parametrize("corruption", ["negative_spend", "duplicate_post"])
-def test_bad_data_stops_publication_and_a_clean_rerun_recovers(sandbox, paths, corruption):
-    day = RUN_DAYS[-1]
+def test_bad_data_stops_publication_and_a_clean_rerun_recovers(sandbox, paths, truth,
+                                                              corruption):
+    posts = truth["posts"]
+    post_days = set(posts[posts.platform == "instagram"].created_date)
+    day = max(d for d in RUN_DAYS if corruption == "negative_spend" or d in post_days)
     served_before = paths.serving_db.read_bytes()
     if corruption == "negative_spend":
         path = f"/v24.0/act_{catalog.AD_ACCOUNT_ID}/insights"
         body = _served(sandbox, path, level="ad", time_increment=1, limit=500,
-                       breakdowns="publisher_platform",
+                       breakdowns="publisher_platform", fields=meta.AD_FIELDS,
                        time_range=json.dumps({"since": str(day), "until": str(day)}))
         body["data"][0]["spend"] = "-12.50"
+        suite, offending = "landing__meta_ad_insights", "-12.50"
     else:
-        path = f"/v24.0/{catalog.PAGE_ID}/posts"
-        body = _served(sandbox, path, limit=100, fields="id,created_time,message")
+        path = f"/v24.0/{catalog.IG_USER_ID}/media"
+        body = _served(sandbox, path, limit=100, fields=meta.IG_MEDIA_FIELDS,
+                       since=_unix(day), until=_unix(day + timedelta(days=1)))
         body["data"].append(dict(body["data"][0]))
         body.pop("paging", None)
+        suite, offending = "landing__meta_ig_media", body["data"][0]["id"]
     sandbox.add_fault(path, 200, times=1, body=body)
 
-    with pytest.raises(RunFailed, match="validate_landing"):
+    with pytest.raises(RunFailed) as failure:
         run_days([day], paths.data_dir / "logs")
+    assert failure.value.failed_tasks == ["validate_landing"], "the connector let it through; " \
+        "the gate stopped it"
+    assert suite in str(failure.value) and offending in str(failure.value)
     assert paths.serving_db.read_bytes() == served_before, "nothing was published"
 
     run_days([day], paths.data_dir / "logs")  # the source is fixed: the rerun recovers

@@ -98,18 +98,18 @@ class Entity:
 def to_table(source: str, entity: Entity, day: date, rows: list[dict[str, Any]]) -> pa.Table:
     """Check every row against the contract; on violation name the record and the field."""
     required = [f.name for f in entity.schema if not f.nullable]
-    for row in rows:
+    for index, row in enumerate(rows):
         missing = [name for name in required if row.get(name) is None]
         if missing:
             raise SchemaViolation(
                 source, entity.name, day, f"required field(s) missing: {', '.join(missing)}",
-                record_id=str(row.get(entity.id_field)),
+                record_id=_record_ref(entity, row, index),
             )
     try:
         return pa.Table.from_pylist(rows, schema=entity.schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         pass
-    for row in rows:  # slow path, only on failure: find the culprit record and field
+    for index, row in enumerate(rows):  # slow path, on failure only: find the record and field
         for f in entity.schema:
             try:
                 pa.array([row.get(f.name)], type=f.type)
@@ -118,9 +118,17 @@ def to_table(source: str, entity: Entity, day: date, rows: list[dict[str, Any]])
                     source, entity.name, day,
                     f"field '{f.name}' has {type(row.get(f.name)).__name__} "
                     f"{row.get(f.name)!r}, expected {f.type}: {exc}",
-                    record_id=str(row.get(entity.id_field)),
+                    record_id=_record_ref(entity, row, index),
                 ) from None
     raise SchemaViolation(source, entity.name, day, "rows do not match the landing schema")
+
+
+def _record_ref(entity: Entity, row: dict[str, Any], index: int) -> str:
+    """The record's id, or when the id itself is missing, its position and known fields."""
+    if row.get(entity.id_field) is not None:
+        return str(row[entity.id_field])
+    known = {k: v for k, v in row.items() if v is not None}
+    return f"#{index + 1} of the day without {entity.id_field} {str(known)[:200]}"
 
 
 def paged(*args: Any, **kwargs: Any) -> Iterator[Any]:
