@@ -1,0 +1,131 @@
+-- Credits of the rule-based models, one row per path row × model (definitions:
+-- shared/reference/attribution.md; open choices: docs/attribution.md). An '(unattributed)' row
+-- (n_touches = 0) gets credit 1 in every model.
+{%- set first_w = var('attribution_position_first') %}
+{%- set last_w = var('attribution_position_last') %}
+{%- set w_milestone = var('attribution_w_shaped_milestone') %}
+{%- set fp_milestone = var('attribution_full_path_milestone') %}
+
+with
+
+paths as (
+
+    select * from {{ ref('int_conversion_paths') }}
+
+),
+
+per_conversion as (
+
+    select
+        *,
+        -- last non-direct: the last touch that is not direct, else the last touch
+        coalesce(
+            max(position) filter (where not is_direct) over (partition by conversion_id),
+            n_touches
+        ) as last_non_direct_position,
+        pow(2.0, -days_before / {{ var('attribution_half_life_days') }}) as decay_weight,
+        -- how many of the W-shaped milestones (first, lead, opportunity) this touch holds
+        (cast(position = 1 as integer) + cast(is_lead_touch as integer)
+            + cast(is_opportunity_touch as integer)) as w_milestones,
+        (cast(position = 1 as integer) + cast(is_lead_touch as integer)
+            + cast(is_opportunity_touch as integer) + cast(is_win_touch as integer))
+            as fp_milestones
+
+    from paths
+
+),
+
+with_counts as (
+
+    select
+        *,
+        sum(decay_weight) over (partition by conversion_id) as decay_total,
+        count(*) filter (where w_milestones = 0) over (partition by conversion_id) as w_others,
+        count(*) filter (where w_milestones > 0) over (partition by conversion_id) as w_holders,
+        count(*) filter (where fp_milestones = 0) over (partition by conversion_id) as fp_others,
+        count(*) filter (where fp_milestones > 0) over (partition by conversion_id) as fp_holders
+
+    from per_conversion
+
+),
+
+credits as (
+
+    select
+        *,
+        case when position = 1 then 1.0 else 0.0 end as first_touch,
+        case when position = n_touches then 1.0 else 0.0 end as last_touch,
+        case when position = last_non_direct_position then 1.0 else 0.0 end as last_non_direct,
+        1.0 / n_touches as linear,
+        case
+            when n_touches = 1 then 1.0
+            when n_touches = 2 then 0.5
+            when position = 1 then {{ first_w }}
+            when position = n_touches then {{ last_w }}
+            else (1.0 - {{ first_w }} - {{ last_w }}) / (n_touches - 2)
+        end as position_based,
+        decay_weight / decay_total as time_decay,
+        -- milestone shares add up on a touch holding several; the remainder goes to the other
+        -- touches, or, when every touch is a milestone, equally to the milestone touches
+        w_milestones * {{ w_milestone }} + (1.0 - 3 * {{ w_milestone }}) * case
+            when w_others > 0 then cast(w_milestones = 0 as integer) / w_others
+            else 1.0 / w_holders
+        end as w_shaped_milestones,
+        fp_milestones * {{ fp_milestone }} + (1.0 - 4 * {{ fp_milestone }}) * case
+            when fp_others > 0 then cast(fp_milestones = 0 as integer) / fp_others
+            else 1.0 / fp_holders
+        end as full_path_milestones
+
+    from with_counts
+    where n_touches > 0
+
+),
+
+by_type as (
+
+    select
+        *,
+        -- W-shaped is defined for opportunities and customers; earlier stages use U-shaped
+        case when conversion_type in ('opportunity', 'customer') then w_shaped_milestones
+            else position_based end as w_shaped,
+        -- full path is defined for customers; other types fall back to W-shaped
+        case
+            when conversion_type = 'customer' then full_path_milestones
+            when conversion_type = 'opportunity' then w_shaped_milestones
+            else position_based
+        end as full_path
+
+    from credits
+
+),
+
+unpivoted as (
+
+    unpivot by_type
+    on first_touch, last_touch, last_non_direct, linear, position_based, time_decay,
+        w_shaped, full_path
+    into name attribution_model value credit
+
+),
+
+unattributed as (
+
+    select paths.*, models.attribution_model, 1.0 as credit
+    from paths
+    cross join (values ('first_touch'), ('last_touch'), ('last_non_direct'), ('linear'),
+        ('position_based'), ('time_decay'), ('w_shaped'), ('full_path')) as models (attribution_model)
+    where paths.n_touches = 0
+
+),
+
+final as (
+
+    -- rounded to 1e-15 so that equal definitions give equal numbers (0.2, not 0.19999999999999996);
+    -- the rounding moves a conversion's total by < n × 5e-16, far inside the 1e-9 tolerance
+    select {{ path_columns() }}, attribution_model, round(credit, 15) as credit from unpivoted
+    union all
+    select {{ path_columns() }}, attribution_model, credit from unattributed
+
+)
+
+select * from final

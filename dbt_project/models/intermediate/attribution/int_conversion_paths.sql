@@ -1,0 +1,109 @@
+-- One row per conversion × touchpoint on its path, the table every attribution model reads
+-- (contract: docs/attribution.md). A conversion with no touch in its lookback window gets one
+-- '(unattributed)' row so that its credit, and its revenue, still add up.
+{%- set lookback = var('attribution_lookback_days') %}
+
+with
+
+conversions as (
+
+    select * from {{ ref('fct_conversions') }}
+
+),
+
+touchpoints as (
+
+    select * from {{ ref('fct_touchpoints') }}
+    where person_id is not null
+
+),
+
+on_path as (
+
+    select
+        conversions.conversion_id,
+        conversions.conversion_type,
+        conversions.person_id,
+        conversions.converted_at,
+        conversions.revenue_usd,
+        conversions.lead_at,
+        conversions.opportunity_at,
+        touchpoints.touchpoint_id,
+        touchpoints.touchpoint_at,
+        touchpoints.channel_group,
+        touchpoints.platform,
+        touchpoints.campaign,
+        touchpoints.is_direct,
+        touchpoints.{{ var('attribution_channel') }} as channel,
+        row_number() over (
+            partition by conversions.conversion_id
+            order by touchpoints.touchpoint_at, touchpoints.touchpoint_id
+        ) as position
+
+    from conversions
+    inner join touchpoints
+        on conversions.person_id = touchpoints.person_id
+        and touchpoints.touchpoint_at <= conversions.converted_at
+        and touchpoints.touchpoint_at >= conversions.converted_at - interval {{ lookback }} day
+
+),
+
+milestones as (
+
+    select
+        *,
+        count(*) over (partition by conversion_id) as n_touches,
+        epoch(converted_at - touchpoint_at) / 86400.0 as days_before,
+        -- the last touch at or before each milestone; without one, the earlier milestone's
+        -- touch (lead → first touch, opportunity → lead touch): docs/attribution.md choice 3
+        coalesce(
+            max(position) filter (where touchpoint_at <= lead_at) over (partition by conversion_id),
+            1
+        ) as lead_position,
+        max(position) filter (where touchpoint_at <= opportunity_at)
+            over (partition by conversion_id) as opportunity_position_found
+
+    from on_path
+
+),
+
+flagged as (
+
+    select
+        conversion_id, conversion_type, person_id, converted_at, revenue_usd,
+        touchpoint_id, touchpoint_at, channel_group, platform, campaign, is_direct, channel,
+        position, n_touches, days_before,
+        position = lead_position as is_lead_touch,
+        position = coalesce(opportunity_position_found, lead_position) as is_opportunity_touch,
+        conversion_type = 'customer' and position = n_touches as is_win_touch
+
+    from milestones
+
+),
+
+unattributed as (
+
+    select
+        conversion_id, conversion_type, person_id, converted_at, revenue_usd,
+        cast(null as varchar) as touchpoint_id,
+        cast(null as timestamptz) as touchpoint_at,
+        '(unattributed)' as channel_group,
+        '(unattributed)' as platform,
+        '(unattributed)' as campaign,
+        false as is_direct,
+        '(unattributed)' as channel,
+        0 as position,
+        0 as n_touches,
+        cast(null as double) as days_before,
+        false as is_lead_touch,
+        false as is_opportunity_touch,
+        false as is_win_touch
+
+    from conversions
+    where conversion_id not in (select conversion_id from on_path)
+
+)
+
+select * from flagged
+union all
+select * from unattributed

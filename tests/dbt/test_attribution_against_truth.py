@@ -1,0 +1,116 @@
+"""Rule-based attribution in the warehouse equals an independent computation, in plain Python,
+from the sandbox's ground-truth journeys (sessions per visitor, conversions per contact)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+import pytest
+
+from social_roi.connectors import CONNECTORS
+from social_roi.connectors.base import SourceConfig, land_day
+from social_roi.sandbox.server import SandboxServer
+from social_roi.sandbox.world import WorldConfig, generate_world
+from social_roi.settings import Paths
+from social_roi.transform import dbt_build
+from tests.connectors.conftest import EXTRAS, TOKEN
+
+WORLD = WorldConfig(seed=11, start_date=date(2026, 9, 1), days=30, scale=0.5)
+LOOKBACK = timedelta(days=90)
+MODELS = ("first_touch", "last_touch", "linear", "position_based")
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """All 30 days landed through the connectors, then one dbt build."""
+    root = tmp_path_factory.mktemp("attribution")
+    world = generate_world(WORLD)
+    with SandboxServer(world, token=TOKEN) as server:
+        for module in CONNECTORS.values():
+            config = SourceConfig(module.CONN_ID, server.base_url, TOKEN, EXTRAS[module.CONN_ID])
+            for offset in range(WORLD.days):
+                land_day(module, config, WORLD.start_date + timedelta(days=offset), root / "landing")
+    paths = dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
+                                build_db=root / "build.duckdb")
+    dbt_build(paths)
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        attribution = con.execute(
+            "select conversion_type, attribution_model, platform, sum(credit) as credit, "
+            "sum(attributed_revenue_usd) as revenue from main_marts.fct_attribution "
+            "group by all").df()
+    return world.truth, attribution
+
+
+def rule_credits(n: int) -> dict[str, list[float]]:
+    """The reference's definitions, written again independently of the SQL."""
+    if n == 1:
+        position = [1.0]
+    elif n == 2:
+        position = [0.5, 0.5]
+    else:
+        position = [0.4] + [0.2 / (n - 2)] * (n - 2) + [0.4]
+    return {
+        "first_touch": [1.0] + [0.0] * (n - 1),
+        "last_touch": [0.0] * (n - 1) + [1.0],
+        "linear": [1.0 / n] * n,
+        "position_based": position,
+    }
+
+
+def truth_totals(truth: dict[str, pd.DataFrame], conversions: pd.DataFrame) -> dict:
+    """conversions: columns ga_client_id, converted_at, value. Returns {(model, platform): total}."""
+    sessions = truth["sessions"].assign(
+        touchpoint_id=lambda s: s.user_pseudo_id + "-" + s.ga_session_id.astype(str))
+    by_visitor = {k: v.sort_values(["started_at", "touchpoint_id"])
+                  for k, v in sessions.groupby("user_pseudo_id")}
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    for row in conversions.itertuples(index=False):
+        journey = by_visitor.get(row.ga_client_id, sessions.iloc[0:0])
+        path = journey[(journey.started_at <= row.converted_at)
+                       & (journey.started_at >= row.converted_at - LOOKBACK)]
+        if path.empty:
+            for model in MODELS:
+                totals[(model, "(unattributed)")] += row.value
+            continue
+        for model, credits in rule_credits(len(path)).items():
+            for platform, credit in zip(path.platform, credits, strict=True):
+                totals[(model, platform)] += credit * row.value
+    return totals
+
+
+def warehouse_totals(attribution: pd.DataFrame, conversion_type: str, column: str) -> dict:
+    rows = attribution[(attribution.conversion_type == conversion_type)
+                       & attribution.attribution_model.isin(MODELS)]
+    return {(r.attribution_model, r.platform): getattr(r, column) for r in rows.itertuples()}
+
+
+def assert_same(expected: dict, actual: dict) -> None:
+    keys = {k for k, v in {**expected, **actual}.items() if abs(v) > 1e-9}
+    assert keys, "nothing to compare"
+    for key in sorted(keys):
+        assert actual.get(key, 0.0) == pytest.approx(expected.get(key, 0.0), abs=1e-6), key
+
+
+def test_customer_revenue_by_platform_matches_ground_truth_journeys(warehouse):
+    truth, attribution = warehouse
+    deals = truth["deals"][truth["deals"].is_won]
+    contacts = truth["contacts"].set_index("contact_id")
+    won = pd.DataFrame({
+        "ga_client_id": deals.contact_id.map(contacts.ga_client_id),
+        "converted_at": deals.closed_at,
+        "value": deals.amount.astype(float),
+    })
+    assert won.value.sum() > 0
+    assert_same(truth_totals(truth, won), warehouse_totals(attribution, "customer", "revenue"))
+
+
+def test_lead_credit_by_platform_matches_ground_truth_journeys(warehouse):
+    truth, attribution = warehouse
+    contacts = truth["contacts"]
+    leads = pd.DataFrame({"ga_client_id": contacts.ga_client_id,
+                          "converted_at": contacts.created_at, "value": 1.0})
+    assert_same(truth_totals(truth, leads), warehouse_totals(attribution, "lead", "credit"))
