@@ -12,7 +12,13 @@ from social_roi.settings import Paths
 
 log = logging.getLogger(__name__)
 
-MARTS = ("fct_funnel_daily",)
+MARTS = (
+    "fct_funnel_daily",
+    "fct_conversions",
+    "fct_attribution",
+    "fct_attribution_by_channel",
+    "fct_attribution_model_comparison",
+)
 
 
 def extract(source: str, day: date) -> dict[str, int]:

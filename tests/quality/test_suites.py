@@ -34,8 +34,10 @@ def _parameters(node) -> set[str]:
     return set()
 
 
-def test_one_landing_suite_per_entity_and_one_mart_suite() -> None:
-    expected = {landing_suite_name(s, e) for s, e in ENTITIES} | {"marts__fct_funnel_daily"}
+def test_one_suite_per_landing_entity_and_per_published_mart() -> None:
+    from social_roi.pipeline import MARTS
+
+    expected = {landing_suite_name(s, e) for s, e in ENTITIES} | {f"marts__{t}" for t in MARTS}
     assert {p.stem for p in SUITE_FILES} == expected
 
 
