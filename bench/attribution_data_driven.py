@@ -2,7 +2,8 @@
 
 Seeded synthetic input: 1,000,000 conversions (~3,000,000 touch rows, ~5% empty paths) over 10 channels,
 2 conversion types and 3 monthly periods, plus 2,000,000 null journeys (~1/4 of them wildcards, i.e.
-null conversion_type). Times `data_driven_credits` (median of 3 runs) and prints sizes and seconds.
+null conversion_type). Times `data_driven_credits` (median of 3 runs), prints sizes and seconds,
+then one run by phase.
 
     .venv/bin/python bench/attribution_data_driven.py [--conversions N] [--nulls N] [--shuffle]
 """
@@ -20,7 +21,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from social_roi.attribution.data_driven import data_driven_attribution  # noqa: E402
+from social_roi.attribution.data_driven import data_driven_attribution, data_driven_credits
+from social_roi.attribution.markov import group_removal_effects, markov_row_credit
+from social_roi.attribution.paths import encode_journeys
+from social_roi.attribution.shapley import shapley_row_credit
 
 CHANNELS = np.array(["facebook", "linkedin", "instagram", "x", "youtube", "google", "bing", "email",
                      "direct", "referral"], dtype=object)
@@ -45,7 +49,7 @@ def _touches(rng: np.random.Generator, lengths: np.ndarray) -> tuple[np.ndarray,
 
 def synthetic(n_conversions: int, n_nulls: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
-    lengths = 1 + rng.poisson(2.0, n_conversions)
+    lengths = 1 + rng.poisson(2.15, n_conversions)
     empty = rng.random(n_conversions) < 0.05
     lengths[empty] = 0
     journey, position, channel = _touches(rng, lengths)
@@ -98,20 +102,34 @@ def main() -> None:
     print(f"conversions: {conversions['conversion_id'].nunique():,} ({len(conversions):,} rows, "
           f"{int((conversions['n_touches'] == 0).sum()):,} empty paths); "
           f"null journeys: {nulls['journey_id'].nunique():,} ({len(nulls):,} rows); "
-          f"channels: {conversions['channel'].nunique() - 1}; types: {conversions['conversion_type'].nunique()}; "
-          f"periods: {conversions['period'].nunique()}; input order: {'shuffled' if args.shuffle else 'sorted'}")
+          f"channels: {conversions['channel'].nunique() - 1}; "
+          f"types: {conversions['conversion_type'].nunique()}; periods: {conversions['period'].nunique()}; "
+          f"input order: {'shuffled' if args.shuffle else 'sorted'}")
     times = []
     for _ in range(args.runs):
         start = time.perf_counter()
-        result = data_driven_attribution(conversions, nulls)
+        credits = data_driven_credits(conversions, nulls)
         times.append(time.perf_counter() - start)
-    credits = result.credits
     sums = credits.groupby(["model", "conversion_id"], sort=False)["credit"].sum()
-    print(f"output: {len(credits):,} credit rows, {len(result.removal_table)} removal-table rows; "
+    table = data_driven_attribution(conversions, nulls).removal_table
+    print(f"output: {len(credits):,} credit rows, {len(table)} removal-table rows; "
           f"max |Σ credit − 1| = {float(np.abs(sums - 1).max()):.2e}")
     print("runs (s): " + ", ".join(f"{t:.2f}" for t in times))
-    print(f"median data_driven_attribution (markov + shapley): {statistics.median(times):.2f} s")
-
+    print(f"median data_driven_credits (markov + shapley): {statistics.median(times):.2f} s")
+    phases = {}
+    t = time.perf_counter()
+    encoded = encode_journeys(conversions, nulls)
+    phases["encode (validate, sort, collapse, trie)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    _, effects = group_removal_effects(encoded)
+    markov_row_credit(encoded.rows, effects)
+    phases["markov (chains + credits)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    shapley_row_credit(encoded)
+    phases["shapley (values + credits)"] = time.perf_counter() - t
+    print(f"trie: {encoded.trie.n_nodes:,} nodes (distinct path prefixes)")
+    for name, seconds in phases.items():
+        print(f"  {name}: {seconds:.2f} s")
 
 if __name__ == "__main__":
     main()

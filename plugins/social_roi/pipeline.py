@@ -18,6 +18,7 @@ MARTS = (
     "fct_attribution",
     "fct_attribution_by_channel",
     "fct_attribution_model_comparison",
+    "fct_markov_removal_effects",
 )
 
 

@@ -42,10 +42,8 @@ def split_credit(rows: ConversionRows, weight: np.ndarray) -> np.ndarray:
     return credit
 
 
-def credit_frame(conversion_rows: pd.DataFrame, rows: ConversionRows, credit: np.ndarray) -> pd.DataFrame:
-    """`conversion_id, position, credit` in (conversion_id, position) order."""
-    return pd.DataFrame({
-        "conversion_id": rows.take(conversion_rows["conversion_id"]),
-        "position": rows.take(conversion_rows["position"]),
-        "credit": credit,
-    })
+def credit_frame(rows: ConversionRows, credit: np.ndarray) -> pd.DataFrame:
+    """`conversion_id, position` (Int64, null on a null input position), `credit`, in (conversion_id,
+    position) order."""
+    return pd.DataFrame({"conversion_id": rows.id_column(), "position": rows.position_column(),
+                         "credit": credit})

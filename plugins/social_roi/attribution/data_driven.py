@@ -15,7 +15,7 @@ import pandas as pd
 
 from social_roi.attribution.markov import group_removal_effects, markov_row_credit
 from social_roi.attribution.paths import encode_journeys
-from social_roi.attribution.shapley import ENUMERATE_MAX, shapley_row_credit
+from social_roi.attribution.shapley import shapley_row_credit
 
 MODELS = ("markov", "shapley")
 CREDIT_COLUMNS = ("conversion_id", "position", "model", "credit")
@@ -32,7 +32,7 @@ class DataDrivenAttribution:
 
 
 def data_driven_attribution(conversion_rows: pd.DataFrame, null_journeys: pd.DataFrame | None = None, *,
-                            models: Sequence[str] = MODELS, enumerate_max: int = ENUMERATE_MAX
+                            models: Sequence[str] = MODELS
                             ) -> DataDrivenAttribution:
     """Both data-driven models for every (conversion_type, period) group.
 
@@ -50,9 +50,9 @@ def data_driven_attribution(conversion_rows: pd.DataFrame, null_journeys: pd.Dat
     if "markov" in models:
         credit["markov"] = markov_row_credit(rows, effects)
     if "shapley" in models:
-        credit["shapley"] = shapley_row_credit(encoded, enumerate_max)
-    ids = rows.take(conversion_rows["conversion_id"])
-    positions = rows.take(conversion_rows["position"])
+        credit["shapley"] = shapley_row_credit(encoded)
+    ids = rows.id_column()
+    positions = rows.position_column()
     names = list(dict.fromkeys(models))
     n = len(ids)
     credits = pd.DataFrame({
@@ -65,7 +65,6 @@ def data_driven_attribution(conversion_rows: pd.DataFrame, null_journeys: pd.Dat
 
 
 def data_driven_credits(conversion_rows: pd.DataFrame, null_journeys: pd.DataFrame | None = None, *,
-                        models: Sequence[str] = MODELS, enumerate_max: int = ENUMERATE_MAX) -> pd.DataFrame:
+                        models: Sequence[str] = MODELS) -> pd.DataFrame:
     """`conversion_id, position, model ('markov' | 'shapley'), credit` — see `data_driven_attribution`."""
-    return data_driven_attribution(conversion_rows, null_journeys, models=models,
-                                   enumerate_max=enumerate_max).credits
+    return data_driven_attribution(conversion_rows, null_journeys, models=models).credits

@@ -267,7 +267,7 @@ def markov_credits(conversion_rows: pd.DataFrame, removal_effects: pd.DataFrame)
     equally over its touchpoints; all zero → last touch; an empty path's row keeps 1."""
     rows = encode_conversions(conversion_rows)
     effects = _effect_matrix(rows, removal_effects)
-    return credit_frame(conversion_rows, rows, markov_row_credit(rows, effects))
+    return credit_frame(rows, markov_row_credit(rows, effects))
 
 
 def markov_row_credit(rows: ConversionRows, effects: np.ndarray) -> np.ndarray:

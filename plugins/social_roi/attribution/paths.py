@@ -72,13 +72,12 @@ def _starts(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
 
 
-def _positions(column: pd.Series, allowed_na: np.ndarray | None, what: str) -> np.ndarray:
+def _positions(column: pd.Series, allowed_na: np.ndarray | None, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions as int64 (0 where null) and the null flags; null is allowed only where `allowed_na`."""
     na = column.isna().to_numpy()
-    if allowed_na is not None:
-        na = na & ~allowed_na
-    if na.any():
+    if np.any(na & ~allowed_na if allowed_na is not None else na):
         raise ValueError(f"{what}: position is null on a touch row")
-    return column.fillna(0).to_numpy(dtype=np.int64)
+    return column.fillna(0).to_numpy(dtype=np.int64), na
 
 
 @dataclass(frozen=True)
@@ -86,11 +85,15 @@ class ConversionRows:
     """Conversion rows encoded and sorted by (conversion_id, position).
 
     `order` is the permutation of the input rows into that order (None: they were already sorted).
-    Per row: `conversion` (code 0..n−1 in conversion_id order) and `channel` (code into `channels`, −1 on
-    an empty-path row). Per conversion: `group` (code into `groups`), `start` (first row) and `empty`."""
+    Per row: `conversion` (code 0..n−1 into the sorted `ids`), `position` (0 where null, see
+    `position_null`) and `channel` (code into `channels`, −1 on an empty-path row). Per conversion: `group`
+    (code into `groups`), `start` (first row) and `empty`."""
 
     order: np.ndarray | None
+    ids: pd.Index
     conversion: np.ndarray
+    position: np.ndarray
+    position_null: np.ndarray
     channel: np.ndarray
     channels: np.ndarray
     group: np.ndarray
@@ -109,10 +112,14 @@ class ConversionRows:
     def n_groups(self) -> int:
         return len(self.groups)
 
-    def take(self, column: pd.Series) -> pd.Series:
-        """An input column in the encoded row order, with a fresh RangeIndex."""
-        values = column if self.order is None else column.take(self.order)
-        return values.reset_index(drop=True)
+    def id_column(self) -> pd.Series:
+        """conversion_id per row, in the encoded row order."""
+        return pd.Series(self.ids.take(self.conversion), name="conversion_id")
+
+    def position_column(self) -> pd.Series:
+        """position per row (nullable Int64), in the encoded row order."""
+        return pd.Series(pd.arrays.IntegerArray(self.position.copy(), self.position_null.copy()),
+                         name="position")
 
 
 def _factorize_channels(values: pd.Series, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -130,14 +137,15 @@ def encode_conversions(conversion_rows: pd.DataFrame, extra_channels: np.ndarray
     ids = frame["conversion_id"]
     if ids.isna().any():
         raise ValueError("conversion rows: conversion_id is null")
-    codes, _ = pd.factorize(ids, sort=True)
+    codes, id_values = pd.factorize(ids, sort=True)
     codes = codes.astype(np.int64)
     n_touches = frame["n_touches"].to_numpy(dtype=np.int64)
     empty_row = n_touches == 0
-    positions = _positions(frame["position"], empty_row, "conversion rows")
+    positions, position_null = _positions(frame["position"], empty_row, "conversion rows")
     order = _sort_order(codes, positions, "conversion rows")
     if order is not None:
         codes, n_touches, empty_row = codes[order], n_touches[order], empty_row[order]
+        positions, position_null = positions[order], position_null[order]
     start = _starts(codes)
     rows_per_conversion = np.diff(np.r_[start, len(codes)])
     empty = empty_row[start]
@@ -171,7 +179,8 @@ def encode_conversions(conversion_rows: pd.DataFrame, extra_channels: np.ndarray
             remap = np.searchsorted(merged, channels).astype(np.int64)
             channel = np.where(channel >= 0, remap[np.maximum(channel, 0)], -1)
         channels = merged
-    return ConversionRows(order=order, conversion=codes, channel=channel, channels=channels,
+    return ConversionRows(order=order, ids=pd.Index(id_values), conversion=codes, position=positions,
+                          position_null=position_null, channel=channel, channels=channels,
                           group=group.astype(np.int64), start=start, empty=empty, groups=groups,
                           type_values=pd.Index(type_values), period_values=pd.Index(period_values),
                           group_of=group_of)
@@ -224,45 +233,56 @@ class EncodedJourneys:
         return self.rows.groups
 
 
-def _null_channels(null_journeys: pd.DataFrame | None) -> np.ndarray | None:
+def _indexer(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """`index.get_indexer(values)` for a long column of few distinct values (−1: absent or null)."""
+    codes, uniques = pd.factorize(values)
+    if len(uniques) == 0:
+        return np.full(len(values), -1, dtype=np.int64)
+    mapped = np.r_[index.get_indexer(uniques), -1]
+    return mapped[codes].astype(np.int64)
+
+
+def _null_channels(null_journeys: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Channel codes (into the returned distinct channels) of the null journey rows."""
     if null_journeys is None or len(null_journeys) == 0:
         return None
-    column = null_journeys["channel"]
-    if column.isna().any():
+    _require(null_journeys, NULL_JOURNEY_COLUMNS, "null journeys")
+    codes, uniques = pd.factorize(null_journeys["channel"])
+    if np.any(codes < 0):
         raise ValueError("null journeys: channel is null")
-    return np.asarray(pd.unique(column), dtype=object)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
-def _encode_nulls(null_journeys: pd.DataFrame, rows: ConversionRows
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _encode_nulls(null_journeys: pd.DataFrame, rows: ConversionRows, channel_codes: np.ndarray,
+                  channel_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Null journey rows sorted by (journey, position), keeping only journeys that can matter.
 
     Returns per kept row: journey code (0..), channel code; per kept journey: root; and its count."""
-    _require(null_journeys, NULL_JOURNEY_COLUMNS, "null journeys")
     ids = null_journeys["journey_id"]
     if ids.isna().any():
         raise ValueError("null journeys: journey_id is null")
     codes, _ = pd.factorize(ids)
     codes = codes.astype(np.int64)
-    positions = _positions(null_journeys["position"], None, "null journeys")
+    positions, _ = _positions(null_journeys["position"], None, "null journeys")
     order = _sort_order(codes, positions, "null journeys")
     if order is not None:
         codes = codes[order]
     start = _starts(codes)
     first = start if order is None else order[start]
-    type_code = rows.type_values.get_indexer(null_journeys["conversion_type"].take(first))
+    types = null_journeys["conversion_type"].take(first)
+    type_code = _indexer(types, rows.type_values)
     periods = null_journeys["period"].take(first)
     if periods.isna().any():
         raise ValueError("null journeys: period is null")
-    period_code = rows.period_values.get_indexer(periods)
-    wildcard = null_journeys["conversion_type"].take(first).isna().to_numpy()
+    period_code = _indexer(periods, rows.period_values)
+    wildcard = types.isna().to_numpy()
     root = np.full(len(start), -1, dtype=np.int64)
     typed = (type_code >= 0) & (period_code >= 0)
     root[typed] = rows.group_of[type_code[typed], period_code[typed]]
     wild = wildcard & (period_code >= 0)
     root[wild] = rows.n_groups + period_code[wild]
     keep_journey = root >= 0
-    channel = pd.Index(rows.channels).get_indexer(null_journeys["channel"])
+    channel = pd.Index(rows.channels).get_indexer(channel_values)[channel_codes]
     if order is not None:
         channel = channel[order]
     if keep_journey.all():
@@ -290,39 +310,43 @@ def _build_trie(journey: np.ndarray, channel: np.ndarray, root: np.ndarray, n_ro
     longer_than = n_journeys - np.cumsum(np.bincount(length))  # journeys with length > k
 
     words = max(1, (n_channels + 63) // 64)
-    capacity = n_roots + len(journey)
-    parent = np.full(capacity, -1, dtype=np.int64)
-    node_channel = np.full(capacity, -1, dtype=np.int64)
-    node_root = np.arange(capacity, dtype=np.int64)
-    through = np.zeros(capacity, dtype=np.int64)
-    mask = np.zeros((capacity, words), dtype=np.uint64)
+    # Nodes of one depth have their parents in the previous depth: keep per-depth blocks only.
+    parent = [np.full(n_roots, -1, dtype=np.int64)]
+    node_channel = [np.full(n_roots, -1, dtype=np.int64)]
+    node_root = [np.arange(n_roots, dtype=np.int64)]
+    through = [np.bincount(root, minlength=n_roots).astype(np.int64)]
+    mask = [np.zeros((n_roots, words), dtype=np.uint64)]
     current = root.copy()
+    previous_offset = 0
     n_nodes = n_roots
     width = np.int64(n_channels)
     for depth in range(len(longer_than) - 1):
         active = by_length[: longer_than[depth]]
         key = current[active] * width + channel[start[active] + depth]
         unique_keys, inverse = np.unique(key, return_inverse=True)
-        new = np.arange(n_nodes, n_nodes + len(unique_keys))
         parents = unique_keys // width
         chans = unique_keys % width
-        parent[new] = parents
-        node_channel[new] = chans
-        node_root[new] = node_root[parents]
-        through[new] = np.bincount(inverse, minlength=len(unique_keys))
-        mask[new] = mask[parents]
-        mask[new, chans // 64] |= np.left_shift(np.uint64(1), (chans % 64).astype(np.uint64))
-        current[active] = new[inverse]
+        local = parents - previous_offset
+        block_mask = mask[-1][local]
+        block_mask[np.arange(len(chans)), chans // 64] |= np.left_shift(
+            np.uint64(1), (chans % 64).astype(np.uint64))
+        parent.append(parents)
+        node_channel.append(chans)
+        node_root.append(node_root[-1][local])
+        through.append(np.bincount(inverse, minlength=len(unique_keys)).astype(np.int64))
+        mask.append(block_mask)
+        current[active] = n_nodes + inverse
+        previous_offset = n_nodes
         n_nodes += len(unique_keys)
-    through[:n_roots] = np.bincount(root, minlength=n_roots)
-    return (parent[:n_nodes], node_channel[:n_nodes], node_root[:n_nodes], through[:n_nodes],
-            mask[:n_nodes], current)
+    return (np.concatenate(parent), np.concatenate(node_channel), np.concatenate(node_root),
+            np.concatenate(through), np.concatenate(mask), current)
 
 
 def encode_journeys(conversion_rows: pd.DataFrame, null_journeys: pd.DataFrame | None = None
                     ) -> EncodedJourneys:
     """Encode conversion rows and null journeys once for both data-driven models."""
-    rows = encode_conversions(conversion_rows, _null_channels(null_journeys))
+    null_channels = _null_channels(null_journeys)
+    rows = encode_conversions(conversion_rows, None if null_channels is None else null_channels[1])
     n_conv = rows.n_conversions
     n_groups = rows.n_groups
     n_periods = len(rows.period_values)
@@ -332,8 +356,8 @@ def encode_journeys(conversion_rows: pd.DataFrame, null_journeys: pd.DataFrame |
     channel = rows.channel[touch]
     roots = rows.group
     n_null = 0
-    if null_journeys is not None and len(null_journeys):
-        null_journey, null_channel, null_root, n_null = _encode_nulls(null_journeys, rows)
+    if null_channels is not None:
+        null_journey, null_channel, null_root, n_null = _encode_nulls(null_journeys, rows, *null_channels)
         journey = np.concatenate([journey, null_journey + n_conv])
         channel = np.concatenate([channel, null_channel])
         roots = np.concatenate([roots, null_root])

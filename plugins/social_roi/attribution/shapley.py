@@ -11,12 +11,18 @@ credit is split equally over its touchpoints. φ is computed once per distinct s
 
 Exact for every |S|, no cap and no approximation. Since v is 0 except on sets observed with a conversion,
 the sum equals Σ_{T ⊆ S, v(T) > 0} v(T) · (w(|T| − 1) if k ∈ T else −w(|T|)), w(a) = a!(s − a − 1)!/s!.
-Two evaluations of it, chosen per set size (both exact; tests check they agree):
+Two evaluations of it, chosen per set size s (both exact; tests check they agree with each other and
+with the textbook formula):
 
-* |S| ≤ `ENUMERATE_MAX` (12): enumerate the 2^s subsets of S and look each up (`searchsorted`) among the
-  observed sets — 4,096 look-ups at most per distinct set, as one matrix product per size;
-* |S| > 12: scan the observed sets with v > 0 for subsets of S (bit-set test) — cost O(#observed sets)
-  per such distinct set, so no 2^s blow-up for long paths.
+* enumerate: the 2^s subsets of S, each looked up among the observed sets (a vectorised hash table,
+  exact: a hit compares the whole set), then one matrix product per size — 2^s look-ups per distinct set,
+  so only for s ≤ `ENUMERATE_MAX` (12, i.e. ≤ 4,096 look-ups);
+* scan: test every observed set with v > 0 and at most s channels for inclusion in S (bit-set AND) —
+  O(#observed sets) per distinct set, whatever s; so there is no cap on |S| and no approximation.
+
+`strategy="auto"` (the default) enumerates when s ≤ 12 and 2^s · `_LOOKUP_COST` ≤ (observed sets with
+≤ s channels) × (64-bit words per set), i.e. when it is estimated cheaper; `"enumerate"` / `"scan"` force
+one (enumeration still only up to s = 12).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from social_roi.attribution.credits import credit_frame, split_credit
 from social_roi.attribution.paths import EncodedJourneys, encode_journeys, expand_roots
 
 ENUMERATE_MAX = 12
+STRATEGIES = ("auto", "enumerate", "scan")
+_LOOKUP_COST = 32  # one subset look-up ≈ this many 64-bit AND tests of the scan (measured order)
 _CHUNK = 1 << 20  # subset look-ups (or set pairs) per vectorised block
 
 
@@ -54,11 +62,58 @@ def _coefficients(s: int) -> np.ndarray:
     return coefficients
 
 
-def _keys(masks: np.ndarray) -> np.ndarray:
-    """A sortable scalar key per bit set (a row of uint64 words)."""
-    if masks.shape[1] == 1:
-        return masks[:, 0]
-    return np.ascontiguousarray(masks).view(f"S{8 * masks.shape[1]}").ravel()
+def _hash(masks: np.ndarray) -> np.ndarray:
+    """A well-mixed uint64 hash per bit set (a row of uint64 words; splitmix64 finaliser per word)."""
+    key = np.zeros(len(masks), dtype=np.uint64)
+    for w in range(masks.shape[1]):
+        key = key ^ (masks[:, w] + np.uint64((0x9E3779B97F4A7C15 * (w + 1)) % 2**64))
+        key ^= key >> np.uint64(30)
+        key *= np.uint64(0xBF58476D1CE4E5B9)
+        key ^= key >> np.uint64(27)
+        key *= np.uint64(0x94D049BB133111EB)
+        key ^= key >> np.uint64(31)
+    return key
+
+
+class _Table:
+    """v of the observed sets with v > 0, as an open-addressing hash table (linear probing, load ≤ 1/4)
+    probed for many sets at once. A hit compares the full bit set, so look-ups are exact."""
+
+    def __init__(self, masks: np.ndarray, value: np.ndarray):
+        self.masks, self.value = masks, value
+        size = 1 << max(4, int(np.ceil(np.log2(4 * len(masks) + 1))))
+        self.modulo = np.uint64(size - 1)
+        self.slot = np.full(size, -1, dtype=np.int64)
+        self.hash = _hash(masks)
+        position = self.hash & self.modulo
+        pending = np.arange(len(masks))
+        while len(pending):
+            free = self.slot[position[pending]] < 0
+            candidates = pending[free]
+            slots, first = np.unique(position[candidates], return_index=True)
+            self.slot[slots] = candidates[first]
+            placed = np.zeros(len(masks), dtype=bool)
+            placed[candidates[first]] = True
+            pending = pending[~placed[pending]]
+            position[pending] = (position[pending] + np.uint64(1)) & self.modulo
+
+    def __call__(self, candidates: np.ndarray) -> np.ndarray:
+        result = np.zeros(len(candidates))
+        hashes = _hash(candidates)
+        active = np.arange(len(candidates))
+        position = hashes & self.modulo
+        while len(active):
+            row = self.slot[position]
+            occupied = np.flatnonzero(row >= 0)
+            active, row, position = active[occupied], row[occupied], position[occupied]
+            match = self.hash[row] == hashes[active]
+            if match.any():
+                same = np.flatnonzero(match)
+                match[same] = (self.masks[row[same]] == candidates[active[same]]).all(axis=1)
+                result[active[match]] = self.value[row[match]]
+            active = active[~match]
+            position = (position[~match] + np.uint64(1)) & self.modulo
+        return result
 
 
 def _members(masks: np.ndarray) -> np.ndarray:
@@ -67,26 +122,19 @@ def _members(masks: np.ndarray) -> np.ndarray:
     return np.unpackbits(as_bytes, axis=1, bitorder="little")
 
 
-def shapley_of_sets(masks: np.ndarray, value: np.ndarray, targets: np.ndarray,
-                    enumerate_max: int = ENUMERATE_MAX) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def shapley_of_sets(masks: np.ndarray, value: np.ndarray, targets: np.ndarray, strategy: str = "auto"
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shapley values of the sets `masks[targets]` under v(masks[i]) = value[i] (v = 0 elsewhere).
 
     `masks`: distinct bit sets [n × words] uint64. Returns long arrays (target position, channel code, φ),
     ordered by (target position, channel code)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
     observed = value > 0
     table_masks, table_value = masks[observed], value[observed]
-    table_keys = _keys(table_masks)
-    order = np.argsort(table_keys, kind="stable")
-    sorted_keys, sorted_value = table_keys[order], table_value[order]
+    lookup = _Table(table_masks, table_value)
     table_bits = _members(table_masks).astype(bool)
     table_size = table_bits.sum(axis=1)
-
-    def lookup(candidates: np.ndarray) -> np.ndarray:
-        keys = _keys(candidates)
-        at = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
-        if len(sorted_keys) == 0:
-            return np.zeros(len(keys))
-        return np.where(sorted_keys[at] == keys, sorted_value[at], 0.0)
 
     target_masks = masks[targets]
     bits = _members(target_masks).astype(bool)
@@ -95,7 +143,7 @@ def shapley_of_sets(masks: np.ndarray, value: np.ndarray, targets: np.ndarray,
     for s in np.unique(size[size > 0]).tolist():
         rows = np.flatnonzero(size == s)
         member = np.nonzero(bits[rows])[1].reshape(len(rows), s)
-        if s <= enumerate_max:
+        if _enumerates(strategy, s, int(np.count_nonzero(table_size <= s)), masks.shape[1]):
             phi = _enumerated(target_masks[rows], member, lookup)
         else:
             phi = _scanned(target_masks[rows], member, table_masks, table_value, table_bits, table_size)
@@ -110,6 +158,12 @@ def shapley_of_sets(masks: np.ndarray, value: np.ndarray, targets: np.ndarray,
     phi = np.concatenate(out_phi)
     order = np.lexsort((channel, target))
     return target[order], channel[order], phi[order]
+
+
+def _enumerates(strategy: str, s: int, n_candidates: int, words: int) -> bool:
+    if strategy == "scan" or s > ENUMERATE_MAX:
+        return False
+    return strategy == "enumerate" or (1 << s) * _LOOKUP_COST <= n_candidates * words
 
 
 def _enumerated(set_masks: np.ndarray, member: np.ndarray, lookup) -> np.ndarray:
@@ -140,15 +194,21 @@ def _scanned(set_masks: np.ndarray, member: np.ndarray, table_masks: np.ndarray,
     n, s = member.shape
     w = _weights(s)
     phi = np.zeros((n, s))
+    small = np.flatnonzero(table_size <= s)  # only these can be subsets
+    table_masks, table_value = table_masks[small], table_value[small]
+    table_bits, table_size = table_bits[small], table_size[small]
     step = max(1, _CHUNK // max(1, len(table_masks)))
     for lo in range(0, n, step):
         chunk = set_masks[lo:lo + step]
-        inside = ((table_masks[None, :, :] & ~chunk[:, None, :]) == 0).all(axis=2)
-        a, t = np.nonzero(inside)
+        outside = np.zeros((len(chunk), len(table_masks)), dtype=np.uint64)
+        for word in range(chunk.shape[1]):
+            outside |= table_masks[None, :, word] & ~chunk[:, word, None]
+        a, t = np.nonzero(outside == 0)  # T ⊆ S; row-major, so `a` is sorted and every S has T = S
         in_t = table_bits[t[:, None], member[lo + a]]
         size = table_size[t][:, None]
         contribution = np.where(in_t, w[np.clip(size - 1, 0, s - 1)], -w[np.clip(size, 0, s - 1)])
-        np.add.at(phi, lo + a, contribution * table_value[t][:, None])
+        starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+        phi[lo + a[starts]] = np.add.reduceat(contribution * table_value[t][:, None], starts, axis=0)
     return phi
 
 
@@ -178,7 +238,7 @@ def characteristic_function(path_counts: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def shapley_values(set_counts: pd.DataFrame, enumerate_max: int = ENUMERATE_MAX) -> pd.DataFrame:
+def shapley_values(set_counts: pd.DataFrame, strategy: str = "auto") -> pd.DataFrame:
     """Shapley values of every channel set with a conversion, in one group.
 
     `set_counts`: `channel_set` (iterable of channel names), `conversions`, `nulls` — or `path` instead of
@@ -197,7 +257,7 @@ def shapley_values(set_counts: pd.DataFrame, enumerate_max: int = ENUMERATE_MAX)
             masks[row, code[c] // 64] |= np.uint64(1) << np.uint64(code[c] % 64)
     value = set_counts["conversion_rate"].to_numpy(dtype=np.float64)
     targets = np.flatnonzero(set_counts["conversions"].to_numpy() > 0)
-    target, channel, phi = shapley_of_sets(masks, value, targets, enumerate_max)
+    target, channel, phi = shapley_of_sets(masks, value, targets, strategy)
     share = normalised_shares(target, phi, len(targets))
     sets = set_counts["channel_set"].to_numpy()[targets]
     return pd.DataFrame({
@@ -211,7 +271,7 @@ def shapley_values(set_counts: pd.DataFrame, enumerate_max: int = ENUMERATE_MAX)
 
 # --- bulk API (all groups) ---------------------------------------------------------------------------
 
-def group_set_shares(encoded: EncodedJourneys, enumerate_max: int = ENUMERATE_MAX
+def group_set_shares(encoded: EncodedJourneys, strategy: str = "auto"
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shapley share of every channel of every converting channel set, over all groups.
 
@@ -242,7 +302,7 @@ def group_set_shares(encoded: EncodedJourneys, enumerate_max: int = ENUMERATE_MA
     for g in range(encoded.rows.n_groups):
         lo, hi = bounds[g], bounds[g + 1]
         targets = np.flatnonzero(conversions[lo:hi] > 0)
-        target, channel, phi = shapley_of_sets(all_masks[lo:hi], value[lo:hi], targets, enumerate_max)
+        target, channel, phi = shapley_of_sets(all_masks[lo:hi], value[lo:hi], targets, strategy)
         keys.append((lo + targets[target]) * n_channels + channel)
         shares.append(normalised_shares(target, phi, len(targets)))
     conversion_set = np.where(encoded.conversion_node >= 0,
@@ -252,21 +312,26 @@ def group_set_shares(encoded: EncodedJourneys, enumerate_max: int = ENUMERATE_MA
     return conversion_set, key, share
 
 
-def shapley_row_credit(encoded: EncodedJourneys, enumerate_max: int = ENUMERATE_MAX) -> np.ndarray:
+def shapley_row_credit(encoded: EncodedJourneys, strategy: str = "auto") -> np.ndarray:
     rows = encoded.rows
-    conversion_set, key, share = group_set_shares(encoded, enumerate_max)
+    conversion_set, key, share = group_set_shares(encoded, strategy)
     row_key = conversion_set[rows.conversion] * len(rows.channels) + rows.channel
     weight = np.zeros(len(row_key))
+    touch = rows.channel >= 0
     if len(key):
         at = np.minimum(np.searchsorted(key, row_key), len(key) - 1)
-        found = (rows.channel >= 0) & (key[at] == row_key)
+        found = touch & (key[at] == row_key)
         weight[found] = share[at[found]]
+    else:
+        found = np.zeros(len(row_key), dtype=bool)
+    if np.any(touch & ~found):  # pragma: no cover - internal invariant
+        raise RuntimeError("Shapley: a touch's channel is missing from its conversion's channel set")
     return split_credit(rows, weight)
 
 
 def shapley_credits(conversion_rows: pd.DataFrame, null_journeys: pd.DataFrame | None = None,
-                    enumerate_max: int = ENUMERATE_MAX) -> pd.DataFrame:
+                    strategy: str = "auto") -> pd.DataFrame:
     """Per-touchpoint Shapley credit: `conversion_id, position, credit` in (conversion_id, position)
     order (inputs as in `social_roi.attribution.paths`)."""
     encoded = encode_journeys(conversion_rows, null_journeys)
-    return credit_frame(conversion_rows, encoded.rows, shapley_row_credit(encoded, enumerate_max))
+    return credit_frame(encoded.rows, shapley_row_credit(encoded, strategy))

@@ -14,15 +14,10 @@ paths as (
 
 ),
 
-per_conversion as (
+touch_weights as (
 
     select
         *,
-        -- last non-direct: the last touch that is not direct, else the last touch
-        coalesce(
-            max(position) filter (where not is_direct) over (partition by conversion_id),
-            n_touches
-        ) as last_non_direct_position,
         pow(2.0, -days_before / {{ var('attribution_half_life_days') }}) as decay_weight,
         -- how many of the W-shaped milestones (first, lead, opportunity) this touch holds
         (cast(position = 1 as integer) + cast(is_lead_touch as integer)
@@ -32,20 +27,34 @@ per_conversion as (
             as fp_milestones
 
     from paths
+    where n_touches > 0
+
+),
+
+-- per-conversion totals as one hash aggregate (window aggregates sort once each: slow at scale)
+per_conversion as (
+
+    select
+        conversion_id,
+        -- last non-direct: the last touch that is not direct, else the last touch
+        coalesce(max(position) filter (where not is_direct), max(position))
+            as last_non_direct_position,
+        sum(decay_weight) as decay_total,
+        count(*) filter (where w_milestones = 0) as w_others,
+        count(*) filter (where w_milestones > 0) as w_holders,
+        count(*) filter (where fp_milestones = 0) as fp_others,
+        count(*) filter (where fp_milestones > 0) as fp_holders
+
+    from touch_weights
+    group by conversion_id
 
 ),
 
 with_counts as (
 
-    select
-        *,
-        sum(decay_weight) over (partition by conversion_id) as decay_total,
-        count(*) filter (where w_milestones = 0) over (partition by conversion_id) as w_others,
-        count(*) filter (where w_milestones > 0) over (partition by conversion_id) as w_holders,
-        count(*) filter (where fp_milestones = 0) over (partition by conversion_id) as fp_others,
-        count(*) filter (where fp_milestones > 0) over (partition by conversion_id) as fp_holders
-
-    from per_conversion
+    select touch_weights.*, per_conversion.* exclude (conversion_id)
+    from touch_weights
+    inner join per_conversion on touch_weights.conversion_id = per_conversion.conversion_id
 
 ),
 
@@ -77,7 +86,6 @@ credits as (
         end as full_path_milestones
 
     from with_counts
-    where n_touches > 0
 
 ),
 

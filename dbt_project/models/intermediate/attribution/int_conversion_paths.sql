@@ -1,6 +1,7 @@
 -- One row per conversion × touchpoint on its path, the table every attribution model reads
 -- (contract: docs/attribution.md). A conversion with no touch in its lookback window gets one
 -- '(unattributed)' row so that its credit, and its revenue, still add up.
+{{ config(materialized='table') }}
 {%- set lookback = var('attribution_lookback_days') %}
 
 with
@@ -18,7 +19,7 @@ touchpoints as (
 
 ),
 
-on_path as (
+on_path as materialized (
 
     select
         conversions.conversion_id,
@@ -48,22 +49,33 @@ on_path as (
 
 ),
 
+-- per-conversion facts as one hash aggregate (much cheaper than window aggregates at scale)
+per_conversion as (
+
+    select
+        conversion_id,
+        count(*) as n_touches,
+        -- the last touch at or before each milestone; without one, the earlier milestone's
+        -- touch (lead → first touch, opportunity → lead touch): docs/attribution.md choice 3
+        coalesce(max(position) filter (where touchpoint_at <= lead_at), 1) as lead_position,
+        max(position) filter (where touchpoint_at <= opportunity_at) as opportunity_position_found
+
+    from on_path
+    group by conversion_id
+
+),
+
 milestones as (
 
     select
-        *,
-        count(*) over (partition by conversion_id) as n_touches,
-        epoch(converted_at - touchpoint_at) / 86400.0 as days_before,
-        -- the last touch at or before each milestone; without one, the earlier milestone's
-        -- touch (lead → first touch, opportunity → lead touch): docs/attribution.md choice 3
-        coalesce(
-            max(position) filter (where touchpoint_at <= lead_at) over (partition by conversion_id),
-            1
-        ) as lead_position,
-        max(position) filter (where touchpoint_at <= opportunity_at)
-            over (partition by conversion_id) as opportunity_position_found
+        on_path.*,
+        per_conversion.n_touches,
+        per_conversion.lead_position,
+        per_conversion.opportunity_position_found,
+        epoch(on_path.converted_at - on_path.touchpoint_at) / 86400.0 as days_before
 
     from on_path
+    inner join per_conversion on on_path.conversion_id = per_conversion.conversion_id
 
 ),
 
