@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint install clean
+.PHONY: demo test bench lint install clean
 
 demo: $(STAMP)  ## Run the daily DAG through Airflow for 30 sandbox days, then print the funnel.
 	$(BIN)/python -m social_roi demo $(ARGS)
@@ -16,8 +16,12 @@ demo: $(STAMP)  ## Run the daily DAG through Airflow for 30 sandbox days, then p
 test: $(STAMP)  ## Run every test (unit, connectors, dbt, gate, publish, DAG, end-to-end).
 	$(BIN)/python -m pytest $(ARGS)
 
+bench: $(STAMP)  ## Attribution benchmarks at 1 M conversions (figures, not pass/fail).
+	$(BIN)/python bench/attribution_data_driven.py
+	$(BIN)/python bench/attribution_rule_based.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check dags plugins tests
+	$(BIN)/ruff check dags plugins tests bench
 
 install: $(STAMP)
 
