@@ -39,7 +39,9 @@ per_conversion as (
         -- last non-direct: the last touch that is not direct, else the last touch
         coalesce(max(position) filter (where not is_direct), max(position))
             as last_non_direct_position,
-        sum(decay_weight) as decay_total,
+        -- summed in path order: a float sum in hash-aggregate order can differ in the last bit
+        -- between runs, and reruns must give identical credits
+        list_sum(list(decay_weight order by position)) as decay_total,
         count(*) filter (where w_milestones = 0) as w_others,
         count(*) filter (where w_milestones > 0) as w_holders,
         count(*) filter (where fp_milestones = 0) as fp_others,

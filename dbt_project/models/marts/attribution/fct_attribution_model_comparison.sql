@@ -6,8 +6,9 @@ by_channel as (
 
     select
         period_month, conversion_type, attribution_model, channel_group, platform,
-        sum(attributed_conversions) as attributed_conversions,
-        sum(attributed_revenue_usd) as attributed_revenue_usd
+        -- exact decimal sums, as in fct_attribution_by_channel (reruns give identical numbers)
+        cast(sum(cast(attributed_conversions as decimal(38, 15))) as double) as attributed_conversions,
+        cast(sum(cast(attributed_revenue_usd as decimal(38, 6))) as double) as attributed_revenue_usd
     from {{ ref('fct_attribution_by_channel') }}
     group by all
 
