@@ -23,11 +23,6 @@ def partition_file(root: Path, source: str, entity: str, day: date) -> Path:
     return root / source / entity / f"date={day.isoformat()}" / FILE_NAME
 
 
-def entity_glob(root: Path, source: str, entity: str) -> str:
-    """The glob dbt sources and readers use; temporary files never match it."""
-    return str(root / source / entity / "date=*" / FILE_NAME)
-
-
 def write_partition(root: Path, source: str, entity: str, day: date, table: pa.Table) -> Path:
     target = partition_file(root, source, entity, day)
     target.parent.mkdir(parents=True, exist_ok=True)
