@@ -41,7 +41,9 @@ def test_bigquery_json_shape(export):
         stamps = [int(e["event_timestamp"]) for e in events]
         assert stamps == sorted(stamps)
         for e in events[:400]:
-            assert isinstance(e["event_timestamp"], str) and e["user_id"] is None
+            assert isinstance(e["event_timestamp"], str)
+            # a login shows on the events after the landing page view, never on the first hits
+            assert e["user_id"] is None or e["event_name"] not in ("first_visit", "session_start")
             assert e["platform"] == "WEB" and e["stream_id"] == catalog.GA4_STREAM_ID
             assert isinstance(e["user_first_touch_timestamp"], str)
             assert e["session_traffic_source_last_click"]["cross_channel_campaign"]["source"]
@@ -109,8 +111,13 @@ def test_every_contact_comes_from_a_lead_session_in_the_export(export, small_wor
         if e["event_name"] == "generate_lead"
     }
     visitors = {e["user_pseudo_id"] for events in export.values() for e in events}
+    truth = small_world.truth["contacts"].set_index("contact_id")
+    lead_sessions = small_world.truth["sessions"].query("has_lead").set_index("contact_id")
     for c in contacts:
         client_id = c["properties"]["ga_client_id"]
+        if client_id is None:  # the form's hidden field stayed empty: the truth knows the browser
+            assert pd.isna(truth.loc[c["id"], "ga_client_id"])
+            client_id = lead_sessions.loc[c["id"], "user_pseudo_id"]
         assert client_id in visitors and client_id in leads
         lead = leads[client_id]
         assert c["properties"]["createdate"][:10].replace("-", "") == lead["event_date"]
@@ -185,3 +192,20 @@ def test_auth_errors_are_google_style(small_server):
         r = requests.get(url, headers=headers)
         assert r.status_code == 401
         assert r.json()["error"]["code"] == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+def test_logins_carry_the_crm_user_id(export, small_world):
+    """user_id appears only in sessions the truth says were logged in, and is the contact's id."""
+    sessions = small_world.truth["sessions"]
+    logged = {
+        (e["user_pseudo_id"], params(e)["ga_session_id"]): e["user_id"]
+        for events in export.values()
+        for e in events
+        if e["user_id"] is not None
+    }
+    truth = sessions[sessions.user_id.notna()]
+    assert len(truth) > 0
+    assert logged == dict(zip(zip(truth.user_pseudo_id, truth.ga_session_id, strict=True),
+                              truth.user_id, strict=True))
+    app_ids = small_world.truth["contacts"].set_index("app_user_id").contact_id
+    assert (app_ids.loc[truth.user_id].values == truth.contact_id.values).all()

@@ -13,6 +13,8 @@ from .conftest import DEFAULT
 CONTACT_PROPS = [
     "email",
     "ga_client_id",
+    "app_user_id",
+    "hs_facebook_click_id",
     "lifecyclestage",
     "utm_source",
     "utm_medium",
@@ -93,7 +95,9 @@ def test_leads_per_platform_and_day_from_api_equal_truth(server, world, http):
     by_id = truth.set_index("contact_id")
     for c in contacts:
         t = by_id.loc[c["id"]]
-        assert c["properties"]["ga_client_id"] == t.ga_client_id
+        for prop, column in (("ga_client_id", "ga_client_id"), ("app_user_id", "app_user_id"),
+                             ("hs_facebook_click_id", "click_id")):
+            assert c["properties"][prop] == (None if pd.isna(t[column]) else t[column])
         assert c["properties"]["lifecyclestage"] == t.lifecyclestage
         assert c["properties"]["utm_campaign"] == (t.campaign if isinstance(t.campaign, str) else None)
 

@@ -34,7 +34,9 @@ CONTACT_PROPERTIES = (
     *(f"hs_lifecyclestage_{stage}_date" for stage in (
         "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")),
     "hs_analytics_source", "hs_analytics_source_data_1", "hs_analytics_source_data_2",
-    "ga_client_id", "utm_source", "utm_medium", "utm_campaign", "utm_content",
+    # identifiers the forms capture (custom properties: ga_client_id, app_user_id, li_fat_id)
+    "ga_client_id", "app_user_id", "hs_facebook_click_id", "hs_google_click_id", "li_fat_id",
+    "utm_source", "utm_medium", "utm_campaign", "utm_content",
     "createdate", "lastmodifieddate",
 )
 DEAL_PROPERTIES = (

@@ -174,6 +174,11 @@ RETURN_PROB = 0.34  # chance a visitor comes back after a session (decays per se
 RETURN_MEAN_DAYS = 3.0
 RETURN_DIRECT_SHARE = 0.6  # returns: direct vs google organic
 
+# Identity. After their form fill people get a site login (GA4 user_id = their app user id).
+SECOND_DEVICE_SHARE = 0.3  # share of a known person's return visits made on a second device
+LOGIN_SHARE = 0.4  # chance a known person logs in during a later visit (a new device: always)
+FORM_CLIENT_ID_MISSING = 0.12  # forms whose hidden GA client id field stayed empty (blockers)
+
 # Probability that a session ends with a form fill, by (platform, medium).
 LEAD_RATE = {
     ("facebook", "social"): 0.022,

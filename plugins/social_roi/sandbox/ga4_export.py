@@ -157,6 +157,11 @@ def _page_ids(s: Session) -> list[int]:
     return ids
 
 
+def _landing_index(s: Session) -> int:
+    """Index of the landing page_view: a login takes effect on the events after it."""
+    return next(i for i, event in enumerate(s.events) if event[2] == "page_view")
+
+
 def render_event(s: Session, index: int, page_id: int) -> dict:
     ts, seq, name, params = s.events[index]
     v = s.visitor
@@ -173,7 +178,7 @@ def render_event(s: Session, index: int, page_id: int) -> dict:
         "event_value_in_usd": None,
         "event_bundle_sequence_id": str(zlib.crc32(f"{v.user_pseudo_id}/{page_id}".encode())),
         "event_server_timestamp_offset": None,
-        "user_id": None,
+        "user_id": s.user_id if index > _landing_index(s) else None,
         "user_pseudo_id": v.user_pseudo_id,
         "privacy_info": {"analytics_storage": None, "ads_storage": None, "uses_transient_token": "No"},
         "user_properties": [],

@@ -131,7 +131,11 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
         "phone": None,
         "lifecyclestage": c.lifecyclestage,
         **{f"hs_lifecyclestage_{k}_date": iso_ms(v) for k, v in dates.items()},
-        "ga_client_id": s.visitor.user_pseudo_id,
+        "ga_client_id": c.ga_client_id,
+        "app_user_id": s.visitor.app_user_id,
+        "hs_facebook_click_id": c.click_id,
+        "hs_google_click_id": None,
+        "li_fat_id": None,  # custom property; the sandbox runs no LinkedIn ads
         "utm_source": s.source if tagged else None,
         "utm_medium": s.medium if tagged else None,
         "utm_campaign": s.campaign if tagged else None,

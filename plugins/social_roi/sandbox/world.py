@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pandas as pd
 import pyarrow as pa
@@ -75,11 +75,19 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "is_engaged": "bool",
         "engagement_time_msec": "int64",
         "has_lead": "bool",
+        # who is really behind the session (None: never became a contact), and whether the data
+        # carries a link to them (a captured client id or click id, or a login on that device)
+        "contact_id": "string",
+        "identifiable": "bool",
+        "user_id": "string",
+        "click_id": "string",
     },
     "contacts": {
         "contact_id": "string",
         "email": "string",
         "ga_client_id": "string",
+        "app_user_id": "string",
+        "click_id": "string",
         "created_at": "timestamp",
         "lead_date": "date",
         "platform": "string",
@@ -218,6 +226,14 @@ class Visitor:
     busy_until: float = 0.0
     converted: bool = False  # set at the form fill, so later sessions never convert again
     contact: Contact | None = None
+    app_user_id: str | None = None  # the site login, issued at the form fill
+    owner: Visitor | None = None  # for a person's second device: their first device
+    second_device: Visitor | None = None
+    logged_in: bool = False  # some session on this device carried the user_id
+
+    @property
+    def person(self) -> Visitor:
+        return self.owner or self
 
 
 @dataclass(slots=True)
@@ -237,6 +253,8 @@ class Session:
     engagement_ms: int = 0
     form_name: str | None = None
     lead_us: int | None = None
+    click_id: str | None = None  # the ad platform's click id in the landing URL (fbclid)
+    user_id: str | None = None  # set when the person logged in during the session
     events: list = field(default_factory=list)  # (ts_us, seq, name, [(key, str|int), ...])
 
     @property
@@ -282,6 +300,8 @@ class Contact:
     owner: str
     hs_source: str
     hs_source_data_1: str | None
+    ga_client_id: str | None = None  # what the form's hidden field captured
+    click_id: str | None = None  # the lead session's click id, captured from its landing URL
     mql_ms: int | None = None
     sql_ms: int | None = None
     opp_ms: int | None = None
@@ -407,9 +427,9 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
 
     posts, post_clicks = _generate_posts(cfg, rng("posts"))
     ads, ad_days, ad_clicks = _generate_ads(cfg, rng("ads"))
-    visitors, sessions = _simulate_web(cfg, rng("web"), post_clicks, ad_clicks)
+    visitors, sessions = _simulate_web(cfg, rng("web"), rng("identity"), post_clicks, ad_clicks)
     _attribute_platform_leads(ad_days, sessions, rng("ads-leads"))
-    contacts, deals = _simulate_crm(cfg, rng("crm"), sessions)
+    contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions)
     return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals)
 
 
@@ -590,7 +610,9 @@ _REFERRERS = {
 }
 
 
-def _simulate_web(cfg: WorldConfig, rng: random.Random, post_clicks: list, ad_clicks: list):
+def _simulate_web(
+    cfg: WorldConfig, rng: random.Random, id_rng: random.Random, post_clicks: list, ad_clicks: list
+):
     end = float(cfg.end_ts)
     heap: list[tuple] = []
     counter = 0
@@ -634,6 +656,15 @@ def _simulate_web(cfg: WorldConfig, rng: random.Random, post_clicks: list, ad_cl
         visitors.append(v)
         return v
 
+    def new_second_device(ts: float, person: Visitor) -> Visitor:
+        """The person's other browser (a new client id): a phone for desktop users and back."""
+        device = new_visitor(ts, person.first_source[0], person.first_source)
+        wanted = "desktop" if person.device[1] == "mobile" else "mobile"
+        device.device = next((d for d in C.DEVICES if d[1] == wanted), device.device)
+        device.geo, device.owner, device.converted = person.geo, person, True
+        person.second_device = device
+        return device
+
     while heap:
         ts, _, kind, payload = heapq.heappop(heap)
         if kind == "click":
@@ -658,13 +689,23 @@ def _simulate_web(cfg: WorldConfig, rng: random.Random, post_clicks: list, ad_cl
             else:
                 platform, medium, url = "google", "organic", C.SITE + rng.choice(C.ORGANIC_LANDINGS)
             campaign = content = None
-        s = _make_session(rng, visitor, ts, platform, medium, campaign, content, url)
+        person = visitor.person
+        device = visitor
+        if person.app_user_id is not None and id_rng.random() < C.SECOND_DEVICE_SHARE:
+            device = person.second_device or new_second_device(ts, person)
+        s = _make_session(rng, device, ts, platform, medium, campaign, content, url)
+        if person.app_user_id is not None and s.form_name is None and (
+            (device is not person and device.n_sessions == 1) or id_rng.random() < C.LOGIN_SHARE
+        ):
+            _log_in(s)
         sessions.append(s)
-        p_return = C.RETURN_PROB * 0.75 ** (s.number - 1)
+        person.busy_until = max(person.busy_until, device.busy_until)
+        seen = person.n_sessions + (person.second_device.n_sessions if person.second_device else 0)
+        p_return = C.RETURN_PROB * 0.75 ** (seen - 1)
         if rng.random() < p_return:
-            t_back = visitor.busy_until + 1800 + rng.expovariate(1.0 / (C.RETURN_MEAN_DAYS * DAY))
+            t_back = person.busy_until + 1800 + rng.expovariate(1.0 / (C.RETURN_MEAN_DAYS * DAY))
             if t_back < end:
-                push(t_back, "return", visitor)
+                push(t_back, "return", person)
     return visitors, sessions
 
 
@@ -693,6 +734,7 @@ def _make_session(
         url,
         _REFERRERS[platform],
     )
+    s.click_id = (parse_qs(urlsplit(url).query).get("fbclid") or [None])[0]
 
     # A visitor converts at most once: known contacts never fill a form again.
     lead_rate = C.LEAD_RATE[(platform, medium)] * (C.RETURNING_LEAD_BOOST if number > 1 else 1.0)
@@ -784,6 +826,7 @@ def _make_session(
             ("engaged_session_event", 1),
         )
         visitor.converted = True
+        visitor.app_user_id = "u-" + _token(rng, 12, string.ascii_lowercase + string.digits)
     emit(
         t0 + end_offset,
         "user_engagement",
@@ -794,10 +837,17 @@ def _make_session(
     return s
 
 
+def _log_in(s: Session) -> None:
+    """The person signs in on the landing page: every later event of the session has the user_id
+    (GA4 sets user_id from the moment the site knows it; earlier hits keep it null)."""
+    s.user_id = s.visitor.person.app_user_id
+    s.visitor.logged_in = True
+
+
 # ---- CRM (HubSpot) ---------------------------------------------------------------------------
 
 
-def _simulate_crm(cfg: WorldConfig, rng: random.Random, sessions: list[Session]):
+def _simulate_crm(cfg: WorldConfig, rng: random.Random, id_rng: random.Random, sessions: list[Session]):
     end_ms = cfg.end_ts * 1000
     lead_sessions = sorted(
         (s for s in sessions if s.form_name), key=lambda s: (s.lead_us, s.visitor.user_pseudo_id)
@@ -828,7 +878,12 @@ def _simulate_crm(cfg: WorldConfig, rng: random.Random, sessions: list[Session])
             hs_source,
             data_1,
         )
+        if id_rng.random() >= C.FORM_CLIENT_ID_MISSING:
+            c.ga_client_id = s.visitor.user_pseudo_id
+        c.click_id = s.click_id
         s.visitor.contact = c
+        if s.visitor.second_device is not None:
+            s.visitor.second_device.contact = c
         contacts.append(c)
 
         funnel = C.FUNNEL[s.platform]
@@ -900,6 +955,21 @@ def _ts(values: list, unit: str) -> pd.Series:
     return pd.Series(pd.to_datetime(pd.Series(values, dtype="Int64"), unit=unit, utc=True))
 
 
+def _contact_id(device: Visitor) -> str | None:
+    contact = device.person.contact
+    return contact.contact_id if contact is not None else None
+
+
+def _identifiable(device: Visitor) -> bool:
+    """Whether the emitted data links this browser to its person: a login on it, or (the browser
+    that filled the form) the client id or click id the form captured."""
+    contact = device.person.contact
+    if contact is None:
+        return False
+    captured = device.owner is None and (contact.ga_client_id is not None or contact.click_id is not None)
+    return device.logged_in or captured
+
+
 def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
     posts = pd.DataFrame(
         {
@@ -954,6 +1024,10 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
                 "is_engaged": [s.is_engaged for s in ss],
                 "engagement_time_msec": [s.engagement_ms for s in ss],
                 "has_lead": [s.form_name is not None for s in ss],
+                "contact_id": [_contact_id(s.visitor) for s in ss],
+                "identifiable": [_identifiable(s.visitor) for s in ss],
+                "user_id": [s.user_id for s in ss],
+                "click_id": [s.click_id for s in ss],
             }
         )
         .sort_values(["started_at", "user_pseudo_id"], kind="stable")
@@ -964,7 +1038,9 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         {
             "contact_id": [c.contact_id for c in cs],
             "email": [c.email for c in cs],
-            "ga_client_id": [c.session.visitor.user_pseudo_id for c in cs],
+            "ga_client_id": [c.ga_client_id for c in cs],
+            "app_user_id": [c.session.visitor.app_user_id for c in cs],
+            "click_id": [c.click_id for c in cs],
             "created_at": _ts([c.created_ms for c in cs], "ms"),
             "lead_date": [datetime.fromtimestamp(c.created_ms // 1000, UTC).date() for c in cs],
             "platform": [c.platform for c in cs],
