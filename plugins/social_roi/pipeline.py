@@ -19,6 +19,7 @@ MARTS = (
     "fct_attribution_by_channel",
     "fct_attribution_model_comparison",
     "fct_markov_removal_effects",
+    "fct_identity_match_daily",
 )
 
 

@@ -9,6 +9,7 @@ with
 touchpoints as (
 
     select * from {{ ref('fct_touchpoints') }}
+    where not is_suspected_bot
 
 ),
 

@@ -3,6 +3,7 @@
 -- '(unattributed)' row so that its credit, and its revenue, still add up.
 {{ config(materialized='table') }}
 {%- set lookback = var('attribution_lookback_days') %}
+{%- set skew = "interval " ~ var('attribution_clock_skew_seconds') ~ " second" %}
 
 with
 
@@ -15,7 +16,7 @@ conversions as (
 touchpoints as (
 
     select * from {{ ref('fct_touchpoints') }}
-    where person_id is not null
+    where person_id is not null and not is_suspected_bot
 
 ),
 
@@ -44,7 +45,8 @@ on_path as materialized (
     from conversions
     inner join touchpoints
         on conversions.person_id = touchpoints.person_id
-        and touchpoints.touchpoint_at <= conversions.converted_at
+        -- a touch that trails the conversion by less than the sources' clock skew is before it
+        and touchpoints.touchpoint_at <= conversions.converted_at + {{ skew }}
         and touchpoints.touchpoint_at >= conversions.converted_at - interval {{ lookback }} day
 
 ),
@@ -57,8 +59,8 @@ per_conversion as (
         count(*) as n_touches,
         -- the last touch at or before each milestone; without one, the earlier milestone's
         -- touch (lead → first touch, opportunity → lead touch): docs/attribution.md choice 3
-        coalesce(max(position) filter (where touchpoint_at <= lead_at), 1) as lead_position,
-        max(position) filter (where touchpoint_at <= opportunity_at) as opportunity_position_found
+        coalesce(max(position) filter (where touchpoint_at <= lead_at + {{ skew }}), 1) as lead_position,
+        max(position) filter (where touchpoint_at <= opportunity_at + {{ skew }}) as opportunity_position_found
 
     from on_path
     group by conversion_id

@@ -13,7 +13,13 @@ sourced as (
 
     select
         contact_id,
+        -- identifiers (int_person_identifiers)
         ga_client_id,
+        app_user_id,
+        gclid,
+        fbclid,
+        li_fat_id,
+        email_sha256,
         coalesce(became_lead_at, created_at) as lead_at,
         cast(coalesce(became_lead_at, created_at) as date) as lead_date,
         lifecycle_stage,

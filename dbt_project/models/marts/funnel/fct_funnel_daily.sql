@@ -21,7 +21,7 @@ ads as (
 
 sessions as (
 
-    select * from {{ ref('int_web_sessions_aggregated') }}
+    select * from {{ ref('int_web_sessions') }}
 
 ),
 

@@ -26,7 +26,11 @@ renamed as (
         {{ ga4_param('engagement_time_msec', 'int') }} as engagement_time_msec,
         -- web streams send session_engaged as the string "1"
         {{ ga4_param('session_engaged') }} = '1' as is_session_engaged,
-        collected_traffic_source.gclid as gclid,
+        -- click ids: GA4 collects gclid itself; Meta's fbclid and LinkedIn's li_fat_id stay in the URL
+        coalesce(collected_traffic_source.gclid, {{ utm_param(ga4_param('page_location'), 'gclid') }})
+            as gclid,
+        {{ utm_param(ga4_param('page_location'), 'fbclid') }} as fbclid,
+        {{ utm_param(ga4_param('page_location'), 'li_fat_id') }} as li_fat_id,
         device.category as device_category,
         geo.country as country
 

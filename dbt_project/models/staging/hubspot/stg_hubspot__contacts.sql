@@ -19,7 +19,9 @@ renamed as (
         created_at,
         updated_at,
         archived as is_archived,
-        email,
+        -- personal data never leaves staging in clear: the normalised e-mail's SHA-256 is what
+        -- ad platforms' lead forms can be matched on (Meta and LinkedIn hash the same way)
+        sha256(lower(trim(email))) as email_sha256,
         lifecyclestage as lifecycle_stage,
         cast(hs_lifecyclestage_lead_date as timestamptz) as became_lead_at,
         cast(hs_lifecyclestage_marketingqualifiedlead_date as timestamptz) as became_mql_at,
@@ -30,6 +32,10 @@ renamed as (
         hs_analytics_source_data_1 as analytics_source_data_1,
         hs_analytics_source_data_2 as analytics_source_data_2,
         ga_client_id,
+        app_user_id,
+        hs_facebook_click_id as fbclid,
+        hs_google_click_id as gclid,
+        li_fat_id,
         lower(utm_source) as utm_source,
         lower(utm_medium) as utm_medium,
         utm_campaign,
