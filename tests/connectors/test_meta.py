@@ -4,6 +4,7 @@ import json
 import time
 from datetime import date
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -11,6 +12,7 @@ from social_roi import landing
 from social_roi.connectors import meta
 from social_roi.connectors.base import land_day
 from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
+from social_roi.pii import email_sha256
 from social_roi.sandbox import catalog
 
 from .conftest import requests_to
@@ -26,7 +28,9 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     fb = truth[(truth.platform == "facebook") & (truth.created_date == DAY)]
     ig = truth[(truth.platform == "instagram") & (truth.created_date == DAY)]
     ads = world.truth["ad_daily"][world.truth["ad_daily"].date == DAY]
-    assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": len(ads)}
+    leads = world.truth["form_leads"][world.truth["form_leads"].date == DAY]
+    assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": len(ads),
+                      "form_leads": len(leads)}
     assert len(fb) and len(ig) and len(ads)
 
     posts = landing.read_partition(tmp_path, "meta", "page_posts", DAY).to_pandas()
@@ -43,6 +47,28 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     assert insights.spend.map(type).eq(str).all(), "numbers are landed as the API's strings"
     assert insights.spend.astype(float).sum() == pytest.approx(ads.spend.sum(), abs=0.005)
     assert set(insights.publisher_platform) <= {"facebook", "instagram"}
+
+
+def test_lead_form_leads_land_with_the_email_hashed_and_nothing_else_personal(config, world, tmp_path):
+    """Every instant-form lead of every day lands once; the e-mail only as the SHA-256 of its
+    normalised form (people type it in any case, with spaces), which equals the hash of the CRM
+    contact's address; no address, name or company reaches the landing zone."""
+    truth = world.truth["form_leads"]
+    contacts = world.truth["contacts"].set_index("contact_id")
+    landed = []
+    for day in sorted(set(truth.date)):
+        land_day(meta, config("meta_graph"), day, tmp_path)
+        landed.append(landing.read_partition(tmp_path, "meta", "form_leads", day).to_pandas())
+    leads = pd.concat(landed).set_index("lead_id")
+    assert sorted(leads.index) == sorted(truth.lead_id) and len(leads) > 0
+    assert any(f.email != f.email.strip().lower() for f in world.form_leads)  # typed sloppily
+    truth = truth.set_index("lead_id").loc[leads.index]
+    assert (leads.ad_id == truth.ad_id).all() and (leads.created_time == truth.created_at).all()
+    synced = truth.contact_id.notna()
+    crm = contacts.loc[truth.contact_id[synced], "email"].map(email_sha256)
+    assert (leads.email_sha256[synced].values == crm.values).all()
+    text = leads.astype(str).to_string()
+    assert "@" not in text and not any(contacts.email.str.split("@").str[0].map(text.__contains__))
 
 
 def test_cursor_paging_returns_every_post_once(config, server, world, tmp_path):

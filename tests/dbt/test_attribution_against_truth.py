@@ -69,11 +69,27 @@ def rule_credits(n: int) -> dict[str, list[float]]:
     }
 
 
+def true_touchpoints(truth: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every touchpoint with the person really behind it, and whether the data links them: web
+    sessions, and ad lead forms (linked by the e-mail once the CRM has the contact)."""
+    sessions = truth["sessions"]
+    forms = truth["form_leads"]
+    return pd.concat([
+        pd.DataFrame({"touchpoint_id": sessions.user_pseudo_id + "-" + sessions.ga_session_id.astype(str),
+                      "contact_id": sessions.contact_id, "identifiable": sessions.identifiable,
+                      "started_at": sessions.started_at, "date": sessions.date,
+                      "platform": sessions.platform}),
+        pd.DataFrame({"touchpoint_id": "meta_lead:" + forms.lead_id, "contact_id": forms.contact_id,
+                      "identifiable": forms.contact_id.notna(), "started_at": forms.created_at,
+                      "date": forms.date, "platform": forms.platform}),
+    ], ignore_index=True)
+
+
 def truth_totals(truth: dict[str, pd.DataFrame], conversions: pd.DataFrame) -> dict:
     """conversions: columns contact_id, converted_at, value. Returns {(model, platform): total}.
-    A journey is every session of the person that the data links to them (truth: identifiable)."""
-    sessions = truth["sessions"][truth["sessions"].identifiable].assign(
-        touchpoint_id=lambda s: s.user_pseudo_id + "-" + s.ga_session_id.astype(str))
+    A journey is every touchpoint of the person that the data links to them."""
+    touchpoints = true_touchpoints(truth)
+    sessions = touchpoints[touchpoints.identifiable]
     by_person = {k: v.sort_values(["started_at", "touchpoint_id"])
                  for k, v in sessions.groupby("contact_id")}
     totals: dict[tuple[str, str], float] = defaultdict(float)
@@ -128,22 +144,22 @@ def test_identity_resolution_recovers_the_person_behind_every_linked_session(war
     """Every session the data links is tied to its true person, whichever identifier links it;
     every other session stays anonymous. Several methods are needed to get there."""
     truth, _, identity, _ = warehouse
-    sessions = truth["sessions"]
-    expected = dict(zip(sessions.user_pseudo_id + "-" + sessions.ga_session_id.astype(str),
-                        sessions.contact_id.where(sessions.identifiable), strict=True))
+    touchpoints = true_touchpoints(truth)
+    expected = dict(zip(touchpoints.touchpoint_id,
+                        touchpoints.contact_id.where(touchpoints.identifiable), strict=True))
     actual = dict(zip(identity.touchpoint_id, identity.person_id, strict=True))
     assert actual.keys() == expected.keys()
     wrong = {k: (actual[k], v) for k, v in expected.items()
              if (None if pd.isna(actual[k]) else actual[k]) != (None if pd.isna(v) else v)}
     assert not wrong, f"{len(wrong)} sessions mis-attributed, e.g. {list(wrong.items())[:3]}"
     methods = identity.match_method.value_counts()
-    assert {"user_id", "ga_client_id", "click_id"} <= set(methods.index)
+    assert {"user_id", "ga_client_id", "click_id", "hashed_email"} <= set(methods.index)
 
 
 def test_identity_match_rate_per_day_equals_the_truth(warehouse):
     truth, _, _, match_daily = warehouse
-    sessions = truth["sessions"]
-    expected = sessions.assign(matched=sessions.identifiable).groupby("date").agg(
+    touchpoints = true_touchpoints(truth)
+    expected = touchpoints.assign(matched=touchpoints.identifiable).groupby("date").agg(
         touchpoints=("matched", "size"), matched=("matched", "sum"))
     actual = match_daily.assign(match_date=match_daily.match_date.dt.date).set_index("match_date")
     assert actual.touchpoints.astype(int).to_dict() == expected.touchpoints.to_dict()

@@ -46,6 +46,10 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "inline_link_clicks": str(i % 20), "spend": f"{i % 50}.{i % 100:02d}",
             "actions": json.dumps([{"action_type": "link_click", "value": str(i % 20)}]),
         },
+        ("meta", "form_leads"): lambda i: {
+            "lead_id": f"99{i}", "form_id": "88", "created_time": _at(day, i), "ad_id": f"ad_{i}",
+            "platform": ("fb", "ig")[i % 2], "email_sha256": f"{i:064x}",
+        },
         ("ga4", "events"): lambda i: {
             "event_date": day.strftime("%Y%m%d"),
             "event_timestamp": int(_at(day, i).timestamp() * 1_000_000) + i,

@@ -31,15 +31,15 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 7
+    assert result.suites_evaluated == len(ENTITIES) == 8
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
     assert written["success"] is True and written["failures"] == []
     assert {s["suite"] for s in written["suites"]} == {
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
-        "landing__ga4_events", "landing__hubspot_contacts", "landing__hubspot_deals",
-        "landing__hubspot_deal_contacts",
+        "landing__meta_form_leads", "landing__ga4_events", "landing__hubspot_contacts",
+        "landing__hubspot_deals", "landing__hubspot_deal_contacts",
     }
     assert all(s["rows"] == 12 for s in written["suites"])
 
@@ -66,6 +66,19 @@ def test_negative_spend_fails(clean_landing: Paths) -> None:
     message = str(error)
     assert "meta/ad_insights" in message and "expect_column_values_to_match_regex" in message
     assert "'-5.00'" in message and "column='spend'" in message
+
+
+def test_an_email_in_clear_fails_and_is_not_repeated_in_the_report(clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "form_leads", DAY, 12)
+    rows[5]["email_sha256"] = "jane.doe@example.com"  # a connector that forgot to hash
+    land(clean_landing, "meta", "form_leads", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.kwargs["column"]) == ("meta/form_leads", "email_sha256")
+    assert "jane.doe" not in str(error) and "jane.doe" not in error.result.result_file.read_text()
+    assert "withheld" in str(error)
 
 
 def test_duplicate_post_ids_fail(clean_landing: Paths) -> None:
@@ -143,8 +156,8 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
         validate_landing(clean_landing, next_day)
     error = caught.value
     failed = {f.table for f in error.result.failures}
-    assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "ga4/events",
-                      "hubspot/contacts", "hubspot/deals"}  # deal_contacts has no date
+    assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
+                      "ga4/events", "hubspot/contacts", "hubspot/deals"}  # deal_contacts: no date
     assert validate_landing(clean_landing, DAY).success
 
 

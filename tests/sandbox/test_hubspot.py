@@ -15,6 +15,8 @@ CONTACT_PROPS = [
     "ga_client_id",
     "app_user_id",
     "hs_facebook_click_id",
+    "hs_analytics_source_data_1",
+    "hs_analytics_source_data_2",
     "lifecyclestage",
     "utm_source",
     "utm_medium",
@@ -43,6 +45,8 @@ def search(server, http, otype: str, body: dict) -> tuple[list[dict], list[dict]
 def platform_of(props: dict) -> str:
     if props["utm_source"]:
         return props["utm_source"]
+    if props["hs_analytics_source"] == "PAID_SOCIAL":  # an ad lead form synced without UTMs
+        return props["hs_analytics_source_data_1"].lower()
     return "google" if props["hs_analytics_source"] == "ORGANIC_SEARCH" else "direct"
 
 
@@ -99,7 +103,10 @@ def test_leads_per_platform_and_day_from_api_equal_truth(server, world, http):
                              ("hs_facebook_click_id", "click_id")):
             assert c["properties"][prop] == (None if pd.isna(t[column]) else t[column])
         assert c["properties"]["lifecyclestage"] == t.lifecyclestage
-        assert c["properties"]["utm_campaign"] == (t.campaign if isinstance(t.campaign, str) else None)
+        campaign = c["properties"]["utm_campaign"] or (
+            c["properties"]["hs_analytics_source_data_2"]
+            if c["properties"]["hs_analytics_source"] == "PAID_SOCIAL" else None)
+        assert campaign == (t.campaign if isinstance(t.campaign, str) else None)
 
 
 def test_search_paging_returns_each_record_once_and_stops(server, world, http):

@@ -108,8 +108,15 @@ def test_truth_is_internally_coherent(world):
     contacts, deals, customers = t["contacts"], t["deals"], t["customers"]
     assert contacts.ga_client_id.dropna().is_unique and contacts.email.is_unique
     leads = sessions[sessions.has_lead].set_index("contact_id")
-    assert len(leads) == len(contacts) and leads.index.is_unique
-    assert (leads.loc[contacts.contact_id].platform.values == contacts.platform.values).all()
+    form_leads = t["form_leads"].dropna(subset=["contact_id"]).set_index("contact_id")
+    assert leads.index.is_unique and form_leads.index.is_unique and len(form_leads) > 0
+    assert sorted([*leads.index, *form_leads.index]) == sorted(contacts.contact_id)
+    web = contacts[contacts.contact_id.isin(leads.index)]
+    assert (leads.loc[web.contact_id].platform.values == web.platform.values).all()
+    via_form = contacts.set_index("contact_id").loc[form_leads.index]
+    assert (via_form.platform.values == form_leads.platform.values).all()
+    assert (via_form.created_at.values > form_leads.created_at.values).all()  # synced later
+    assert via_form.ga_client_id.isna().all() and via_form.app_user_id.isna().all()
     captured = contacts.dropna(subset=["ga_client_id"])
     assert 0 < len(captured) < len(contacts)  # some forms miss the client id
     assert (leads.loc[captured.contact_id].user_pseudo_id.values == captured.ga_client_id.values).all()
@@ -196,7 +203,8 @@ def test_identity_signals(world):
     assert sessions[sessions.contact_id.isna()].user_id.isna().all()
     # a click id is captured from the lead session's landing URL
     lead = known[known.has_lead].set_index("contact_id")
-    assert (contacts.click_id.fillna("") == lead.loc[contacts.contact_id].click_id.fillna("").values).all()
+    web = contacts[contacts.contact_id.isin(lead.index)]
+    assert (web.click_id.fillna("") == lead.loc[web.contact_id].click_id.fillna("").values).all()
     assert contacts.click_id.notna().sum() > 10
     assert (sessions.click_id.dropna().str.startswith("IwAR")).all()
     assert (sessions.click_id.notna() == (sessions.medium == "paid_social")).all()

@@ -1,5 +1,7 @@
 """Meta Graph API: Facebook Page posts (with lifetime insights inline), Instagram media (with
-insights), and Marketing API ad insights (daily, ad level, split by publisher platform).
+insights), Marketing API ad insights (daily, ad level, split by publisher platform), and the
+leads of the Page's instant forms (lead ads), landed with the e-mail hashed and nothing else
+personal.
 
 Metric names are the current "views" family; Meta answers the deprecated impressions/fans names
 with an invalid-metric error (api_shapes.md §1.3). Numbers in ads insights arrive as strings and
@@ -19,6 +21,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from requests import Response
 
 from social_roi.connectors.base import Entity, SourceConfig, paged, rest_client
+from social_roi.pii import email_sha256
 
 SOURCE = "meta"
 CONN_ID = "meta_graph"
@@ -71,7 +74,17 @@ AD_INSIGHTS = Entity("ad_insights", pa.schema([
     ("actions", pa.string()),  # JSON list [{"action_type": ..., "value": "..."}]
 ]), "ad_id")
 
-ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS)
+LEAD_FIELDS = "id,created_time,ad_id,adset_id,campaign_id,form_id,platform,field_data"
+FORM_LEADS = Entity("form_leads", pa.schema([
+    pa.field("lead_id", pa.string(), nullable=False),
+    pa.field("form_id", pa.string(), nullable=False),
+    pa.field("created_time", TIMESTAMP, nullable=False),
+    ("ad_id", pa.string()), ("adset_id", pa.string()), ("campaign_id", pa.string()),
+    ("platform", pa.string()),  # fb | ig
+    ("email_sha256", pa.string()),  # pii.email_sha256 of the answer; the address never lands
+]), "lead_id")
+
+ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS, FORM_LEADS)
 
 
 def is_throttled(response: Response | None, _exc: BaseException | None) -> bool:
@@ -131,10 +144,21 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         "breakdowns": "publisher_platform",
         "time_range": json.dumps({"since": day.isoformat(), "until": day.isoformat()}),
     })
+    created = json.dumps([
+        {"field": "time_created", "operator": "GREATER_THAN", "value": window["since"] - 1},
+        {"field": "time_created", "operator": "LESS_THAN", "value": window["until"]},
+    ])
+    leads = [
+        lead
+        for form in get(FORM_LEADS, f"{page_id}/leadgen_forms", {"fields": "id", "limit": limit})
+        for lead in get(FORM_LEADS, f"{form['id']}/leads",
+                        {"fields": LEAD_FIELDS, "filtering": created, "limit": limit})
+    ]
     return {
         PAGE_POSTS.name: [_post_row(post, page_id) for post in posts],
         IG_MEDIA.name: [_media_row(item, ig_user_id) for item in media],
         AD_INSIGHTS.name: [_ad_row(row) for row in ads],
+        FORM_LEADS.name: [_lead_row(lead) for lead in leads],
     }
 
 
@@ -193,3 +217,15 @@ def _ad_row(row: dict[str, Any]) -> dict[str, Any]:
         out[key] = date.fromisoformat(row[key]) if row.get(key) else None
     out["actions"] = json.dumps(row["actions"]) if row.get("actions") is not None else None
     return out
+
+
+def _lead_row(lead: dict[str, Any]) -> dict[str, Any]:
+    answers = {a.get("name"): a.get("values") or [] for a in lead.get("field_data") or []}
+    email = next(iter(answers.get("email") or []), None)
+    return {
+        "lead_id": lead.get("id"),
+        "form_id": lead.get("form_id"),
+        "created_time": parse_time(lead.get("created_time")),
+        **{key: lead.get(key) for key in ("ad_id", "adset_id", "campaign_id", "platform")},
+        "email_sha256": email_sha256(email),
+    }

@@ -90,6 +90,7 @@ ORGANIC_LANDINGS = [
 ]
 DIRECT_LANDINGS = ["/", "/", "/pricing", "/product", "/demo"]
 
+LEAD_FORM_ID_BASE = 880000000000000  # + campaign index: one instant form per lead campaign
 FORM_PAGES = {"demo_request": "/demo", "ebook_download": "/resources/roi-ebook", "contact_us": "/contact"}
 
 
@@ -178,6 +179,12 @@ RETURN_DIRECT_SHARE = 0.6  # returns: direct vs google organic
 SECOND_DEVICE_SHARE = 0.3  # share of a known person's return visits made on a second device
 LOGIN_SHARE = 0.4  # chance a known person logs in during a later visit (a new device: always)
 FORM_CLIENT_ID_MISSING = 0.12  # forms whose hidden GA client id field stayed empty (blockers)
+
+# Meta instant forms (lead ads): people leave their e-mail on Facebook without visiting the site;
+# the CRM integration creates the contact a little later. Only OUTCOME_LEADS campaigns have forms.
+LEAD_FORM_RATE = 0.05  # instant-form submissions per non-link click of a lead-generation ad
+LEAD_FORM_SYNC_SECONDS = (5, 90)  # delay before the CRM integration creates the contact
+LEAD_FORM_NAME = "meta_lead_form"
 
 # Probability that a session ends with a form fill, by (platform, medium).
 LEAD_RATE = {

@@ -110,8 +110,9 @@ class HubSpotError(Exception):
 
 
 def contact_properties(c: Contact) -> dict[str, str | None]:
-    s = c.session
-    tagged = s.tagged
+    s = c.session  # None for a Meta instant-form lead: synced by the integration, no web visit
+    tagged = s is not None and s.tagged
+    campaign = c.campaign if tagged or s is None else None  # the integration records the campaign
     dates = {
         "lead": c.created_ms,
         "marketingqualifiedlead": c.mql_ms,
@@ -132,7 +133,7 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
         "lifecyclestage": c.lifecyclestage,
         **{f"hs_lifecyclestage_{k}_date": iso_ms(v) for k, v in dates.items()},
         "ga_client_id": c.ga_client_id,
-        "app_user_id": s.visitor.app_user_id,
+        "app_user_id": c.app_user_id,
         "hs_facebook_click_id": c.click_id,
         "hs_google_click_id": None,
         "li_fat_id": None,  # custom property; the sandbox runs no LinkedIn ads
@@ -142,11 +143,11 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
         "utm_content": s.content if tagged else None,
         "hs_analytics_source": c.hs_source,
         "hs_analytics_source_data_1": c.hs_source_data_1,
-        "hs_analytics_source_data_2": s.campaign if tagged else None,
+        "hs_analytics_source_data_2": campaign,
         "hs_latest_source": c.hs_source,
         "hs_latest_source_data_1": c.hs_source_data_1,
-        "hs_latest_source_data_2": s.campaign if tagged else None,
-        "hs_analytics_first_url": s.landing_url,
+        "hs_latest_source_data_2": campaign,
+        "hs_analytics_first_url": s.landing_url if s else None,
         "first_conversion_event_name": c.form_name,
         "first_conversion_date": iso_ms(c.created_ms),
         "recent_conversion_event_name": c.form_name,
@@ -181,7 +182,7 @@ def deal_properties(d: Deal) -> dict[str, str | None]:
         "pipeline": "default",
         "hs_analytics_source": c.hs_source,
         "hs_analytics_source_data_1": c.hs_source_data_1,
-        "hs_analytics_source_data_2": c.session.campaign if c.session.tagged else None,
+        "hs_analytics_source_data_2": c.campaign if c.session is None or c.session.tagged else None,
         "num_associated_contacts": "1",
     }
 

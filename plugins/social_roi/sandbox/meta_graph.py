@@ -4,6 +4,7 @@ Routes (prefix ``/v24.0``):
   GET /{page_id}/posts|published_posts|feed   GET /{post_id}  GET /{post_id}/insights
   GET /{ig_user_id}/media                      GET /{media_id} GET /{media_id}/insights
   GET /act_{account_id}/insights               GET /{page_id} GET /{ig_user_id} GET /act_{account_id}
+  GET /{page_id}/leadgen_forms                 GET /{form_id}  GET /{form_id}/leads?filtering=[...]
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from social_roi.sandbox import catalog as C
 from social_roi.sandbox.wire import Request, Response, decode_cursor, encode_cursor, json_response, trace_id
-from social_roi.sandbox.world import UTC, AdDay, Post, World
+from social_roi.sandbox.world import UTC, AdDay, FormLead, Post, World
 
 PREFIX = "/v24.0"
 ACT = f"act_{C.AD_ACCOUNT_ID}"
@@ -220,6 +221,13 @@ class MetaGraph:
         self.fb_posts = [p for p in newest_first if p.platform == "facebook"]
         self.ig_media = [p for p in newest_first if p.platform == "instagram"]
         self.by_id = {p.post_id: p for p in self.fb_posts + self.ig_media}
+        # one instant form per lead-generation campaign, its leads newest first (as Meta lists)
+        self.forms: dict[str, tuple[str, list[FormLead]]] = {}
+        for index, (name, _platform, objective, *_rest) in enumerate(C.AD_CAMPAIGNS, 1):
+            if objective == "OUTCOME_LEADS":
+                self.forms[str(C.LEAD_FORM_ID_BASE + index)] = (f"{name} - instant form", [])
+        for lead in sorted(world.form_leads, key=lambda f: (f.created_ts, f.lead_id), reverse=True):
+            self.forms[lead.form_id][1].append(lead)
 
     # ---- transport ---------------------------------------------------------------------------
 
@@ -298,7 +306,20 @@ class MetaGraph:
                 )
             if edge in ("posts", "published_posts", "feed"):
                 return self._list(req, self.fb_posts, self._post, default_fields="created_time,message,id")
+            if edge == "leadgen_forms":
+                forms = [{"id": fid, "name": name, "status": "ACTIVE", "locale": "en_US",
+                          "leads_count": len(leads)} for fid, (name, leads) in self.forms.items()]
+                page, paging = paginate(req, forms, default_limit=25, max_limit=100)
+                fields = [f for f, _ in parse_fields(req.arg("fields") or "id,name,status,locale")]
+                body = {"data": [{k: v for k, v in f.items() if k in fields or k == "id"} for f in page]}
+                return {**body, "paging": paging} if paging else body
             self._no_edge(edge, "Page")
+        if node in self.forms:
+            if edge == "leads":
+                return self._leads(req, self.forms[node][1])
+            if edge is None:
+                return {"id": node, "name": self.forms[node][0], "status": "ACTIVE"}
+            self._no_edge(edge, "LeadgenForm")
         if node == C.IG_USER_ID:
             if edge is None:
                 return self._fields(
@@ -457,6 +478,53 @@ class MetaGraph:
                     400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (IGMedia)"
                 )
         out.setdefault("id", p.post_id)
+        return out
+
+    # ---- lead ads ------------------------------------------------------------------------------
+
+    def _leads(self, req: Request, leads: list[FormLead]) -> dict:
+        """GET /{form_id}/leads: `filtering` on time_created (GREATER_THAN / LESS_THAN, unix s)."""
+        low, high = -(2**62), 2**62
+        try:
+            for f in json.loads(req.arg("filtering") or "[]"):
+                if f["field"] != "time_created" or f["operator"] not in ("GREATER_THAN", "LESS_THAN"):
+                    raise ValueError(f)
+                if f["operator"] == "GREATER_THAN":
+                    low = max(low, int(f["value"]) + 1)
+                else:
+                    high = min(high, int(f["value"]))
+        except (ValueError, KeyError, TypeError):
+            raise GraphError(400, 100, "(#100) Filtering field time_created with operation GREATER_THAN "
+                             "or LESS_THAN and an integer value is required") from None
+        window = [lead for lead in leads if low <= lead.created_ts < high]
+        page, paging = paginate(req, window, default_limit=25, max_limit=500)
+        fields = [f for f, _ in parse_fields(req.arg("fields") or "id,created_time,field_data")]
+        body = {"data": [self._lead(lead, fields) for lead in page]}
+        return {**body, "paging": paging} if paging else body
+
+    @staticmethod
+    def _lead(lead: FormLead, fields: list[str]) -> dict:
+        ad = lead.ad
+        answers = [{"name": "email", "values": [lead.email]}]
+        if lead.contact is not None:
+            c = lead.contact
+            answers += [{"name": "full_name", "values": [f"{c.firstname} {c.lastname}"]},
+                        {"name": "company_name", "values": [c.company]}]
+        values = {
+            "id": lead.lead_id, "created_time": graph_time(lead.created_ts),
+            "ad_id": ad.ad_id, "ad_name": ad.name, "adset_id": ad.adset_id, "adset_name": ad.adset_name,
+            "campaign_id": ad.campaign_id, "campaign_name": ad.campaign_name, "form_id": lead.form_id,
+            "platform": {"facebook": "fb", "instagram": "ig"}[ad.platform], "is_organic": False,
+            "field_data": answers,
+        }
+        out = {}
+        for name in fields:
+            if name not in values:
+                raise GraphError(
+                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Lead)"
+                )
+            out[name] = values[name]
+        out.setdefault("id", lead.lead_id)
         return out
 
     # ---- ads insights ------------------------------------------------------------------------

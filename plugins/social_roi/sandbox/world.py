@@ -98,6 +98,16 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "opportunity_at": "timestamp",
         "customer_at": "timestamp",
     },
+    "form_leads": {
+        "lead_id": "string",
+        "form_id": "string",
+        "created_at": "timestamp",
+        "date": "date",
+        "platform": "string",
+        "ad_id": "string",
+        "campaign": "string",
+        "contact_id": "string",  # None: the CRM had not synced it by the horizon end
+    },
     "deals": {
         "deal_id": "string",
         "contact_id": "string",
@@ -216,6 +226,22 @@ class AdDay:
 
 
 @dataclass(slots=True)
+class FormLead:
+    """A Meta instant-form submission (lead ad): never a web session, only a hashed e-mail links it."""
+
+    lead_id: str
+    form_id: str
+    ad: Ad
+    created_ts: int  # unix seconds, as the Graph API serves created_time
+    email: str = ""  # as typed into the form; the CRM contact gets it normalised
+    contact: Contact | None = None
+
+    @property
+    def platform(self) -> str:
+        return self.ad.platform
+
+
+@dataclass(slots=True)
 class Visitor:
     user_pseudo_id: str
     first_ts_us: int
@@ -290,7 +316,7 @@ class Deal:
 @dataclass(slots=True)
 class Contact:
     contact_id: str
-    session: Session
+    session: Session | None  # the web session with the form; None for an instant-form lead
     created_ms: int
     email: str
     firstname: str
@@ -307,14 +333,23 @@ class Contact:
     opp_ms: int | None = None
     customer_ms: int | None = None
     deal: Deal | None = None
+    form_lead: FormLead | None = None
 
     @property
     def platform(self) -> str:
-        return self.session.platform
+        return self.session.platform if self.session else self.form_lead.platform
 
     @property
     def form_name(self) -> str:
-        return self.session.form_name
+        return self.session.form_name if self.session else C.LEAD_FORM_NAME
+
+    @property
+    def campaign(self) -> str | None:
+        return self.session.campaign if self.session else self.form_lead.ad.campaign_name
+
+    @property
+    def app_user_id(self) -> str | None:
+        return self.session.visitor.app_user_id if self.session else None
 
     @property
     def lifecyclestage(self) -> str:
@@ -396,6 +431,7 @@ class World:
     sessions: list[Session]
     contacts: list[Contact]
     deals: list[Deal]
+    form_leads: list[FormLead]
 
     @property
     def horizon_end_ms(self) -> int:
@@ -427,10 +463,11 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
 
     posts, post_clicks = _generate_posts(cfg, rng("posts"))
     ads, ad_days, ad_clicks = _generate_ads(cfg, rng("ads"))
+    form_leads = _generate_form_leads(cfg, rng("form-leads"), ad_days)
     visitors, sessions = _simulate_web(cfg, rng("web"), rng("identity"), post_clicks, ad_clicks)
-    _attribute_platform_leads(ad_days, sessions, rng("ads-leads"))
-    contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions)
-    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals)
+    _attribute_platform_leads(ad_days, sessions, form_leads, rng("ads-leads"))
+    contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads)
+    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -586,13 +623,39 @@ def _generate_ads(cfg: WorldConfig, rng: random.Random):
     return ads, ad_days, clicks
 
 
-def _attribute_platform_leads(ad_days: list[AdDay], sessions: list[Session], rng: random.Random) -> None:
-    """Meta's 'lead' action: true click-through leads plus some view-through over-reporting."""
+def _generate_form_leads(cfg: WorldConfig, rng: random.Random, ad_days: list[AdDay]) -> list[FormLead]:
+    """Instant-form submissions of lead-generation ads, from the clicks that did not open the site."""
+    campaigns = [c[0] for c in C.AD_CAMPAIGNS]
+    leads: list[FormLead] = []
+    for row in ad_days:
+        if row.ad.objective != "OUTCOME_LEADS":
+            continue
+        form_id = str(C.LEAD_FORM_ID_BASE + campaigns.index(row.ad.campaign_name) + 1)
+        day_start = cfg.start_ts + (row.day - cfg.start_date).days * DAY
+        for _ in range(_binomial(rng, row.clicks - row.link_clicks, C.LEAD_FORM_RATE)):
+            leads.append(FormLead("", form_id, row.ad, int(day_start + _hour_second(rng))))
+    leads.sort(key=lambda f: (f.created_ts, f.ad.ad_id))
+    for i, lead in enumerate(leads, 1):  # lead ids grow with time like real ones
+        lead.lead_id = str(990000000000000 + i * 11)
+        email = f"{rng.choice(C.FIRST_NAMES).lower()}.{rng.choice(C.LAST_NAMES).lower()}.f{i}@example.org"
+        # people type addresses as they like: the same person in any case, with stray spaces
+        lead.email = f" {email.upper()} " if i % 3 == 0 else email
+    return leads
+
+
+def _attribute_platform_leads(
+    ad_days: list[AdDay], sessions: list[Session], form_leads: list[FormLead], rng: random.Random
+) -> None:
+    """Meta's 'lead' action: true click-through and instant-form leads plus some view-through
+    over-reporting."""
     true: dict[tuple, int] = {}
     for s in sessions:
         if s.medium == "paid_social" and s.form_name:
             key = (s.content, datetime.fromtimestamp(s.start_us // 1_000_000, UTC).date())
             true[key] = true.get(key, 0) + 1
+    for f in form_leads:
+        key = (f.ad.ad_id, datetime.fromtimestamp(f.created_ts, UTC).date())
+        true[key] = true.get(key, 0) + 1
     for row in ad_days:
         row.true_leads = true.get((row.ad.ad_id, row.day), 0)
         row.platform_leads = row.true_leads + _poisson(rng, 0.3 * row.true_leads + 0.002 * row.link_clicks)
@@ -847,29 +910,45 @@ def _log_in(s: Session) -> None:
 # ---- CRM (HubSpot) ---------------------------------------------------------------------------
 
 
-def _simulate_crm(cfg: WorldConfig, rng: random.Random, id_rng: random.Random, sessions: list[Session]):
+def _simulate_crm(
+    cfg: WorldConfig,
+    rng: random.Random,
+    id_rng: random.Random,
+    sessions: list[Session],
+    form_leads: list[FormLead],
+):
     end_ms = cfg.end_ts * 1000
-    lead_sessions = sorted(
-        (s for s in sessions if s.form_name), key=lambda s: (s.lead_us, s.visitor.user_pseudo_id)
-    )
+    # (CRM creation ms, tie-break, web session or instant-form lead)
+    arrivals: list[tuple[int, str, Session | FormLead]] = [
+        (s.lead_us // 1000, s.visitor.user_pseudo_id, s) for s in sessions if s.form_name
+    ]
+    for f in form_leads:
+        synced_ms = f.created_ts * 1000 + int(id_rng.uniform(*C.LEAD_FORM_SYNC_SECONDS) * 1000)
+        if synced_ms < end_ms:  # a lead synced after the horizon has no contact yet
+            arrivals.append((synced_ms, f.lead_id, f))
+    arrivals.sort(key=lambda a: (a[0], a[1]))
     contacts: list[Contact] = []
     deals: list[Deal] = []
-    form_boost = {"demo_request": 1.2, "contact_us": 1.0, "ebook_download": 0.7}
+    form_boost = {"demo_request": 1.2, "contact_us": 1.0, "ebook_download": 0.7, C.LEAD_FORM_NAME: 0.8}
 
     def within(ms: int | None) -> int | None:
         return ms if ms is not None and ms < end_ms else None
 
-    for n, s in enumerate(lead_sessions, 1):
+    for n, (created_ms, _, origin) in enumerate(arrivals, 1):
         first, last = rng.choice(C.FIRST_NAMES), rng.choice(C.LAST_NAMES)
         company = f"{rng.choice(C.COMPANY_PARTS_A)} {rng.choice(C.COMPANY_PARTS_B)}"
-        hs_source, data_1 = C.HS_SOURCE[(s.platform, s.medium)]
-        if s.platform == "direct":
+        s = origin if isinstance(origin, Session) else None
+        if s is None:  # the integration copies the name the person gave in the form
+            first, last = (part.capitalize() for part in origin.email.strip().lower().split(".")[:2])
+        platform, medium = (s.platform, s.medium) if s else (origin.platform, "paid_social")
+        hs_source, data_1 = C.HS_SOURCE[(platform, medium)]
+        if platform == "direct":
             data_1 = s.landing_url  # HubSpot records the first page URL for direct traffic
         c = Contact(
             str(51000000000 + n * 7),
             s,
-            s.lead_us // 1000,
-            f"{first.lower()}.{last.lower()}.{n}@example.com",
+            created_ms,
+            f"{first.lower()}.{last.lower()}.{n}@example.com" if s else origin.email.strip().lower(),
             first,
             last,
             company,
@@ -878,16 +957,19 @@ def _simulate_crm(cfg: WorldConfig, rng: random.Random, id_rng: random.Random, s
             hs_source,
             data_1,
         )
-        if id_rng.random() >= C.FORM_CLIENT_ID_MISSING:
-            c.ga_client_id = s.visitor.user_pseudo_id
-        c.click_id = s.click_id
-        s.visitor.contact = c
-        if s.visitor.second_device is not None:
-            s.visitor.second_device.contact = c
+        if s is None:
+            c.form_lead, origin.contact = origin, c
+        else:
+            if id_rng.random() >= C.FORM_CLIENT_ID_MISSING:
+                c.ga_client_id = s.visitor.user_pseudo_id
+            c.click_id = s.click_id
+            s.visitor.contact = c
+            if s.visitor.second_device is not None:
+                s.visitor.second_device.contact = c
         contacts.append(c)
 
-        funnel = C.FUNNEL[s.platform]
-        boost = form_boost[s.form_name]
+        funnel = C.FUNNEL[platform]
+        boost = form_boost[c.form_name]
         if rng.random() >= min(0.95, funnel.mql * boost):
             continue
         mql = c.created_ms + int(rng.uniform(0, 5) * DAY_MS)
@@ -1039,17 +1121,30 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "contact_id": [c.contact_id for c in cs],
             "email": [c.email for c in cs],
             "ga_client_id": [c.ga_client_id for c in cs],
-            "app_user_id": [c.session.visitor.app_user_id for c in cs],
+            "app_user_id": [c.app_user_id for c in cs],
             "click_id": [c.click_id for c in cs],
             "created_at": _ts([c.created_ms for c in cs], "ms"),
             "lead_date": [datetime.fromtimestamp(c.created_ms // 1000, UTC).date() for c in cs],
             "platform": [c.platform for c in cs],
-            "campaign": [c.session.campaign for c in cs],
+            "campaign": [c.campaign for c in cs],
             "lifecyclestage": [c.lifecyclestage for c in cs],
             "mql_at": _ts([c.mql_ms for c in cs], "ms"),
             "sql_at": _ts([c.sql_ms for c in cs], "ms"),
             "opportunity_at": _ts([c.opp_ms for c in cs], "ms"),
             "customer_at": _ts([c.customer_ms for c in cs], "ms"),
+        }
+    )
+    fl = world.form_leads
+    form_leads = pd.DataFrame(
+        {
+            "lead_id": [f.lead_id for f in fl],
+            "form_id": [f.form_id for f in fl],
+            "created_at": _ts([f.created_ts for f in fl], "s"),
+            "date": [datetime.fromtimestamp(f.created_ts, UTC).date() for f in fl],
+            "platform": [f.platform for f in fl],
+            "ad_id": [f.ad.ad_id for f in fl],
+            "campaign": [f.ad.campaign_name for f in fl],
+            "contact_id": [f.contact.contact_id if f.contact else None for f in fl],
         }
     )
     ds = world.deals
@@ -1074,7 +1169,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "amount": [d.amount for d in won],
             "currency": C.CURRENCY,
             "platform": [d.contact.platform for d in won],
-            "campaign": [d.contact.session.campaign for d in won],
+            "campaign": [d.contact.campaign for d in won],
         }
     )
     tables = {
@@ -1082,6 +1177,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "ad_daily": ad_daily,
         "sessions": sessions,
         "contacts": contacts,
+        "form_leads": form_leads,
         "deals": deals,
         "customers": customers,
     }

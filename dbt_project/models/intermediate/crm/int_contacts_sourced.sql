@@ -35,7 +35,10 @@ sourced as (
             when 'PAID_SOCIAL' then 'paid_social'
             else lower(analytics_source)
         end) as medium,
-        utm_campaign as campaign
+        -- without form UTMs (e.g. an ad platform's lead form synced by an integration) HubSpot
+        -- keeps the paid campaign in the analytics source's second field
+        coalesce(utm_campaign, case when analytics_source in ('PAID_SOCIAL', 'PAID_SEARCH')
+            then analytics_source_data_2 end) as campaign
 
     from contacts
 

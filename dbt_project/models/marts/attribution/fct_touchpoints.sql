@@ -1,8 +1,9 @@
--- One row per touchpoint: a web session (int_web_sessions), with the person an identifier ties
--- it to (int_session_identity; null = anonymous, which the data-driven models use as
--- non-converting journeys), its channel from the editable channel_mapping seed, and the social
--- post or ad behind it when its utm_content names one. Browsers with more than
--- `bot_sessions_per_day` sessions on a day are flagged and kept out of every attribution path.
+-- One row per touchpoint: a web session (int_web_sessions) or an ad lead-form submission
+-- (stg_meta__form_leads), with the person an identifier ties it to (null = anonymous: the
+-- data-driven models use those as non-converting journeys), its channel from the editable
+-- channel_mapping seed, and the social post or ad behind it when its utm_content / ad id names
+-- one. Browsers with more than `bot_sessions_per_day` sessions on a day are flagged and kept
+-- out of every attribution path.
 with
 
 sessions as (
@@ -11,9 +12,23 @@ sessions as (
 
 ),
 
-identity as (
+session_identity as (
 
     select * from {{ ref('int_session_identity') }}
+
+),
+
+form_leads as (
+
+    select * from {{ ref('stg_meta__form_leads') }}
+
+),
+
+email_owners as (
+
+    select identifier as email_sha256, person_id
+    from {{ ref('int_person_identifiers') }}
+    where identifier_type = 'email_sha256'
 
 ),
 
@@ -53,37 +68,85 @@ busy_browsers as (
 
 ),
 
-mapped as (
+web_touches as (
 
     select
-        sessions.*,
-        identity.person_id,
-        identity.match_method,
-        coalesce(channel_mapping.channel_group, 'Other') as channel_group,
-        coalesce(channel_mapping.platform, sessions.source) as platform,
+        sessions.session_key as touchpoint_id,
+        'web_session' as touchpoint_type,
+        session_identity.person_id,
+        session_identity.match_method,
+        sessions.user_pseudo_id,
+        sessions.session_start_at as touchpoint_at,
+        sessions.source,
+        sessions.medium,
+        sessions.campaign,
+        sessions.content,
+        coalesce(sessions.gclid, sessions.fbclid, sessions.li_fat_id) as click_id,
         busy_browsers.user_pseudo_id is not null as is_suspected_bot
 
     from sessions
-    inner join identity on sessions.session_key = identity.session_key
-    left join channel_mapping
-        on sessions.source = channel_mapping.source
-        and sessions.medium = channel_mapping.medium
+    inner join session_identity on sessions.session_key = session_identity.session_key
     left join busy_browsers
         on sessions.user_pseudo_id = busy_browsers.user_pseudo_id
         and sessions.session_date = busy_browsers.session_date
 
 ),
 
+-- an instant form is a paid-social touch of its ad, tied to a person by the hashed e-mail only
+form_touches as (
+
+    select
+        'meta_lead:' || form_leads.lead_id as touchpoint_id,
+        'lead_form' as touchpoint_type,
+        email_owners.person_id,
+        case when email_owners.person_id is not null then 'hashed_email' end as match_method,
+        cast(null as varchar) as user_pseudo_id,
+        form_leads.created_at as touchpoint_at,
+        form_leads.platform as source,
+        'paid_social' as medium,
+        ads.ad_campaign_name as campaign,
+        form_leads.ad_id as content,
+        cast(null as varchar) as click_id,
+        false as is_suspected_bot
+
+    from form_leads
+    left join email_owners on form_leads.email_sha256 = email_owners.email_sha256
+    left join ads on form_leads.platform = ads.platform and form_leads.ad_id = ads.ad_id
+
+),
+
+touches as (
+
+    select * from web_touches
+    union all by name
+    select * from form_touches
+
+),
+
+mapped as (
+
+    select
+        touches.*,
+        coalesce(channel_mapping.channel_group, 'Other') as channel_group,
+        coalesce(channel_mapping.platform, touches.source) as platform
+
+    from touches
+    left join channel_mapping
+        on touches.source = channel_mapping.source
+        and touches.medium = channel_mapping.medium
+
+),
+
 final as (
 
     select
-        mapped.session_key as touchpoint_id,
-        'web_session' as touchpoint_type,
+        mapped.touchpoint_id,
+        mapped.touchpoint_type,
         mapped.person_id,
         mapped.match_method,
         mapped.user_pseudo_id,
-        mapped.session_start_at as touchpoint_at,
-        mapped.session_date as touchpoint_date,
+        mapped.touchpoint_at,
+        cast(mapped.touchpoint_at as date) as touchpoint_date,
         mapped.channel_group,
         mapped.platform,
         mapped.source,
@@ -92,7 +155,7 @@ final as (
         mapped.content,
         posts.post_id,
         ads.ad_id,
-        coalesce(mapped.gclid, mapped.fbclid, mapped.li_fat_id) as click_id,
+        mapped.click_id,
         mapped.channel_group = 'Direct' as is_direct,
         mapped.is_suspected_bot
 

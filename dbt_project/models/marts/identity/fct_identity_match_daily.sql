@@ -13,7 +13,10 @@ final as (
 
     select
         touchpoint_date as match_date,
-        case touchpoint_type when 'web_session' then 'ga4' end as data_source,
+        case touchpoint_type
+            when 'web_session' then 'ga4'
+            when 'lead_form' then 'meta_lead_ads'
+        end as data_source,
         platform,
         count(*) as touchpoints,
         count(person_id) as matched_touchpoints,

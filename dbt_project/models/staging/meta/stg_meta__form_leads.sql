@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    select * from {{ source('meta', 'form_leads') }}
+
+),
+
+renamed as (
+
+    select
+        lead_id,
+        form_id,
+        created_time as created_at,
+        ad_id,
+        adset_id,
+        campaign_id,
+        case platform when 'fb' then 'facebook' when 'ig' then 'instagram' else platform end
+            as platform,
+        email_sha256
+
+    from source
+
+)
+
+select * from renamed
