@@ -2,7 +2,8 @@
 -- (stg_meta__form_leads), with the person an identifier ties it to (null = anonymous: the
 -- data-driven models use those as non-converting journeys), its channel from the editable
 -- channel_mapping seed, and the social post or ad behind it when its utm_content / ad id names
--- one. Browsers with more than `bot_sessions_per_day` sessions on a day are flagged and kept
+-- one. A browser, or a person, with more than `bot_sessions_per_day` sessions on a day (a
+-- crawler, a monitoring script signing in from fresh browsers) is flagged for that day and kept
 -- out of every attribution path.
 with
 
@@ -68,6 +69,17 @@ busy_browsers as (
 
 ),
 
+busy_people as (
+
+    select session_identity.person_id, sessions.session_date
+    from sessions
+    inner join session_identity on sessions.session_key = session_identity.session_key
+    where session_identity.person_id is not null
+    group by all
+    having count(*) > {{ var('bot_sessions_per_day') }}
+
+),
+
 web_touches as (
 
     select
@@ -82,13 +94,17 @@ web_touches as (
         sessions.campaign,
         sessions.content,
         coalesce(sessions.gclid, sessions.fbclid, sessions.li_fat_id) as click_id,
-        busy_browsers.user_pseudo_id is not null as is_suspected_bot
+        busy_browsers.user_pseudo_id is not null or busy_people.person_id is not null
+            as is_suspected_bot
 
     from sessions
     inner join session_identity on sessions.session_key = session_identity.session_key
     left join busy_browsers
         on sessions.user_pseudo_id = busy_browsers.user_pseudo_id
         and sessions.session_date = busy_browsers.session_date
+    left join busy_people
+        on session_identity.person_id = busy_people.person_id
+        and sessions.session_date = busy_people.session_date
 
 ),
 
