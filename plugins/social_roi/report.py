@@ -1,4 +1,5 @@
-"""The funnel summary printed at the end of a run, read from the published serving database."""
+"""The summary printed at the end of a run (funnel per platform, identity match), read from the
+published serving database."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ COLUMNS = ("views", "reactions", "link_clicks", "sessions", "leads", "customers"
            "spend_usd")
 HEADERS = ("platform", "views", "reactions", "clicks", "sessions", "leads", "customers",
            "revenue $", "spend $", "ROAS", "ROI")
+MATCH_METHODS = {"user_id": "login", "ga_client_id": "GA client id", "click_id": "click id",
+                 "hashed_email": "hashed e-mail"}
 
 
 def platform_totals(serving_db: Path) -> list[tuple]:
@@ -45,3 +48,21 @@ def format_summary(rows: list[tuple]) -> str:
 def _leader(rows: list[tuple], column: int) -> str:
     best = max(rows, key=lambda row: row[column], default=None)
     return best[0] if best is not None and best[column] > 0 else "none yet"
+
+
+def identity_totals(serving_db: Path) -> tuple:
+    """(touchpoints, matched, matched per method…, suspected bots) over the whole mart."""
+    sums = ", ".join(f"sum(matched_by_{m})" for m in MATCH_METHODS)
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            f"select sum(touchpoints), sum(matched_touchpoints), {sums}, "
+            "sum(suspected_bot_touchpoints) from fct_identity_match_daily").fetchone()
+
+
+def format_identity(totals: tuple) -> str:
+    touchpoints, matched, *by_method, bots = (int(v or 0) for v in totals)
+    share = f" ({matched / touchpoints:.1%})" if touchpoints else ""
+    methods = ", ".join(f"{label} {n:,}"
+                        for label, n in zip(MATCH_METHODS.values(), by_method, strict=True))
+    return (f"Identity: {matched:,} of {touchpoints:,} touchpoints{share} belong to a known "
+            f"person (by {methods}); {bots:,} suspected bot touchpoints kept out of attribution.")

@@ -3,6 +3,12 @@
 Everything is drawn from RNGs seeded by ``WorldConfig.seed`` (one named stream per component,
 so changing one part of the generator does not reshuffle the others). Nothing reads the clock.
 The world is the state "as of the horizon end": events after it are cut off.
+
+Identity signals, so that identity resolution has something real to resolve: people who filled a
+form get a site login and come back on a second browser where they sign in (GA4 user_id); forms
+capture the client id (sometimes not: blockers) and the ad click id of the landing URL; Meta
+instant forms (lead ads) create CRM contacts with no web visit at all, linkable only by e-mail.
+The truth says who is behind each session and whether the data links them (``identifiable``).
 """
 
 from __future__ import annotations

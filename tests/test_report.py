@@ -1,0 +1,24 @@
+"""The end-of-run summary reads the published marts and states what it read."""
+
+from __future__ import annotations
+
+import duckdb
+
+from social_roi.report import format_identity, identity_totals
+
+
+def test_identity_line_sums_the_mart_and_names_each_method(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_identity_match_daily as select * from (values
+                (date '2026-10-01', 'ga4', 'linkedin', 100, 30, 0.3, 10, 15, 5, 0, 2),
+                (date '2026-10-01', 'meta_lead_ads', 'facebook', 4, 3, 0.75, 0, 0, 0, 3, 0),
+                (date '2026-10-02', 'ga4', 'direct', 96, 7, 0.0729, 7, 0, 0, 0, 60))
+            t(match_date, data_source, platform, touchpoints, matched_touchpoints, match_rate,
+              matched_by_user_id, matched_by_ga_client_id, matched_by_click_id,
+              matched_by_hashed_email, suspected_bot_touchpoints)""")
+    line = format_identity(identity_totals(db))
+    assert line == ("Identity: 40 of 200 touchpoints (20.0%) belong to a known person (by login 17, "
+                    "GA client id 15, click id 5, hashed e-mail 3); 62 suspected bot touchpoints "
+                    "kept out of attribution.")
