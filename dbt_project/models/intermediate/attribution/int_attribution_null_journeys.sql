@@ -19,21 +19,30 @@ conversions as (
 
 ),
 
+-- an anonymous journey is a browser's sessions; a touch without a browser (an unmatched ad
+-- lead form) is a journey of its own
+journey_keys as (
+
+    select
+        *,
+        coalesce(person_id, 'anonymous:' || coalesce(user_pseudo_id, touchpoint_id)) as journey_id
+    from touchpoints
+
+),
+
 journeys as (
 
     select
-        coalesce(person_id, 'anonymous:' || user_pseudo_id) as journey_id,
+        journey_id,
         person_id,
         {{ var('attribution_channel') }} as channel,
         row_number() over (
-            partition by coalesce(person_id, 'anonymous:' || user_pseudo_id)
-            order by touchpoint_at, touchpoint_id
+            partition by journey_id order by touchpoint_at, touchpoint_id
         ) as position,
-        cast(date_trunc('month', max(touchpoint_at) over (
-            partition by coalesce(person_id, 'anonymous:' || user_pseudo_id)
-        )) as date) as period
+        cast(date_trunc('month', max(touchpoint_at) over (partition by journey_id)) as date)
+            as period
 
-    from touchpoints
+    from journey_keys
 
 ),
 

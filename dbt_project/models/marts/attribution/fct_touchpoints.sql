@@ -1,7 +1,7 @@
 -- One row per touchpoint: a web session (int_web_sessions) or an ad lead-form submission
 -- (stg_meta__form_leads), with the person an identifier ties it to (null = anonymous: the
 -- data-driven models use those as non-converting journeys), its channel from the editable
--- channel_mapping seed, and the social post or ad behind it when its utm_content / ad id names
+-- channel_mapping rules, and the social post or ad behind it when its utm_content / ad id names
 -- one. A browser, or a person, with more than `bot_sessions_per_day` sessions on a day (a
 -- crawler, a monitoring script signing in from fresh browsers) is flagged for that day and kept
 -- out of every attribution path.
@@ -30,12 +30,6 @@ email_owners as (
     select identifier as email_sha256, person_id
     from {{ ref('int_person_identifiers') }}
     where identifier_type = 'email_sha256'
-
-),
-
-channel_mapping as (
-
-    select * from {{ ref('channel_mapping') }}
 
 ),
 
@@ -139,17 +133,19 @@ touches as (
 
 ),
 
+{{ channel_assignment('touches') }},
+
 mapped as (
 
     select
         touches.*,
-        coalesce(channel_mapping.channel_group, 'Other') as channel_group,
-        coalesce(channel_mapping.platform, touches.source) as platform
+        coalesce(channel_assignment.channel_group, 'Other') as channel_group,
+        coalesce(channel_assignment.platform, touches.source) as platform
 
     from touches
-    left join channel_mapping
-        on touches.source = channel_mapping.source
-        and touches.medium = channel_mapping.medium
+    left join channel_assignment
+        on lower(touches.source) = channel_assignment.source
+        and lower(touches.medium) = channel_assignment.medium
 
 ),
 

@@ -1,6 +1,6 @@
 -- One row per date × channel group × platform × campaign: the funnel from views to revenue.
--- Every source contributes the measures it knows, tagged with a source/medium; the channel
--- mapping seed turns source/medium into channel group and platform in this one place.
+-- Every source contributes the measures it knows, tagged with a source/medium; the
+-- channel_mapping rules (macro channel_assignment) turn those into channel group and platform.
 {%- set not_set = "'" ~ var('not_set_label') ~ "'" %}
 {%- set measures = ['views', 'reactions', 'comments', 'shares', 'link_clicks', 'sessions',
                     'engaged_sessions', 'leads', 'customers', 'revenue_usd', 'spend_usd'] %}
@@ -34,12 +34,6 @@ contacts as (
 won_deals as (
 
     select * from {{ ref('int_deals_won') }}
-
-),
-
-channel_mapping as (
-
-    select * from {{ ref('channel_mapping') }}
 
 ),
 
@@ -101,21 +95,23 @@ unioned as (
 
 ),
 
+{{ channel_assignment('unioned') }},
+
 mapped as (
 
     select
         unioned.funnel_date,
-        coalesce(channel_mapping.channel_group, 'Other') as channel_group,
-        coalesce(channel_mapping.platform, unioned.source, '(unknown)') as platform,
+        coalesce(channel_assignment.channel_group, 'Other') as channel_group,
+        coalesce(channel_assignment.platform, lower(unioned.source), '(unknown)') as platform,
         coalesce(unioned.campaign, {{ not_set }}) as campaign,
         {%- for measure in measures %}
         unioned.{{ measure }}{{ ',' if not loop.last }}
         {%- endfor %}
 
     from unioned
-    left join channel_mapping
-        on lower(unioned.source) = channel_mapping.source
-        and lower(unioned.medium) = channel_mapping.medium
+    left join channel_assignment
+        on lower(unioned.source) = channel_assignment.source
+        and lower(unioned.medium) = channel_assignment.medium
 
 ),
 
