@@ -179,6 +179,9 @@ RETURN_DIRECT_SHARE = 0.6  # returns: direct vs google organic
 SECOND_DEVICE_SHARE = 0.3  # share of a known person's return visits made on a second device
 LOGIN_SHARE = 0.4  # chance a known person logs in during a later visit (a new device: always)
 FORM_CLIENT_ID_MISSING = 0.12  # forms whose hidden GA client id field stayed empty (blockers)
+# Clock skew between sources: the CRM's clock runs a minute behind GA4's, so a contact's
+# createdate can precede the start of the very session in which the form was filled.
+CRM_CLOCK_OFFSET_MS = -60_000
 
 # Meta instant forms (lead ads): people leave their e-mail on Facebook without visiting the site;
 # the CRM integration creates the contact a little later. Only OUTCOME_LEADS campaigns have forms.

@@ -925,11 +925,15 @@ def _simulate_crm(
 ):
     end_ms = cfg.end_ts * 1000
     # (CRM creation ms, tie-break, web session or instant-form lead)
+    # (CRM timestamps carry the CRM clock's offset from the web analytics clock)
     arrivals: list[tuple[int, str, Session | FormLead]] = [
-        (s.lead_us // 1000, s.visitor.user_pseudo_id, s) for s in sessions if s.form_name
+        (s.lead_us // 1000 + C.CRM_CLOCK_OFFSET_MS, s.visitor.user_pseudo_id, s)
+        for s in sessions
+        if s.form_name
     ]
     for f in form_leads:
-        synced_ms = f.created_ts * 1000 + int(id_rng.uniform(*C.LEAD_FORM_SYNC_SECONDS) * 1000)
+        synced_ms = (f.created_ts * 1000 + int(id_rng.uniform(*C.LEAD_FORM_SYNC_SECONDS) * 1000)
+                     + C.CRM_CLOCK_OFFSET_MS)
         if synced_ms < end_ms:  # a lead synced after the horizon has no contact yet
             arrivals.append((synced_ms, f.lead_id, f))
     arrivals.sort(key=lambda a: (a[0], a[1]))
