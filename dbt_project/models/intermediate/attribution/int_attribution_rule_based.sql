@@ -119,9 +119,9 @@ by_type as (
 
 final as (
 
-    -- doubles rounded to 1e-15 so that equal definitions give equal numbers (0.2, not
-    -- 0.19999999999999996); the rounding moves a conversion's total by < n × 5e-16, far inside
-    -- the 1e-9 tolerance
+    -- every credit a double (the 0/1 models are decimal literals), rounded to 1e-15 so that
+    -- equal definitions give equal numbers (0.2, not 0.19999999999999996); the rounding moves a
+    -- conversion's total by < n × 5e-16, far inside the 1e-9 tolerance
     select
         conversion_id,
         position,
