@@ -3,7 +3,7 @@
 Synthesises `fct_conversions` and `fct_touchpoints` in a scratch build database, then times one
 in-process dbt run of `int_conversion_paths` (the path table) and `int_attribution_rule_based`
 (the eight models' credits), both tables as the pipeline builds them. Prints sizes, the median
-total and dbt's own time per model (the rest is dbt's start-up).
+total and dbt's own time per model (the rest is dbt's start-up and closing the database).
 
 With `--marts`, also times the attribution marts downstream (`fct_attribution`,
 `fct_attribution_by_channel`, `fct_attribution_model_comparison`); the data-driven credits they
@@ -114,7 +114,7 @@ def report(label: str, runs: list[tuple[float, dict[str, float]]]) -> None:
     total = statistics.median(r[0] for r in runs)
     phases = " + ".join(f"{m} {t:.2f}s" for m, t in medians.items())
     print(f"{label}: median {total:.2f}s of {len(runs)} runs = {phases} "
-          f"+ dbt start-up {total - sum(medians.values()):.2f}s")
+          f"+ dbt start-up and close {total - sum(medians.values()):.2f}s")
 
 
 def main() -> None:
