@@ -1,16 +1,22 @@
 """Benchmark: the rule-based attribution models (the real dbt models) over 1 M conversions.
 
-Synthesises `fct_conversions` and `fct_touchpoints` in a scratch build database, then times the
-dbt run of `int_conversion_paths` (the path table) and `int_attribution_rule_based` (a view), and
-the materialisation of that view's credits (eight models) into a table. Prints sizes and medians.
+Synthesises `fct_conversions` and `fct_touchpoints` in a scratch build database, then times one
+in-process dbt run of `int_conversion_paths` (the path table) and `int_attribution_rule_based`
+(the eight models' credits), both tables as the pipeline builds them. Prints sizes, the median
+total and dbt's own time per model (the rest is dbt's start-up and closing the database).
 
-    .venv/bin/python bench/attribution_rule_based.py [--conversions 1000000] [--runs 3]
+With `--marts`, also times the attribution marts downstream (`fct_attribution`,
+`fct_attribution_by_channel`, `fct_attribution_model_comparison`); the data-driven credits they
+read are stubbed (two models, credit 1/n), so those figures leave out Markov and Shapley.
+
+    .venv/bin/python bench/attribution_rule_based.py [--conversions 1000000] [--runs 3] [--marts]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
 import sys
 import tempfile
@@ -26,6 +32,8 @@ from social_roi.transform import dbt_build
 
 PLATFORMS = ["facebook", "instagram", "linkedin", "x", "google", "direct"]
 GROUPS = ["Organic Social", "Paid Social", "Organic Social", "Organic Social", "Organic Search", "Direct"]
+RULE_BASED = ["int_conversion_paths", "int_attribution_rule_based"]
+MARTS = ["fct_attribution", "fct_attribution_by_channel", "fct_attribution_model_comparison"]
 
 
 def synthesise(db: Path, conversions: int, seed: int = 7) -> tuple[int, int]:
@@ -80,10 +88,40 @@ def synthesise(db: Path, conversions: int, seed: int = 7) -> tuple[int, int]:
     return conversions, n_touch
 
 
+def stub_data_driven(db: Path) -> None:
+    """The marts read the data-driven credits: a stand-in with their shape and size."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create or replace table main_intermediate.int_attribution_data_driven as
+            select conversion_id, position, model, 1.0 / greatest(n_touches, 1) as credit
+            from main_intermediate.int_conversion_paths,
+                (values ('markov'), ('shapley')) as models (model)
+        """)
+
+
+def timed_run(paths: Paths, models: list[str]) -> tuple[float, dict[str, float]]:
+    """One dbt invocation: wall time, and dbt's execution time per model."""
+    started = time.perf_counter()
+    dbt_build(paths, ["--select", " ".join(models), "--resource-type", "model"])
+    total = time.perf_counter() - started
+    results = json.loads((paths.dbt_project / "target" / "run_results.json").read_text())["results"]
+    return total, {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
+
+
+def report(label: str, runs: list[tuple[float, dict[str, float]]]) -> None:
+    models = runs[0][1]
+    medians = {m: statistics.median(r[1][m] for r in runs) for m in models}
+    total = statistics.median(r[0] for r in runs)
+    phases = " + ".join(f"{m} {t:.2f}s" for m, t in medians.items())
+    print(f"{label}: median {total:.2f}s of {len(runs)} runs = {phases} "
+          f"+ dbt start-up and close {total - sum(medians.values()):.2f}s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversions", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--marts", action="store_true", help="also time the attribution marts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_attribution_") as tmp:
         root = Path(tmp)
@@ -93,24 +131,22 @@ def main() -> None:
         n_conv, n_touch = synthesise(paths.build_db, args.conversions)
         print(f"synthesised {n_conv:,} conversions, {n_touch:,} touchpoints "
               f"in {time.perf_counter() - started:.1f}s")
-        dbt_runs, credit_runs = [], []
+        dbt_build(paths, ["--select", " ".join(RULE_BASED), "--resource-type", "model"])  # warm-up: parse
+        runs = []
         for run in range(args.runs):
-            started = time.perf_counter()
-            dbt_build(paths, ["--select", "int_conversion_paths int_attribution_rule_based",
-                              "--resource-type", "model"])
-            dbt_runs.append(time.perf_counter() - started)
-            with duckdb.connect(str(paths.build_db)) as con:
-                started = time.perf_counter()
-                con.execute("create or replace table main.bench_credits as "
-                            "select * from main_intermediate.int_attribution_rule_based")
-                credit_runs.append(time.perf_counter() - started)
-                rows = con.execute("select count(*) from main.bench_credits").fetchone()[0]
-            print(f"  run {run + 1}: dbt (paths table) {dbt_runs[-1]:.2f}s, "
-                  f"credits table {credit_runs[-1]:.2f}s")
-        total = [a + b for a, b in zip(dbt_runs, credit_runs, strict=True)]
-        print(f"rule-based models (8) over {n_touch:,} touchpoints → {rows:,} credit rows: median "
-              f"{statistics.median(total):.2f}s (dbt incl. start-up {statistics.median(dbt_runs):.2f}s "
-              f"+ credits {statistics.median(credit_runs):.2f}s) of {args.runs} runs")
+            runs.append(timed_run(paths, RULE_BASED))
+            phases = ", ".join(f"{m} {t:.2f}s" for m, t in runs[-1][1].items())
+            print(f"  run {run + 1}: {runs[-1][0]:.2f}s ({phases})")
+        with duckdb.connect(str(paths.build_db), read_only=True) as con:
+            n_paths, n_credits = con.execute(
+                "select (select count(*) from main_intermediate.int_conversion_paths), "
+                "(select count(*) * 8 from main_intermediate.int_attribution_rule_based)").fetchone()
+        report(f"rule-based models (8) over {n_touch:,} touchpoints ({n_paths:,} path rows, "
+               f"{n_credits:,} credits)", runs)
+        if args.marts:
+            stub_data_driven(paths.build_db)
+            marts = [timed_run(paths, MARTS) for _ in range(args.runs)]
+            report("attribution marts (data-driven credits stubbed)", marts)
 
 
 if __name__ == "__main__":

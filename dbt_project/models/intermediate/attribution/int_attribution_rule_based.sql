@@ -1,6 +1,10 @@
--- Credits of the rule-based models, one row per path row × model (definitions:
--- shared/reference/attribution.md; open choices: docs/attribution.md). An '(unattributed)' row
+-- Credits of the eight rule-based models (definitions: shared/reference/attribution.md; open
+-- choices: docs/attribution.md): one row per path row, keyed by (conversion_id, position), one
+-- credit column per model. Narrow on purpose: the path's other columns stay in
+-- int_conversion_paths and the marts join them; one row per touch instead of one per touch × model
+-- writes the keys once instead of eight times (docs/decisions.md 23). An '(unattributed)' row
 -- (n_touches = 0) gets credit 1 in every model.
+{{ config(materialized='table') }}
 {%- set first_w = var('attribution_position_first') %}
 {%- set last_w = var('attribution_position_last') %}
 {%- set w_milestone = var('attribution_w_shaped_milestone') %}
@@ -17,7 +21,11 @@ paths as (
 touch_weights as (
 
     select
-        *,
+        conversion_id,
+        conversion_type,
+        position,
+        n_touches,
+        is_direct,
         pow(2.0, -days_before / {{ var('attribution_half_life_days') }}) as decay_weight,
         -- how many of the W-shaped milestones (first, lead, opportunity) this touch holds
         (cast(position = 1 as integer) + cast(is_lead_touch as integer)
@@ -109,32 +117,29 @@ by_type as (
 
 ),
 
-unpivoted as (
-
-    unpivot by_type
-    on first_touch, last_touch, last_non_direct, linear, position_based, time_decay,
-        w_shaped, full_path
-    into name attribution_model value credit
-
-),
-
-unattributed as (
-
-    select paths.*, models.attribution_model, 1.0 as credit
-    from paths
-    cross join (values ('first_touch'), ('last_touch'), ('last_non_direct'), ('linear'),
-        ('position_based'), ('time_decay'), ('w_shaped'), ('full_path')) as models (attribution_model)
-    where paths.n_touches = 0
-
-),
-
 final as (
 
-    -- rounded to 1e-15 so that equal definitions give equal numbers (0.2, not 0.19999999999999996);
-    -- the rounding moves a conversion's total by < n × 5e-16, far inside the 1e-9 tolerance
-    select {{ path_columns() }}, attribution_model, round(credit, 15) as credit from unpivoted
+    -- every credit a double (the 0/1 models are decimal literals), rounded to 1e-15 so that
+    -- equal definitions give equal numbers (0.2, not 0.19999999999999996); the rounding moves a
+    -- conversion's total by < n × 5e-16, far inside the 1e-9 tolerance
+    select
+        conversion_id,
+        position,
+        {%- for model in rule_based_models() %}
+        round(cast({{ model }} as double), 15) as {{ model }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from by_type
+
     union all
-    select {{ path_columns() }}, attribution_model, credit from unattributed
+
+    select
+        conversion_id,
+        position,
+        {%- for model in rule_based_models() %}
+        1.0 as {{ model }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from paths
+    where n_touches = 0
 
 )
 

@@ -20,22 +20,23 @@ paths as (
 
 ),
 
+-- the rule-based table holds one credit column per model: one row per model here
+rule_based_by_model as (
+
+    unpivot rule_based
+    on {{ rule_based_models() | join(', ') }}
+    into name attribution_model value credit
+
+),
+
 credits as (
 
-    select {{ path_columns() }}, attribution_model, credit from rule_based
+    select conversion_id, position, attribution_model, credit from rule_based_by_model
 
     union all
 
-    select
-        {% for column in path_columns().split(',') -%}
-        paths.{{ column | trim }},
-        {% endfor -%}
-        data_driven.model as attribution_model,
-        round(data_driven.credit, 15) as credit
+    select conversion_id, position, model as attribution_model, round(credit, 15) as credit
     from data_driven
-    inner join paths
-        on data_driven.conversion_id = paths.conversion_id
-        and data_driven.position = paths.position
 
 ),
 
@@ -44,18 +45,21 @@ final as (
     -- narrow on purpose: 10 models × every touch is the warehouse's largest table; the path's
     -- other columns stay in int_conversion_paths (join on conversion_id, position)
     select
-        conversion_id,
-        position,
-        attribution_model,
-        conversion_type,
-        converted_at,
-        touchpoint_id,
-        channel_group,
-        platform,
-        campaign,
-        credit,
-        credit * revenue_usd as attributed_revenue_usd
+        credits.conversion_id,
+        credits.position,
+        credits.attribution_model,
+        paths.conversion_type,
+        paths.converted_at,
+        paths.touchpoint_id,
+        paths.channel_group,
+        paths.platform,
+        paths.campaign,
+        credits.credit,
+        credits.credit * paths.revenue_usd as attributed_revenue_usd
     from credits
+    inner join paths
+        on credits.conversion_id = paths.conversion_id
+        and credits.position = paths.position
 
 )
 

@@ -11,7 +11,7 @@ attribution as (
 final as (
 
     select
-        cast(date_trunc('month', converted_at) as date) as period_month,
+        {{ utc_month('converted_at') }} as period_month,  -- calendar month (UTC) of the conversion
         conversion_type,
         attribution_model,
         channel_group,

@@ -1,0 +1,7 @@
+{#- The UTC calendar month of a timestamptz, as a date. date_trunc on a timestamptz goes through
+    ICU in the session's time zone (~2 s per 30 M rows on the attribution marts); truncating its
+    UTC wall-clock time (from epoch microseconds) is plain arithmetic and does not depend on the
+    session's time zone. -#}
+{% macro utc_month(column) -%}
+    cast(date_trunc('month', make_timestamp(epoch_us({{ column }}))) as date)
+{%- endmacro %}
