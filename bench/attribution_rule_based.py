@@ -81,7 +81,8 @@ def synthesise(db: Path, conversions: int, seed: int = 7) -> tuple[int, int]:
                 'social' as medium,
                 'campaign_' || (h % 20) as campaign,
                 null::varchar as content,
-                h % 6 = 5 as is_direct
+                h % 6 = 5 as is_direct,
+                false as is_suspected_bot
             from touches
         """)
         n_touch = con.execute("select count(*) from main_marts.fct_touchpoints").fetchone()[0]
