@@ -4,8 +4,9 @@ with
 
 deals as (
 
-    select * from {{ ref('stg_hubspot__deals') }}
-    where is_won and not is_archived
+    -- live deals, amounts converted into the reporting currency
+    select * from {{ ref('int_deals_converted') }}
+    where is_won
 
 ),
 
@@ -41,6 +42,7 @@ final as (
         cast(deals.closed_at as date) as won_date,
         deals.amount,
         deals.currency,
+        deals.revenue_usd,
         contacts.source,
         contacts.medium,
         contacts.campaign

@@ -1,5 +1,7 @@
--- The ad-platform contract: one row per ad × day × platform, money in the account currency.
--- Meta is the first ad platform; LinkedIn Ads joins this union with the same columns.
+-- The ad-platform contract: one row per ad × day × platform, spend in the account currency and in
+-- the reporting currency (rate of the report day). Ad platforms report days in the ad account's
+-- time zone: a day's spend cannot be split again, so the report date is taken as the reporting
+-- day. Meta is the first ad platform; LinkedIn Ads joins this union with the same columns.
 with
 
 meta_ads as (
@@ -12,9 +14,20 @@ unioned as (
 
     select
         ad_id, report_date, platform, campaign_id, campaign_name, impressions, reach,
-        link_clicks, reactions, platform_reported_leads, spend, account_currency as currency
+        link_clicks, reactions, platform_reported_leads, spend, upper(account_currency) as currency
     from meta_ads
+
+),
+
+converted as (
+
+    select
+        unioned.*,
+        fx.rate as fx_rate,
+        {{ to_reporting_currency('unioned.spend', 'fx.rate') }} as spend_usd
+    from unioned
+    {{ fx_rate_join('fx', 'unioned.currency', 'unioned.report_date') }}
 
 )
 
-select * from unioned
+select * from converted

@@ -11,7 +11,8 @@ attribution as (
 final as (
 
     select
-        {{ utc_month('converted_at') }} as period_month,  -- calendar month (UTC) of the conversion
+        -- calendar month of the conversion in the reporting time zone (UTC: epoch arithmetic)
+        {{ reporting_month('converted_at') }} as period_month,
         conversion_type,
         attribution_model,
         channel_group,

@@ -1,6 +1,8 @@
 -- One row per conversion: the CRM milestones of a person. Lead, MQL and SQL come from the
 -- contact's lifecycle dates; an opportunity is a deal's creation; a customer conversion is a won
 -- deal with its amount. A deal is the person's who became a lead first among its contacts.
+-- Money is in the reporting currency: an opportunity carries the deal amount as pipeline (rate of
+-- its creation day), a customer as revenue (rate of its closing day).
 with
 
 contacts as (
@@ -12,8 +14,7 @@ contacts as (
 
 deals as (
 
-    select * from {{ ref('stg_hubspot__deals') }}
-    where not is_archived
+    select * from {{ ref('int_deals_converted') }}
 
 ),
 
@@ -68,7 +69,8 @@ deal_conversions as (
         deals.created_at as converted_at,
         deals.deal_id as source_record_id,
         deals.created_at as opportunity_at,
-        0.0 as revenue_usd
+        0.0 as revenue_usd,
+        cast(deals.pipeline_usd as double) as pipeline_usd
     from deals
     left join deal_people on deals.deal_id = deal_people.deal_id
 
@@ -80,7 +82,8 @@ deal_conversions as (
         deals.closed_at,
         deals.deal_id,
         deals.created_at,
-        cast(deals.amount as double)
+        cast(deals.revenue_usd as double),
+        0.0
     from deals
     left join deal_people on deals.deal_id = deal_people.deal_id
     where deals.is_won
@@ -90,7 +93,7 @@ deal_conversions as (
 unioned as (
 
     select person_id, conversion_type, converted_at, source_record_id,
-        cast(null as timestamptz) as opportunity_at, 0.0 as revenue_usd
+        cast(null as timestamptz) as opportunity_at, 0.0 as revenue_usd, 0.0 as pipeline_usd
     from lifecycle_conversions
     union all
     select * from deal_conversions
@@ -104,8 +107,9 @@ final as (
         unioned.person_id,
         unioned.conversion_type,
         unioned.converted_at,
-        cast(unioned.converted_at as date) as conversion_date,
+        {{ reporting_date('unioned.converted_at') }} as conversion_date,  -- reporting time zone
         unioned.revenue_usd,
+        unioned.pipeline_usd,
         contact_milestones.lead_at,
         coalesce(unioned.opportunity_at,
             case when unioned.conversion_type = 'opportunity' then unioned.converted_at end)

@@ -47,13 +47,13 @@ post_measures as (
 
 ),
 
--- paid impressions count as views; spend is USD (the reporting currency: FX comes later)
+-- paid impressions count as views; spend in the reporting currency (int_ad_performance_daily)
 ad_measures as (
 
     select
         report_date as funnel_date, platform as source, 'paid_social' as medium,
         campaign_name as campaign, impressions as views, reactions, link_clicks,
-        cast(spend as double) as spend_usd
+        cast(spend_usd as double) as spend_usd
     from ads
 
 ),
@@ -74,12 +74,12 @@ lead_measures as (
 
 ),
 
--- a customer is a contact with a won deal that day; revenue is the won amount
+-- a customer is a contact with a won deal that day; revenue is the won amount (reporting currency)
 customer_measures as (
 
     select
         won_date as funnel_date, source, medium, campaign,
-        count(distinct contact_id) as customers, sum(cast(amount as double)) as revenue_usd
+        count(distinct contact_id) as customers, sum(cast(revenue_usd as double)) as revenue_usd
     from won_deals
     group by all
 
