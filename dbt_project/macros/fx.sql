@@ -10,9 +10,10 @@
 {%- endmacro %}
 
 {#- An amount in the reporting currency, rounded to the cent per amount (as a ledger would): sums
-    of converted amounts are then exact decimals. -#}
+    of converted amounts are then exact decimals. (Widened first: decimal(18, 2) × decimal(18, 8)
+    would leave 8 integer digits.) -#}
 {% macro to_reporting_currency(amount, rate) -%}
-    cast(round({{ amount }} * {{ rate }}, 2) as decimal(18, 2))
+    cast(round(cast({{ amount }} as decimal(38, 10)) * {{ rate }}, 2) as decimal(18, 2))
 {%- endmacro %}
 
 {#- The money columns of the marts are named `_usd`: converting into another currency is refused
