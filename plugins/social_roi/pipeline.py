@@ -20,6 +20,8 @@ MARTS = (
     "fct_attribution_model_comparison",
     "fct_markov_removal_effects",
     "fct_identity_match_daily",
+    "fct_costs_monthly",
+    "fct_roi_monthly",
 )
 
 
