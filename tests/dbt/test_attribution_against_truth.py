@@ -50,7 +50,11 @@ def warehouse(tmp_path_factory):
             "select match_date, sum(touchpoints) as touchpoints, "
             "sum(matched_touchpoints) as matched from main_marts.fct_identity_match_daily "
             "group by all").df()
-    return world.truth, attribution, identity, match_daily
+        roi = con.execute(
+            "select attribution_model, platform, sum(media_cost_usd) as media_cost, "
+            "sum(attributed_revenue_usd) as revenue, sum(attributed_pipeline_usd) as pipeline "
+            "from main_marts.fct_roi_monthly group by all").df()
+    return world.truth, attribution, identity, match_daily, roi
 
 
 def rule_credits(n: int) -> dict[str, list[float]]:
@@ -143,7 +147,7 @@ def test_lead_credit_by_platform_matches_ground_truth_journeys(warehouse):
 def test_identity_resolution_recovers_the_person_behind_every_linked_session(warehouse):
     """Every session the data links is tied to its true person, whichever identifier links it;
     every other session stays anonymous. Several methods are needed to get there."""
-    truth, _, identity, _ = warehouse
+    truth, _, identity, *_ = warehouse
     touchpoints = true_touchpoints(truth)
     expected = dict(zip(touchpoints.touchpoint_id,
                         touchpoints.contact_id.where(touchpoints.identifiable), strict=True))
@@ -157,7 +161,7 @@ def test_identity_resolution_recovers_the_person_behind_every_linked_session(war
 
 
 def test_identity_match_rate_per_day_equals_the_truth(warehouse):
-    truth, _, _, match_daily = warehouse
+    truth, _, _, match_daily, _ = warehouse
     touchpoints = true_touchpoints(truth)
     expected = touchpoints.assign(matched=touchpoints.identifiable).groupby("date").agg(
         touchpoints=("matched", "size"), matched=("matched", "sum"))
@@ -165,3 +169,25 @@ def test_identity_match_rate_per_day_equals_the_truth(warehouse):
     assert actual.touchpoints.astype(int).to_dict() == expected.touchpoints.to_dict()
     assert actual.matched.astype(int).to_dict() == expected.matched.to_dict()
     assert 0 < expected.matched.sum() < expected.touchpoints.sum()
+
+
+def test_roi_media_cost_revenue_and_pipeline_tie_out_to_ground_truth(warehouse):
+    """fct_roi_monthly against the sandbox's truth (all USD, so converting must change nothing):
+    media cost per platform to the cent under every model; first- and last-touch revenue per
+    platform as the independent journeys give it; pipeline = every deal's amount, per model."""
+    truth, *_, roi = warehouse
+    spend = truth["ad_daily"].groupby("platform").spend.sum()
+    assert len(spend) > 1 and spend.sum() > 0
+    for model, rows in roi.groupby("attribution_model"):
+        media = rows[rows.media_cost > 0].set_index("platform").media_cost
+        assert media.round(2).to_dict() == spend.round(2).to_dict(), model
+        assert rows.pipeline.sum() == pytest.approx(truth["deals"].amount.sum(), abs=1e-6), model
+
+    deals = truth["deals"][truth["deals"].is_won]
+    won = pd.DataFrame({"contact_id": deals.contact_id, "converted_at": deals.closed_at,
+                        "value": deals.amount.astype(float)})
+    expected = {k: v for k, v in truth_totals(truth, won).items()
+                if k[0] in ("first_touch", "last_touch")}
+    actual = {(r.attribution_model, r.platform): r.revenue for r in roi.itertuples()
+              if r.attribution_model in ("first_touch", "last_touch")}
+    assert_same(expected, actual)

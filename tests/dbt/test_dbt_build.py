@@ -66,3 +66,18 @@ def test_a_duplicate_across_partitions_fails_the_build_naming_the_test(tmp_path,
         dbt_build(paths_for(tmp_path, root))
     message = str(failure.value)
     assert "stg_meta__ad_insights_ad_id__report_date__platform" in message and ": fail" in message
+
+
+def test_an_amount_without_an_fx_rate_fails_the_build_naming_the_test(tmp_path, landed):
+    """A cost in a currency the FX seed has no rate for stops the build (the money is not
+    dropped silently), and the failure names the check, the model and the column."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(Paths.from_env().dbt_project, project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    with (project / "seeds" / "non_media_costs.csv").open("a") as seed:
+        seed.write("2026-10-01,tools,Design licence billed in francs,100.00,CHF,,,\n")
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    with pytest.raises(DbtFailed) as failure:
+        dbt_build(paths, ["--exclude-resource-type", "unit_test"])
+    message = str(failure.value)
+    assert "fx_rate_found_int_non_media_costs_fx_rate" in message and ": fail" in message

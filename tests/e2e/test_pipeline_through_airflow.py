@@ -83,6 +83,23 @@ def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth)
     assert organic.reactions.sum() == meta_posts.reactions.sum()
 
 
+def test_roi_media_cost_and_revenue_tie_out_to_ground_truth(sandbox, paths, truth):
+    """The published ROI mart (through the gate) against the sandbox's truth, all USD: media cost
+    is the window's ad spend under every model; first- and last-touch revenue is the window's won
+    revenue; and every model carries the same total cost, the costs mart's."""
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        roi = con.execute("select attribution_model, sum(media_cost_usd) as media, "
+                          "sum(total_cost_usd) as total, sum(attributed_revenue_usd) as revenue "
+                          "from fct_roi_monthly group by all").df().set_index("attribution_model")
+        [(costs,)] = con.execute("select sum(cost_usd) from fct_costs_monthly").fetchall()
+    spend = in_window(truth["ad_daily"], "date").spend.sum()
+    won = in_window(truth["customers"], "won_date").amount.sum()
+    assert len(roi) == 10 and spend > 0 and won > 0
+    assert roi.media.round(2).tolist() == [round(spend, 2)] * 10
+    assert roi.total.round(2).tolist() == [round(costs, 2)] * 10 and costs > spend
+    assert roi.loc[["first_touch", "last_touch"], "revenue"].round(2).tolist() == [round(won, 2)] * 2
+
+
 def test_publication_records_the_run_and_leaves_no_wal(sandbox, paths):
     assert not paths.serving_db.with_name(paths.serving_db.name + ".wal").exists()
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
