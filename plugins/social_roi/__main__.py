@@ -128,13 +128,21 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
 
 
 def print_report(paths: Paths) -> int:
-    from social_roi.report import format_identity, format_summary, identity_totals, platform_totals
+    from social_roi.report import (
+        format_identity,
+        format_summary,
+        format_vanity_vs_value,
+        identity_totals,
+        platform_totals,
+        post_extremes,
+    )
 
     if not paths.serving_db.exists():
         print(f"No serving database at {paths.serving_db}: run `make demo` first.",
               file=sys.stderr)
         return 1
     print(format_summary(platform_totals(paths.serving_db)))
+    print(format_vanity_vs_value(post_extremes(paths.serving_db)))
     print(format_identity(identity_totals(paths.serving_db)))
     return 0
 

@@ -20,6 +20,8 @@ MARTS = (
     "fct_attribution_model_comparison",
     "fct_markov_removal_effects",
     "fct_identity_match_daily",
+    "fct_post_performance",
+    "fct_platform_ranking",
 )
 
 

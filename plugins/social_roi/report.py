@@ -66,3 +66,30 @@ def format_identity(totals: tuple) -> str:
                         for label, n in zip(MATCH_METHODS.values(), by_method, strict=True))
     return (f"Identity: {matched:,} of {touchpoints:,} touchpoints{share} belong to a known "
             f"person (by {methods}); {bots:,} suspected bot touchpoints kept out of attribution.")
+
+
+def post_extremes(serving_db: Path) -> tuple[tuple | None, tuple | None]:
+    """(most engaging post, post with the most attributed revenue), each as
+    (platform, post_id, engagements, attributed revenue, engagement rank, revenue rank, model)."""
+    columns = ("platform, post_id, engagements, attributed_revenue_usd, engagement_rank, revenue_rank, "
+               "attribution_model")
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        def first(order: str) -> tuple | None:
+            return con.execute(f"select {columns} from fct_post_performance "
+                               f"order by {order}, platform, post_id limit 1").fetchone()
+        return (first("engagements desc"), first("attributed_revenue_usd desc, engagements desc"))
+
+
+def format_vanity_vs_value(extremes: tuple[tuple | None, tuple | None]) -> str:
+    """The contrast the product exists for, in two sentences."""
+    liked, earning = extremes
+    if liked is None:
+        return "Vanity vs value: no posts yet."
+    platform, post, engagements, revenue, _, revenue_rank, model = liked
+    line = (f"Vanity vs value ({model} attribution): the most engaging post ({platform} {post}, "
+            f"{engagements:,} engagements) brought ${revenue:,.0f}, revenue rank {revenue_rank}")
+    if earning is not None and earning[3] > 0:
+        platform, post, engagements, revenue, engagement_rank, *_ = earning
+        line += (f"; the post that brought the most revenue ({platform} {post}, ${revenue:,.0f}) "
+                 f"ranks {engagement_rank} on engagement with {engagements:,} engagements")
+    return line + "."
