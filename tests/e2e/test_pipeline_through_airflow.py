@@ -70,6 +70,27 @@ def test_leads_and_revenue_per_platform_match_ground_truth(sandbox, paths, truth
     assert by_platform(funnel.groupby("platform").revenue_usd.sum()) == by_platform(won)
 
 
+def test_pipeline_stages_per_platform_match_ground_truth(sandbox, paths, truth):
+    """MQLs, SQLs, opportunities and pipeline amount land on their own days, credited to the
+    platform that brought the person."""
+    funnel = in_window(mart(paths).assign(funnel_date=lambda f: f.funnel_date.dt.date),
+                       "funnel_date")
+    contacts = truth["contacts"]
+    for column, stage in (("mqls", "mql_at"), ("sqls", "sql_at")):
+        dated = contacts.assign(day=contacts[stage].dt.date)
+        expected = in_window(dated, "day").groupby("platform").size()
+        assert by_platform(funnel.groupby("platform")[column].sum()) == by_platform(expected), column
+    deals = truth["deals"].assign(
+        day=lambda d: d.created_at.dt.date,
+        platform=lambda d: d.contact_id.map(contacts.set_index("contact_id").platform))
+    opened = in_window(deals, "day")
+    assert len(opened) > 0, "the window must hold new opportunities"
+    assert by_platform(funnel.groupby("platform").opportunities.sum()) == by_platform(
+        opened.groupby("platform").size())
+    assert by_platform(funnel.groupby("platform").pipeline_usd.sum()) == by_platform(
+        opened.groupby("platform").amount.sum())
+
+
 def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth):
     funnel = mart(paths).assign(funnel_date=lambda f: f.funnel_date.dt.date)
     sessions = in_window(truth["sessions"], "date").groupby(["date", "platform"]).size()
