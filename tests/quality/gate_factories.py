@@ -94,20 +94,17 @@ def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
         land(paths, source, entity, day, clean_rows(source, entity, day, n))
 
 
-MART_DDL = """
-create schema if not exists main_marts;
-create or replace table main_marts.fct_funnel_daily (
-    funnel_date date, channel_group varchar, platform varchar, campaign varchar,
-    views bigint, reactions bigint, comments bigint, shares bigint, link_clicks bigint,
-    sessions bigint, engaged_sessions bigint, leads bigint, customers bigint,
-    revenue_usd double, spend_usd double
-);
-"""
-
-
-MART_COLUMNS = ("funnel_date", "channel_group", "platform", "campaign", "views", "reactions",
-                "comments", "shares", "link_clicks", "sessions", "engaged_sessions", "leads",
-                "customers", "revenue_usd", "spend_usd")
+MEASURES = ("views", "reach", "reactions", "comments", "shares", "saves", "link_clicks",
+            "sessions", "engaged_sessions", "engagement_time_msec", "content_downloads",
+            "demo_requests", "contact_requests", "leads", "mqls", "sqls", "opportunities",
+            "pipeline_usd", "customers", "revenue_usd", "spend_usd")
+MART_COLUMNS = ("funnel_date", "channel_group", "platform", "campaign", *MEASURES)
+MART_DDL = (
+    "create schema if not exists main_marts;\n"
+    "create or replace table main_marts.fct_funnel_daily (funnel_date date, channel_group varchar, "
+    "platform varchar, campaign varchar, "
+    + ", ".join(f"{m} {'double' if m.endswith('_usd') else 'bigint'}" for m in MEASURES) + ");"
+)
 
 
 def with_values(row: tuple, **changes: Any) -> tuple:
@@ -122,9 +119,12 @@ def mart_rows(n: int, day: date = DAY) -> list[tuple]:
     rows = []
     for i in range(n):
         group, platform = groups[i % 4]
+        values = {m: i % (3 + k) for k, m in enumerate(MEASURES)}
+        values.update(views=100 + i, sessions=20 + i % 7, engaged_sessions=10 + i % 7,
+                      revenue_usd=float(i % 6) * 99.5, spend_usd=float(i % 10) * 3.25,
+                      pipeline_usd=float(i % 4) * 250.0)
         rows.append((day - timedelta(days=i // 40), group, platform, f"camp {i % 40 // 4}",
-                     100 + i, i % 9, i % 5, i % 3, i % 13, 20 + i % 7, 10 + i % 7, i % 4,
-                     i % 6, float(i % 6) * 99.5, float(i % 10) * 3.25))
+                     *(values[m] for m in MEASURES)))
     return rows
 
 
