@@ -22,6 +22,7 @@ MARTS = (
     "fct_identity_match_daily",
     "fct_post_performance",
     "fct_platform_ranking",
+    "fct_conversion_reconciliation",
 )
 
 

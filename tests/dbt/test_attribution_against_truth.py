@@ -4,42 +4,22 @@ links them), and the journeys that follow (sessions per person, conversions per 
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import timedelta
 
 import duckdb
 import pandas as pd
 import pytest
 
-from social_roi.connectors import CONNECTORS
-from social_roi.connectors.base import SourceConfig, land_day
-from social_roi.sandbox.server import SandboxServer
-from social_roi.sandbox.world import WorldConfig, generate_world
-from social_roi.settings import Paths
-from social_roi.transform import dbt_build
-from tests.connectors.conftest import EXTRAS, TOKEN
-
-WORLD = WorldConfig(seed=11, start_date=date(2026, 9, 1), days=30, scale=0.5)
 LOOKBACK = timedelta(days=90)
 CLOCK_SKEW = timedelta(seconds=300)  # docs/attribution.md: a touch this close after still counts
 MODELS = ("first_touch", "last_touch", "linear", "position_based")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """All 30 days landed through the connectors, then one dbt build."""
-    root = tmp_path_factory.mktemp("attribution")
-    world = generate_world(WORLD)
-    with SandboxServer(world, token=TOKEN) as server:
-        for module in CONNECTORS.values():
-            config = SourceConfig(module.CONN_ID, server.base_url, TOKEN, EXTRAS[module.CONN_ID])
-            for offset in range(WORLD.days):
-                land_day(module, config, WORLD.start_date + timedelta(days=offset), root / "landing")
-    paths = dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
-                                build_db=root / "build.duckdb")
-    dbt_build(paths)
-    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+def warehouse(month_build):
+    world, build_db = month_build
+    with duckdb.connect(str(build_db), read_only=True) as con:
         attribution = con.execute(
             "select conversion_type, attribution_model, platform, sum(credit) as credit, "
             "sum(attributed_revenue_usd) as revenue from main_marts.fct_attribution "
