@@ -117,14 +117,9 @@ def _in_child_process(args: list[str]) -> int:
 
 
 def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
-    from dbt.cli.main import dbtRunner
+    from social_roi.transform import dbt_invoke
 
-    from social_roi.settings import temporary_environ
-    from social_roi.transform import dbt_env
-
-    with temporary_environ(dbt_env(paths)):
-        outcome = dbtRunner().invoke([*dbt_args, "--project-dir", str(paths.dbt_project)])
-    return 0 if outcome.success else 1
+    return 0 if dbt_invoke(paths, dbt_args).success else 1
 
 
 def print_report(paths: Paths) -> int:
