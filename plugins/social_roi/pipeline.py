@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 MARTS = (
     "fct_funnel_daily",
+    "fct_funnel_cohorts",
     "fct_conversions",
     "fct_attribution",
     "fct_attribution_by_channel",

@@ -51,3 +51,15 @@ def test_reconciliation_puts_platform_claims_next_to_crm_leads(month_build):
     assert mart.claimed.to_dict() == claimed.to_dict()
     assert mart.confirmed.to_dict() == confirmed.reindex(mart.index, fill_value=0).to_dict()
     assert (mart.claimed >= mart.confirmed).all() and mart.claimed.sum() > mart.confirmed.sum()
+
+
+def test_cohorts_count_every_contact_once_and_each_stage_reached(month_build):
+    world, build_db = month_build
+    cohorts = read(build_db, "select * from main_marts.fct_funnel_cohorts")
+    contacts = world.truth["contacts"]
+    assert cohorts.people.sum() == len(contacts) == cohorts.reached_lead.sum()
+    for stage, column in (("mql", "mql_at"), ("sql", "sql_at"), ("opportunity", "opportunity_at"),
+                          ("customer", "customer_at")):
+        assert cohorts[f"reached_{stage}"].sum() == contacts[column].notna().sum(), stage
+    linkedin = cohorts[cohorts.first_touch_platform == "linkedin"]
+    assert (linkedin.customer_share > 0).any()
