@@ -20,6 +20,7 @@ MARTS = (
     "fct_attribution_model_comparison",
     "fct_markov_removal_effects",
     "fct_identity_match_daily",
+    "fct_brand_conversation_daily",
 )
 
 
