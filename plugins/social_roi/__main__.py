@@ -128,7 +128,14 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
 
 
 def print_report(paths: Paths) -> int:
-    from social_roi.report import format_identity, format_summary, identity_totals, platform_totals
+    from social_roi.report import (
+        conversation_totals,
+        format_conversation,
+        format_identity,
+        format_summary,
+        identity_totals,
+        platform_totals,
+    )
 
     if not paths.serving_db.exists():
         print(f"No serving database at {paths.serving_db}: run `make demo` first.",
@@ -136,6 +143,7 @@ def print_report(paths: Paths) -> int:
         return 1
     print(format_summary(platform_totals(paths.serving_db)))
     print(format_identity(identity_totals(paths.serving_db)))
+    print(format_conversation(conversation_totals(paths.serving_db)))
     return 0
 
 
