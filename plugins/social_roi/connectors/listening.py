@@ -60,7 +60,7 @@ class ShortPagePaginator(BasePaginator):
         self.page_size, self.page = page_size, 0
 
     def init_request(self, request: Request) -> None:
-        request.params.update({"page": self.page, "pageSize": self.page_size})
+        request.params = {**(request.params or {}), "page": self.page, "pageSize": self.page_size}
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         total = response.json().get("resultsTotal", 0)

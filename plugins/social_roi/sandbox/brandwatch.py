@@ -99,9 +99,10 @@ class Brandwatch:
 
     def handle(self, req: Request, token: str) -> Response:
         if req.bearer() != token:
+            # (the real API echoes the token back; never repeat a credential in a body that ends
+            # up in error messages and logs)
             return json_response(401, {"error": "invalid_token",
-                                       "error_description": "Invalid access token: "
-                                       + (req.bearer() or "(none)")[:6] + "..."})
+                                       "error_description": "Invalid access token"})
         try:
             return json_response(200, self._route(req))
         except BrandwatchError as e:
