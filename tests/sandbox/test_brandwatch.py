@@ -206,3 +206,14 @@ def test_mentions_are_within_the_horizon_and_indexed_after_publication(world):
     assert set(m[m.is_our_brand].brand) == {catalog.COMPANY}
     assert set(m.sentiment) == {"positive", "neutral", "negative"}
     assert m.page_type.nunique() >= 6
+
+
+def test_oauth_token_grant(server):
+    url = server.base_url + "/oauth/token"
+    grant = {"grant_type": "api-password", "client_id": "brandwatch-api-client",
+             "username": "analyst@example.com"}
+    ok = requests.post(url, params={**grant, "password": TOKEN})
+    assert ok.status_code == 200 and ok.json()["access_token"] == TOKEN
+    assert ok.json()["token_type"] == "bearer"
+    bad = requests.post(url, params={**grant, "password": "guess"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"

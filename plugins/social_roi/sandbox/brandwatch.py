@@ -1,6 +1,7 @@
 """Brandwatch Consumer Research API shapes: a project's queries and their mentions (api_shapes.md §8.1).
 
 Routes (bearer token, like the official client once it holds its OAuth token):
+  POST /oauth/token?grant_type=api-password&username=...&password=...   (the password is the token)
   GET /projects/{projectId}/queries
   GET /projects/{projectId}/data/mentions        GET /projects/{projectId}/data/mentions/count
 
@@ -98,6 +99,8 @@ class Brandwatch:
         self.queries = {b.query_id: b for b in C.LISTENING_BRANDS}
 
     def handle(self, req: Request, token: str) -> Response:
+        if req.path.rstrip("/") == "/oauth/token":
+            return self._token(req, token)
         if req.bearer() != token:
             # (the real API echoes the token back; never repeat a credential in a body that ends
             # up in error messages and logs)
@@ -107,6 +110,18 @@ class Brandwatch:
             return json_response(200, self._route(req))
         except BrandwatchError as e:
             return json_response(e.status, {"errors": [{"code": e.status, "message": e.message}]})
+
+    @staticmethod
+    def _token(req: Request, token: str) -> Response:
+        """The user/password grant of the official client; the sandbox's one user's password is
+        its token. Brandwatch tokens live about a year."""
+        if req.method != "POST" or req.arg("grant_type") != "api-password":
+            return json_response(400, {"error": "unsupported_grant_type",
+                                       "error_description": "Unsupported grant type"})
+        if req.arg("password") != token:
+            return json_response(400, {"error": "invalid_grant", "error_description": "Bad credentials"})
+        return json_response(200, {"access_token": token, "token_type": "bearer",
+                                   "expires_in": 31535999, "scope": "read write trust"})
 
     def _route(self, req: Request) -> dict:
         hit = re.fullmatch(r"/projects/(\d+)/(queries|data/mentions|data/mentions/count)/?", req.path)

@@ -144,7 +144,7 @@ class SandboxServer:
             return self.ga4.handle(req, self.token)
         if req.path.startswith("/crm/"):
             return self.hubspot.handle(req, self.token)
-        if req.path.startswith("/projects/"):
+        if req.path.startswith("/projects/") or req.path.rstrip("/") == "/oauth/token":
             return self.brandwatch.handle(req, self.token)
         return json_response(
             404, {"error": "not_found", "message": f"no sandbox API at {req.path}; see /_sandbox/health"}
