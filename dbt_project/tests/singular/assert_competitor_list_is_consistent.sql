@@ -1,5 +1,6 @@
--- The competitive set has exactly one brand of ours (share of voice is "ours vs theirs"), and
--- a brand is ours or not for every one of its queries. Returns a row per problem.
+-- The competitive set has exactly one brand of ours (share of voice is "ours vs theirs"), a
+-- brand is ours or not for every one of its queries, and a query name (as the mart matches it:
+-- case and surrounding spaces ignored) belongs to one row only. Returns a row per problem.
 with
 
 competitors as (
@@ -30,3 +31,10 @@ select 'the competitor list names ' || count(*) || ' brands as ours, expected 1'
 from brands
 where is_our_brand
 having count(*) != 1
+
+union all
+
+select 'query name "' || min(query_name) || '" is listed ' || count(*) || ' times' as problem
+from competitors
+group by lower(trim(query_name))
+having count(*) > 1
