@@ -124,6 +124,8 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
 
 def print_report(paths: Paths) -> int:
     from social_roi.report import (
+        conversation_totals,
+        format_conversation,
         format_identity,
         format_summary,
         format_vanity_vs_value,
@@ -139,6 +141,7 @@ def print_report(paths: Paths) -> int:
     print(format_summary(platform_totals(paths.serving_db)))
     print(format_vanity_vs_value(post_extremes(paths.serving_db)))
     print(format_identity(identity_totals(paths.serving_db)))
+    print(format_conversation(conversation_totals(paths.serving_db)))
     return 0
 
 

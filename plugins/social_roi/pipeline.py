@@ -24,6 +24,7 @@ MARTS = (
     "fct_post_performance",
     "fct_platform_ranking",
     "fct_conversion_reconciliation",
+    "fct_brand_conversation_daily",
 )
 
 

@@ -104,6 +104,23 @@ def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth)
     assert organic.reactions.sum() == meta_posts.reactions.sum()
 
 
+def test_brand_mentions_by_day_platform_and_sentiment_match_ground_truth(sandbox, paths, truth):
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        conversation = con.execute("select * from fct_brand_conversation_daily").df()
+    conversation["conversation_date"] = conversation.conversation_date.dt.date
+    got = (conversation.set_index(["conversation_date", "brand", "platform"])
+           [["positive_mentions", "neutral_mentions", "negative_mentions"]]
+           .rename(columns=lambda c: c.removesuffix("_mentions")).stack())
+    mentions = in_window(truth["mentions"], "date").assign(
+        platform=lambda m: m.page_type.replace({"twitter": "x"}))
+    want = mentions.groupby(["date", "brand", "platform", "sentiment"]).size()
+    assert want.sum() > 100, "the window must hold mentions"
+    assert got[got > 0].sort_index().to_dict() == want.sort_index().to_dict()
+    ours = mentions.groupby("date").is_our_brand.mean().round(4)
+    served = conversation[conversation.is_our_brand].groupby("conversation_date").day_share_of_voice
+    assert served.nunique().eq(1).all() and served.first().to_dict() == ours.to_dict()
+
+
 def test_publication_records_the_run_and_leaves_no_wal(sandbox, paths):
     assert not paths.serving_db.with_name(paths.serving_db.name + ".wal").exists()
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:

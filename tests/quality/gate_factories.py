@@ -72,6 +72,14 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "deal_id": str(900 + i), "contact_id": str(500 + i), "association_type_id": 3,
             "association_category": "HUBSPOT_DEFINED",
         },
+        ("brandwatch", "mentions"): lambda i: {
+            "mention_id": str(2905000000000 + i), "resource_id": str(1975000000000000000 + i // 2),
+            "query_id": 2001990001 + i % 2, "query_name": ("Acme - brand", "Rival - brand")[i % 2],
+            "published_at": _at(day, i), "added_at": _at(day, i) + timedelta(minutes=5),
+            "page_type": ("twitter", "news", "reddit")[i % 3], "domain": "x.com",
+            "sentiment": ("positive", "neutral", "negative")[i % 3], "language": "en",
+            "country_code": "US", "reach_estimate": 100 + i, "engagement_score": i % 4,
+        },
     }[(source, entity)]
     return [make(i) for i in range(n)]
 
