@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import duckdb
 
-from social_roi.report import format_identity, identity_totals
+from social_roi.report import (
+    conversation_totals,
+    format_conversation,
+    format_identity,
+    format_vanity_vs_value,
+    identity_totals,
+    post_extremes,
+)
 
 
 def test_identity_line_sums_the_mart_and_names_each_method(tmp_path):
@@ -22,3 +29,37 @@ def test_identity_line_sums_the_mart_and_names_each_method(tmp_path):
     assert line == ("Identity: 40 of 200 touchpoints (20.0%) belong to a known person (by login 17, "
                     "GA client id 15, click id 5, hashed e-mail 3); 62 suspected bot touchpoints "
                     "kept out of attribution.")
+
+
+def test_vanity_line_contrasts_the_most_liked_post_with_the_most_lucrative(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_post_performance as select * from (values
+                ('instagram', 'ig1', 1577, 0.0, 1, 7, 'linear'),
+                ('facebook', 'fb1', 65, 24433.4, 141, 1, 'linear'),
+                ('facebook', 'fb2', 120, 100.0, 100, 2, 'linear'))
+            t(platform, post_id, engagements, attributed_revenue_usd, engagement_rank,
+              revenue_rank, attribution_model)""")
+    line = format_vanity_vs_value(post_extremes(db))
+    assert line == ("Vanity vs value (linear attribution): the most engaging post (instagram ig1, "
+                    "1,577 engagements) brought $0, revenue rank 7; the post that brought the most "
+                    "revenue (facebook fb1, $24,433) ranks 141 on engagement with 65 engagements.")
+
+
+def test_conversation_line_rederives_shares_and_net_sentiment_from_counts(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_brand_conversation_daily as select * from (values
+                (date '2026-10-01', 'Acme', true, 'x', 6, 4, 1, 1),
+                (date '2026-10-02', 'Acme', true, 'news', 0, 0, 0, 0),
+                (date '2026-10-02', 'Rival', false, 'news', 3, 0, 1, 2),
+                (date '2026-10-02', 'Other', false, 'news', 1, 1, 0, 0))
+            t(conversation_date, brand, is_our_brand, platform, mentions, positive_mentions,
+              neutral_mentions, negative_mentions)""")
+    line = format_conversation(conversation_totals(db))
+    # shares 6/10, 3/10, 1/10; ours (4 - 1) / 6 = +0.50; competitors (1 - 2) / 4 = -0.25
+    assert line == ("Conversation: 10 mentions of 3 tracked brands; share of voice Acme 60.0%, "
+                    "Rival 30.0%, Other 10.0%; net sentiment ours +0.50, competitors -0.25.")
+    assert format_conversation([]) == "Conversation: no mention of any tracked brand yet."

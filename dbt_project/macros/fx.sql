@@ -17,12 +17,12 @@
 {%- endmacro %}
 
 {#- The money columns of the marts are named `_usd`: converting into another currency is refused
-    until they are renamed with their suites (docs/decisions.md, entry 25). -#}
+    until they are renamed with their suites (docs/decisions.md, entry 28). -#}
 {% macro reporting_currency() -%}
     {%- if var('reporting_currency') != 'USD' -%}
     {{ exceptions.raise_compiler_error(
         "reporting_currency is " ~ var('reporting_currency') ~ ", but the marts' money columns are "
-        ~ "named _usd: rename them and their suites first (docs/decisions.md, entry 25)") }}
+        ~ "named _usd: rename them and their suites first (docs/decisions.md, entry 28)") }}
     {%- endif -%}
     {{ return(var('reporting_currency')) }}
 {%- endmacro %}

@@ -117,25 +117,31 @@ def _in_child_process(args: list[str]) -> int:
 
 
 def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
-    from dbt.cli.main import dbtRunner
+    from social_roi.transform import dbt_invoke
 
-    from social_roi.settings import temporary_environ
-    from social_roi.transform import dbt_env
-
-    with temporary_environ(dbt_env(paths)):
-        outcome = dbtRunner().invoke([*dbt_args, "--project-dir", str(paths.dbt_project)])
-    return 0 if outcome.success else 1
+    return 0 if dbt_invoke(paths, dbt_args).success else 1
 
 
 def print_report(paths: Paths) -> int:
-    from social_roi.report import format_identity, format_summary, identity_totals, platform_totals
+    from social_roi.report import (
+        conversation_totals,
+        format_conversation,
+        format_identity,
+        format_summary,
+        format_vanity_vs_value,
+        identity_totals,
+        platform_totals,
+        post_extremes,
+    )
 
     if not paths.serving_db.exists():
         print(f"No serving database at {paths.serving_db}: run `make demo` first.",
               file=sys.stderr)
         return 1
     print(format_summary(platform_totals(paths.serving_db)))
+    print(format_vanity_vs_value(post_extremes(paths.serving_db)))
     print(format_identity(identity_totals(paths.serving_db)))
+    print(format_conversation(conversation_totals(paths.serving_db)))
     return 0
 
 

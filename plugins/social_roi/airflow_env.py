@@ -15,6 +15,7 @@ POOLS = {
     "api_meta": (2, "Concurrent calls to the Meta Graph API."),
     "api_ga4": (2, "Concurrent downloads of GA4 export files."),
     "api_hubspot": (2, "Concurrent calls to the HubSpot API (per-portal rate limits)."),
+    "api_brandwatch": (1, "Calls to Brandwatch (30 requests per 10 minutes per user)."),
 }
 
 

@@ -14,12 +14,17 @@ log = logging.getLogger(__name__)
 
 MARTS = (
     "fct_funnel_daily",
+    "fct_funnel_cohorts",
     "fct_conversions",
     "fct_attribution",
     "fct_attribution_by_channel",
     "fct_attribution_model_comparison",
     "fct_markov_removal_effects",
     "fct_identity_match_daily",
+    "fct_post_performance",
+    "fct_platform_ranking",
+    "fct_conversion_reconciliation",
+    "fct_brand_conversation_daily",
     "fct_costs_monthly",
     "fct_roi_monthly",
 )

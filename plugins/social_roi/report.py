@@ -1,5 +1,5 @@
-"""The summary printed at the end of a run (funnel per platform, identity match), read from the
-published serving database."""
+"""The summary printed at the end of a run (funnel per platform, identity match, brand
+conversation), read from the published serving database."""
 
 from __future__ import annotations
 
@@ -66,3 +66,59 @@ def format_identity(totals: tuple) -> str:
                         for label, n in zip(MATCH_METHODS.values(), by_method, strict=True))
     return (f"Identity: {matched:,} of {touchpoints:,} touchpoints{share} belong to a known "
             f"person (by {methods}); {bots:,} suspected bot touchpoints kept out of attribution.")
+
+
+def post_extremes(serving_db: Path) -> tuple[tuple | None, tuple | None]:
+    """(most engaging post, post with the most attributed revenue), each as
+    (platform, post_id, engagements, attributed revenue, engagement rank, revenue rank, model)."""
+    columns = ("platform, post_id, engagements, attributed_revenue_usd, engagement_rank, revenue_rank, "
+               "attribution_model")
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        def first(order: str) -> tuple | None:
+            return con.execute(f"select {columns} from fct_post_performance "
+                               f"order by {order}, platform, post_id limit 1").fetchone()
+        return (first("engagements desc"), first("attributed_revenue_usd desc, engagements desc"))
+
+
+def format_vanity_vs_value(extremes: tuple[tuple | None, tuple | None]) -> str:
+    """The contrast the product exists for, in two sentences."""
+    liked, earning = extremes
+    if liked is None:
+        return "Vanity vs value: no posts yet."
+    platform, post, engagements, revenue, _, revenue_rank, model = liked
+    line = (f"Vanity vs value ({model} attribution): the most engaging post ({platform} {post}, "
+            f"{engagements:,} engagements) brought ${revenue:,.0f}, revenue rank {revenue_rank}")
+    if earning is not None and earning[3] > 0:
+        platform, post, engagements, revenue, engagement_rank, *_ = earning
+        line += (f"; the post that brought the most revenue ({platform} {post}, ${revenue:,.0f}) "
+                 f"ranks {engagement_rank} on engagement with {engagements:,} engagements")
+    return line + "."
+
+
+def conversation_totals(serving_db: Path) -> list[tuple]:
+    """(brand, is_our_brand, mentions, positive, negative) per tracked brand over the whole mart,
+    most mentioned first."""
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            "select brand, bool_or(is_our_brand), sum(mentions), sum(positive_mentions), "
+            "sum(negative_mentions) from fct_brand_conversation_daily group by brand "
+            "order by sum(mentions) desc, brand").fetchall()
+
+
+def format_conversation(rows: list[tuple]) -> str:
+    """Share of voice over the period = a brand's mentions / all tracked brands' mentions (the
+    daily shares are re-derived from counts, never averaged); net sentiment =
+    (positive − negative) / mentions."""
+    total = sum(int(r[2]) for r in rows)
+    if not total:
+        return "Conversation: no mention of any tracked brand yet."
+    shares = ", ".join(f"{brand} {mentions / total:.1%}" for brand, _, mentions, *_ in rows)
+
+    def net(group: list[tuple]) -> str:
+        mentions = sum(int(r[2]) for r in group)
+        return f"{(sum(r[3] for r in group) - sum(r[4] for r in group)) / mentions:+.2f}" if mentions else "–"
+
+    ours = [r for r in rows if r[1]]
+    theirs = [r for r in rows if not r[1]]
+    return (f"Conversation: {total:,} mentions of {len(rows)} tracked brands; share of voice "
+            f"{shares}; net sentiment ours {net(ours)}, competitors {net(theirs)}.")

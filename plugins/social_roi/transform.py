@@ -35,19 +35,23 @@ def dbt_env(paths: Paths) -> dict[str, str]:
     }
 
 
-def dbt_build(paths: Paths, extra_args: Sequence[str] = ()) -> DbtSummary:
-    from dbt.cli.main import dbtRunner  # heavy import: only when building
+def dbt_invoke(paths: Paths, args: Sequence[str]):
+    """Any dbt command on this project, pointed at ``paths``; returns dbt's result object."""
+    from dbt.cli.main import dbtRunner  # heavy import: only when dbt runs
 
     paths.build_db.parent.mkdir(parents=True, exist_ok=True)
-    args = ["build", "--project-dir", str(paths.dbt_project), "--profiles-dir",
-            str(paths.dbt_project), "--quiet", *extra_args]
     # dbt reads paths through env_var(): set them for this call only, so one build's paths
     # never leak into the next caller's (tests build several warehouses in one process)
     with temporary_environ(dbt_env(paths)):
         try:
-            outcome = dbtRunner().invoke(args)
+            return dbtRunner().invoke([*args, "--project-dir", str(paths.dbt_project),
+                                       "--profiles-dir", str(paths.dbt_project)])
         finally:
             _release_build_db()
+
+
+def dbt_build(paths: Paths, extra_args: Sequence[str] = ()) -> DbtSummary:
+    outcome = dbt_invoke(paths, ["build", "--quiet", *extra_args])
     results = getattr(outcome.result, "results", None) or []
     problems = [
         f"  {r.node.resource_type} {r.node.name}: {r.status} — {(r.message or '').strip()}"

@@ -16,6 +16,8 @@ EXTRAS = {
                    "ad_account_id": catalog.AD_ACCOUNT_ID},
     "ga4_export": {"property_id": catalog.GA4_PROPERTY_ID},
     "hubspot": {},
+    "brandwatch": {"project_id": catalog.LISTENING_PROJECT_ID,
+                   "query_ids": [b.query_id for b in catalog.LISTENING_BRANDS]},
 }
 
 

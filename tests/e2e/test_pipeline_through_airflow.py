@@ -70,6 +70,27 @@ def test_leads_and_revenue_per_platform_match_ground_truth(sandbox, paths, truth
     assert by_platform(funnel.groupby("platform").revenue_usd.sum()) == by_platform(won)
 
 
+def test_pipeline_stages_per_platform_match_ground_truth(sandbox, paths, truth):
+    """MQLs, SQLs, opportunities and pipeline amount land on their own days, credited to the
+    platform that brought the person."""
+    funnel = in_window(mart(paths).assign(funnel_date=lambda f: f.funnel_date.dt.date),
+                       "funnel_date")
+    contacts = truth["contacts"]
+    for column, stage in (("mqls", "mql_at"), ("sqls", "sql_at")):
+        dated = contacts.assign(day=contacts[stage].dt.date)
+        expected = in_window(dated, "day").groupby("platform").size()
+        assert by_platform(funnel.groupby("platform")[column].sum()) == by_platform(expected), column
+    deals = truth["deals"].assign(
+        day=lambda d: d.created_at.dt.date,
+        platform=lambda d: d.contact_id.map(contacts.set_index("contact_id").platform))
+    opened = in_window(deals, "day")
+    assert len(opened) > 0, "the window must hold new opportunities"
+    assert by_platform(funnel.groupby("platform").opportunities.sum()) == by_platform(
+        opened.groupby("platform").size())
+    assert by_platform(funnel.groupby("platform").pipeline_usd.sum()) == by_platform(
+        opened.groupby("platform").amount.sum())
+
+
 def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth):
     funnel = mart(paths).assign(funnel_date=lambda f: f.funnel_date.dt.date)
     sessions = in_window(truth["sessions"], "date").groupby(["date", "platform"]).size()
@@ -98,6 +119,23 @@ def test_roi_media_cost_and_revenue_tie_out_to_ground_truth(sandbox, paths, trut
     assert roi.media.round(2).tolist() == [round(spend, 2)] * 10
     assert roi.total.round(2).tolist() == [round(costs, 2)] * 10 and costs > spend
     assert roi.loc[["first_touch", "last_touch"], "revenue"].round(2).tolist() == [round(won, 2)] * 2
+
+
+def test_brand_mentions_by_day_platform_and_sentiment_match_ground_truth(sandbox, paths, truth):
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        conversation = con.execute("select * from fct_brand_conversation_daily").df()
+    conversation["conversation_date"] = conversation.conversation_date.dt.date
+    got = (conversation.set_index(["conversation_date", "brand", "platform"])
+           [["positive_mentions", "neutral_mentions", "negative_mentions"]]
+           .rename(columns=lambda c: c.removesuffix("_mentions")).stack())
+    mentions = in_window(truth["mentions"], "date").assign(
+        platform=lambda m: m.page_type.replace({"twitter": "x"}))
+    want = mentions.groupby(["date", "brand", "platform", "sentiment"]).size()
+    assert want.sum() > 100, "the window must hold mentions"
+    assert got[got > 0].sort_index().to_dict() == want.sort_index().to_dict()
+    ours = mentions.groupby("date").is_our_brand.mean().round(4)
+    served = conversation[conversation.is_our_brand].groupby("conversation_date").day_share_of_voice
+    assert served.nunique().eq(1).all() and served.first().to_dict() == ours.to_dict()
 
 
 def test_publication_records_the_run_and_leaves_no_wal(sandbox, paths):

@@ -72,6 +72,14 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "deal_id": str(900 + i), "contact_id": str(500 + i), "association_type_id": 3,
             "association_category": "HUBSPOT_DEFINED",
         },
+        ("brandwatch", "mentions"): lambda i: {
+            "mention_id": str(2905000000000 + i), "resource_id": str(1975000000000000000 + i // 2),
+            "query_id": 2001990001 + i % 2, "query_name": ("Acme - brand", "Rival - brand")[i % 2],
+            "published_at": _at(day, i), "added_at": _at(day, i) + timedelta(minutes=5),
+            "page_type": ("twitter", "news", "reddit")[i % 3], "domain": "x.com",
+            "sentiment": ("positive", "neutral", "negative")[i % 3], "language": "en",
+            "country_code": "US", "reach_estimate": 100 + i, "engagement_score": i % 4,
+        },
     }[(source, entity)]
     return [make(i) for i in range(n)]
 
@@ -94,20 +102,17 @@ def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
         land(paths, source, entity, day, clean_rows(source, entity, day, n))
 
 
-MART_DDL = """
-create schema if not exists main_marts;
-create or replace table main_marts.fct_funnel_daily (
-    funnel_date date, channel_group varchar, platform varchar, campaign varchar,
-    views bigint, reactions bigint, comments bigint, shares bigint, link_clicks bigint,
-    sessions bigint, engaged_sessions bigint, leads bigint, customers bigint,
-    revenue_usd double, spend_usd double
-);
-"""
-
-
-MART_COLUMNS = ("funnel_date", "channel_group", "platform", "campaign", "views", "reactions",
-                "comments", "shares", "link_clicks", "sessions", "engaged_sessions", "leads",
-                "customers", "revenue_usd", "spend_usd")
+MEASURES = ("views", "reach", "reactions", "comments", "shares", "saves", "link_clicks",
+            "sessions", "engaged_sessions", "engagement_time_msec", "content_downloads",
+            "demo_requests", "contact_requests", "leads", "mqls", "sqls", "opportunities",
+            "pipeline_usd", "customers", "revenue_usd", "spend_usd")
+MART_COLUMNS = ("funnel_date", "channel_group", "platform", "campaign", *MEASURES)
+MART_DDL = (
+    "create schema if not exists main_marts;\n"
+    "create or replace table main_marts.fct_funnel_daily (funnel_date date, channel_group varchar, "
+    "platform varchar, campaign varchar, "
+    + ", ".join(f"{m} {'double' if m.endswith('_usd') else 'bigint'}" for m in MEASURES) + ");"
+)
 
 
 def with_values(row: tuple, **changes: Any) -> tuple:
@@ -122,9 +127,12 @@ def mart_rows(n: int, day: date = DAY) -> list[tuple]:
     rows = []
     for i in range(n):
         group, platform = groups[i % 4]
+        values = {m: i % (3 + k) for k, m in enumerate(MEASURES)}
+        values.update(views=100 + i, sessions=20 + i % 7, engaged_sessions=10 + i % 7,
+                      revenue_usd=float(i % 6) * 99.5, spend_usd=float(i % 10) * 3.25,
+                      pipeline_usd=float(i % 4) * 250.0)
         rows.append((day - timedelta(days=i // 40), group, platform, f"camp {i % 40 // 4}",
-                     100 + i, i % 9, i % 5, i % 3, i % 13, 20 + i % 7, 10 + i % 7, i % 4,
-                     i % 6, float(i % 6) * 99.5, float(i % 10) * 3.25))
+                     *(values[m] for m in MEASURES)))
     return rows
 
 

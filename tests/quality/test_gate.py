@@ -31,7 +31,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 8
+    assert result.suites_evaluated == len(ENTITIES) == 9
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
@@ -39,7 +39,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     assert {s["suite"] for s in written["suites"]} == {
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
         "landing__meta_form_leads", "landing__ga4_events", "landing__hubspot_contacts",
-        "landing__hubspot_deals", "landing__hubspot_deal_contacts",
+        "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__brandwatch_mentions",
     }
     assert all(s["rows"] == 12 for s in written["suites"])
 
@@ -106,6 +106,19 @@ def test_duplicate_ad_grain_fails_but_same_ad_on_two_platforms_passes(clean_land
     assert failure.examples[0]["ad_id"] == "ad_1"
 
 
+def test_unknown_sentiment_and_duplicate_mention_fail(clean_landing: Paths) -> None:
+    rows = clean_rows("brandwatch", "mentions", DAY, 12)
+    rows[4]["sentiment"] = "mixed"
+    rows[7]["mention_id"] = rows[6]["mention_id"]
+    land(clean_landing, "brandwatch", "mentions", DAY, rows)
+
+    failures = _landing_failure(clean_landing).result.failures
+    by_type = {f.expectation: f for f in failures}
+    assert set(by_type) == {"expect_column_values_to_be_in_set", "expect_column_values_to_be_unique"}
+    assert list(by_type["expect_column_values_to_be_in_set"].examples) == ["mixed"]
+    assert all(f.table == "brandwatch/mentions" for f in failures)
+
+
 def test_null_required_field_fails(clean_landing: Paths) -> None:
     rows = clean_rows("hubspot", "deals", DAY, 12)
     rows[7]["updated_at"] = None
@@ -129,6 +142,7 @@ def test_null_required_field_fails(clean_landing: Paths) -> None:
         ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
         ("ga4", "events", "event_date", "20261002"),
         ("ga4", "events", "event_timestamp", 1_790_000_000_000_000),  # 2026-09-21
+        ("brandwatch", "mentions", "published_at", datetime(2026, 9, 30, 23, 0, tzinfo=UTC)),
     ],
 )
 def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, column,
@@ -157,7 +171,8 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     error = caught.value
     failed = {f.table for f in error.result.failures}
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
-                      "ga4/events", "hubspot/contacts", "hubspot/deals"}  # deal_contacts: no date
+                      "ga4/events", "hubspot/contacts", "hubspot/deals",
+                      "brandwatch/mentions"}  # deal_contacts: no date
     assert validate_landing(clean_landing, DAY).success
 
 

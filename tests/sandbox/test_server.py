@@ -32,6 +32,8 @@ PROBES = [
     ("POST", SEARCH, {"limit": 20, "properties": ["email", "lifecyclestage", "ga_client_id"]}),
     ("POST", "/crm/v3/objects/deals/search", {"limit": 20}),
     ("GET", "/crm/v3/objects/deals?limit=5", None),
+    ("GET", f"/projects/{catalog.LISTENING_PROJECT_ID}/data/mentions?queryGroupId=1990001&pageSize=20"
+     f"&startDate={SMALL.dates[1]}&endDate={SMALL.dates[2]}", None),
 ]
 
 

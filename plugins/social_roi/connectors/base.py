@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -157,6 +157,40 @@ def pages(
         raise http_error(source, entity, day, exc.response, conn_id, auth_error) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
+
+
+def split_while_capped(
+    fetch: Callable[[datetime, datetime], Iterator[Any]],
+    total_of: Callable[[Any], int],
+    start: datetime,
+    end: datetime,
+    cap: int,
+    *,
+    source: str,
+    entity: str,
+    day: date,
+) -> list[Any]:
+    """Every record of the window ``[start, end)``. ``fetch(start, end)`` yields its pages and
+    ``total_of(page)`` the API's result count; while that count is above what the API lets a
+    client page through (``cap``), the window is halved (on millisecond bounds, the finest
+    precision these APIs take) and each half fetched on its own."""
+    records: list[Any] = []
+    for page in fetch(start, end):
+        total = total_of(page)
+        if total > cap:
+            if end - start <= timedelta(milliseconds=1):
+                raise SourceError(source, entity, day,
+                                  f"{total} records within one millisecond at {start}: cannot "
+                                  "split the window further")
+            middle = start + (end - start) / 2
+            middle = max(middle - timedelta(microseconds=middle.microsecond % 1000),
+                         start + timedelta(milliseconds=1))
+            args = (fetch, total_of)
+            kwargs = {"source": source, "entity": entity, "day": day}
+            return (split_while_capped(*args, start, middle, cap, **kwargs)
+                    + split_while_capped(*args, middle, end, cap, **kwargs))
+        records.extend(page)
+    return records
 
 
 def http_error(

@@ -19,7 +19,14 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from requests import HTTPError, RequestException, Response
 
-from social_roi.connectors.base import Entity, SourceConfig, http_error, pages, rest_client
+from social_roi.connectors.base import (
+    Entity,
+    SourceConfig,
+    http_error,
+    pages,
+    rest_client,
+    split_while_capped,
+)
 from social_roi.errors import SourceError
 
 SOURCE = "hubspot"
@@ -108,32 +115,25 @@ class _Search:
                          properties: tuple[str, ...], start: datetime, end: datetime) -> list:
         """All records modified in [start, end); halves the window while a query exceeds the
         search API's result cap (asking past it is an HTTP 400)."""
-        body = {
-            "filterGroups": [{"filters": [
-                {"propertyName": modified_property, "operator": "GTE", "value": _millis(start)},
-                {"propertyName": modified_property, "operator": "LT", "value": _millis(end)},
-            ]}],
-            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-            "properties": list(properties),
-            "limit": self.page_size,
-        }
-        records: list[dict[str, Any]] = []
-        for page in pages(self.client, SOURCE, entity.name, self.day,
-                          f"/crm/v3/objects/{object_type}/search", method="POST", json=body,
-                          data_selector="results", conn_id=self.config.conn_id,
-                          auth_error=is_auth_error):
-            total = page.response.json().get("total", 0)
-            if total > self.result_cap:
-                if end - start <= timedelta(milliseconds=1):
-                    raise SourceError(SOURCE, entity.name, self.day,
-                                      f"{total} records modified within one millisecond at "
-                                      f"{start}: cannot split the search window further")
-                middle = start + (end - start) / 2
-                args = (entity, object_type, modified_property, properties)
-                return (self.modified_between(*args, start, middle)
-                        + self.modified_between(*args, middle, end))
-            records.extend(page)
-        return records
+
+        def fetch(lo: datetime, hi: datetime):
+            body = {
+                "filterGroups": [{"filters": [
+                    {"propertyName": modified_property, "operator": "GTE", "value": _millis(lo)},
+                    {"propertyName": modified_property, "operator": "LT", "value": _millis(hi)},
+                ]}],
+                "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+                "properties": list(properties),
+                "limit": self.page_size,
+            }
+            return pages(self.client, SOURCE, entity.name, self.day,
+                         f"/crm/v3/objects/{object_type}/search", method="POST", json=body,
+                         data_selector="results", conn_id=self.config.conn_id,
+                         auth_error=is_auth_error)
+
+        return split_while_capped(fetch, lambda page: page.response.json().get("total", 0),
+                                  start, end, self.result_cap, source=SOURCE, entity=entity.name,
+                                  day=self.day)
 
 
 def _deal_contacts(client, config, day, deal_ids: list[str]) -> list[dict[str, Any]]:

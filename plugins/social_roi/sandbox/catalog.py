@@ -293,3 +293,54 @@ GEOS = [  # (weight, continent, sub_continent, country, region, city, language, 
 ]
 # Relative web-traffic weight per UTC hour (US/EU business-day peaks).
 HOUR_WEIGHTS = [2, 1.5, 1, 1, 1, 1.5, 2, 3, 4, 5, 5.5, 6, 6.5, 7, 8, 8.5, 8.5, 8, 7.5, 7, 6, 5, 4, 3]
+
+# Social listening (a Brandwatch Consumer Research project). One query per tracked brand: ours
+# and three competitors (fictional). A mention is one query's match on one document; a document
+# naming two brands ("Acme vs Funnelwise") matches both queries: two mentions, one resourceId.
+LISTENING_PROJECT_ID = "1998877001"
+
+
+class ListeningBrand(NamedTuple):
+    brand: str
+    query_id: int
+    query_name: str
+    mentions_per_day: float  # baseline at scale 1, before our own activity's echo
+    sentiment: tuple[float, float, float]  # positive, neutral, negative shares
+
+
+LISTENING_BRANDS = (
+    ListeningBrand(COMPANY, 2001990001, "Acme Analytics - brand", 14.0, (0.38, 0.47, 0.15)),
+    ListeningBrand("Funnelwise", 2001990002, "Competitor - Funnelwise", 22.0, (0.30, 0.48, 0.22)),
+    ListeningBrand("Metricly Labs", 2001990003, "Competitor - Metricly Labs", 9.0, (0.25, 0.55, 0.20)),
+    ListeningBrand("Attributa", 2001990004, "Competitor - Attributa", 5.0, (0.33, 0.52, 0.15)),
+)
+# Our mentions echo our activity: extra mentions per organic post and per 1,000 ad impressions.
+MENTIONS_PER_POST = 0.9
+MENTIONS_PER_K_IMPRESSIONS = 0.08
+CO_MENTION_SHARE = 0.06  # share of our mentions that also name a competitor (comparisons)
+# Brandwatch pageType -> (weight, domains). "twitter" is X (Brandwatch kept the old name).
+PAGE_TYPES = {
+    "twitter": (0.34, ("x.com",)),
+    "reddit": (0.14, ("reddit.com",)),
+    "news": (0.10, ("techcrunch.example", "martech-today.example", "adweek.example")),
+    "blog": (0.12, ("medium.com", "substack.com", "growth-notes.example")),
+    "forum": (0.05, ("community.hubspot.com", "forum.growthhackers.example")),
+    "facebook": (0.08, ("facebook.com",)),
+    "instagram": (0.05, ("instagram.com",)),
+    "review": (0.07, ("g2.com", "trustradius.com", "capterra.com")),
+    "youtube": (0.05, ("youtube.com",)),
+}
+MENTION_COUNTRIES = (("US", "United States", 0.52), ("GB", "United Kingdom", 0.16),
+                     ("DE", "Germany", 0.08), ("CA", "Canada", 0.08), ("AU", "Australia", 0.06),
+                     ("NL", "Netherlands", 0.04), (None, None, 0.06))
+MENTION_SNIPPETS = {
+    "positive": ("{b} finally made our attribution reporting painless.",
+                 "Switched to {b} last quarter - pipeline reporting is night and day.",
+                 "Great webinar from {b} on multi-touch attribution."),
+    "neutral": ("Anyone compared {b} with other marketing analytics tools?",
+                "{b} announced new integrations this week.",
+                "Looking at {b} pricing for a 20-person team."),
+    "negative": ("{b} support has been slow to answer our tickets.",
+                 "The {b} dashboard keeps timing out on big date ranges.",
+                 "Not convinced {b} is worth the price."),
+}

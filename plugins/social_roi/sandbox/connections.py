@@ -28,6 +28,8 @@ def connection_env(base_url: str, token: str, **retry: float) -> dict[str, str]:
                                          "ad_account_id": catalog.AD_ACCOUNT_ID}),
         "AIRFLOW_CONN_GA4_EXPORT": conn({"property_id": catalog.GA4_PROPERTY_ID}),
         "AIRFLOW_CONN_HUBSPOT": conn({}),
+        "AIRFLOW_CONN_BRANDWATCH": conn({"project_id": catalog.LISTENING_PROJECT_ID,
+                                         "query_ids": [b.query_id for b in catalog.LISTENING_BRANDS]}),
     }
 
 

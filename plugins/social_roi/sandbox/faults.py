@@ -1,4 +1,5 @@
-"""Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §6.4).
+"""Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §6.4,
+§8.1).
 
 Helpers return keyword arguments for ``SandboxServer.add_fault``::
 
@@ -144,6 +145,16 @@ def google_error(status: int = 503) -> dict:
     return {"status": status, "body": {"error": {"code": status, "message": message, "status": state}}}
 
 
+def brandwatch_rate_limit(retry_after: int = 1) -> dict:
+    """Brandwatch answers 429 past 30 requests per 10-minute window, in its error envelope."""
+    return {
+        "status": 429,
+        "headers": {"Retry-After": str(retry_after)},
+        "body": {"errors": [{"code": 429, "message": "Rate limit exceeded: 30 requests per 10 minutes. "
+                             "Please wait before making further requests."}]},
+    }
+
+
 def server_error(status: int = 500) -> dict:
     """A bare 5xx from a load balancer: plain text body."""
     return {"status": status, "body": f"{status} Server Error", "headers": {}}
@@ -155,6 +166,7 @@ PRESETS = {
     "hubspot_rate_limit": hubspot_rate_limit,
     "hubspot_server_error": hubspot_server_error,
     "google_error": google_error,
+    "brandwatch_rate_limit": brandwatch_rate_limit,
     "server_error": server_error,
 }
 

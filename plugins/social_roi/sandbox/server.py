@@ -1,4 +1,5 @@
-"""One local HTTP server speaking Meta Graph, GA4 export files and HubSpot CRM for one world.
+"""One local HTTP server speaking Meta Graph, GA4 export files, HubSpot CRM and Brandwatch for one
+world.
 
 Control routes (no auth, never faulted, not logged in ``requests``):
   GET /_sandbox/health   GET|DELETE /_sandbox/requests   GET|POST|DELETE /_sandbox/faults
@@ -12,6 +13,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from social_roi.sandbox import faults as F
+from social_roi.sandbox.brandwatch import Brandwatch
 from social_roi.sandbox.ga4_export import PREFIX as GA4_PREFIX
 from social_roi.sandbox.ga4_export import GA4Export
 from social_roi.sandbox.hubspot import HubSpot
@@ -52,6 +54,7 @@ class SandboxServer:
         self.meta = MetaGraph(self.world)
         self.ga4 = GA4Export(self.world)
         self.hubspot = HubSpot(self.world)
+        self.brandwatch = Brandwatch(self.world)
         self._faults = F.FaultQueue()
         self._log: list[tuple[str, str]] = []
         self._log_lock = threading.Lock()
@@ -141,6 +144,8 @@ class SandboxServer:
             return self.ga4.handle(req, self.token)
         if req.path.startswith("/crm/"):
             return self.hubspot.handle(req, self.token)
+        if req.path.startswith("/projects/") or req.path.rstrip("/") == "/oauth/token":
+            return self.brandwatch.handle(req, self.token)
         return json_response(
             404, {"error": "not_found", "message": f"no sandbox API at {req.path}; see /_sandbox/health"}
         )

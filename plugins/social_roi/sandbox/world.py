@@ -133,6 +133,19 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "platform": "string",
         "campaign": "string",
     },
+    "mentions": {  # social listening: one row per (query, document) match, as the API serves it
+        "mention_id": "string",
+        "resource_id": "string",  # the document: shared by the mentions of a multi-brand post
+        "query_id": "int64",
+        "query_name": "string",
+        "brand": "string",
+        "is_our_brand": "bool",
+        "published_at": "timestamp",
+        "date": "date",
+        "added_at": "timestamp",
+        "page_type": "string",
+        "sentiment": "string",
+    },
 }
 TRUTH_TABLES = tuple(TRUTH_SCHEMA)
 
@@ -245,6 +258,27 @@ class FormLead:
     @property
     def platform(self) -> str:
         return self.ad.platform
+
+
+@dataclass(slots=True)
+class Mention:
+    """One social-listening match: a public document that names one tracked brand's query."""
+
+    mention_id: str
+    resource_id: str
+    brand: C.ListeningBrand
+    published_ms: int
+    added_ms: int  # when the listening tool indexed it (later than published)
+    page_type: str
+    domain: str
+    sentiment: str
+    author: str
+    url: str
+    title: str | None
+    snippet: str
+    country: tuple  # (countryCode, country) or (None, None)
+    reach_estimate: int
+    engagement_score: int
 
 
 @dataclass(slots=True)
@@ -438,6 +472,7 @@ class World:
     contacts: list[Contact]
     deals: list[Deal]
     form_leads: list[FormLead]
+    mentions: list[Mention] = field(default_factory=list)
 
     @property
     def horizon_end_ms(self) -> int:
@@ -473,7 +508,8 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     visitors, sessions = _simulate_web(cfg, rng("web"), rng("identity"), post_clicks, ad_clicks)
     _attribute_platform_leads(ad_days, sessions, form_leads, rng("ads-leads"))
     contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads)
-    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads)
+    mentions = _generate_mentions(cfg, rng("listening"), posts, ad_days)
+    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads, mentions)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -665,6 +701,83 @@ def _attribute_platform_leads(
     for row in ad_days:
         row.true_leads = true.get((row.ad.ad_id, row.day), 0)
         row.platform_leads = row.true_leads + _poisson(rng, 0.3 * row.true_leads + 0.002 * row.link_clicks)
+
+
+# ---- social listening (Brandwatch) ----------------------------------------------------------
+
+
+def _generate_mentions(
+    cfg: WorldConfig, rng: random.Random, posts: list[Post], ad_days: list[AdDay]
+) -> list[Mention]:
+    """Mentions of our brand and the competitors', per day. Our volume echoes our own activity
+    (organic posts, ad impressions); a few of our mentions are comparisons that also name a
+    competitor (one document, two mentions). A mention the tool indexes after the horizon end
+    does not exist yet."""
+    ours, competitors = C.LISTENING_BRANDS[0], C.LISTENING_BRANDS[1:]
+    page_types = list(C.PAGE_TYPES)
+    page_weights = [w for w, _ in C.PAGE_TYPES.values()]
+    country_weights = [w for *_, w in C.MENTION_COUNTRIES]
+    posts_per_day: dict[date, int] = {}
+    for p in posts:
+        day = datetime.fromtimestamp(p.created_ts, UTC).date()
+        posts_per_day[day] = posts_per_day.get(day, 0) + 1
+    impressions_per_day: dict[date, int] = {}
+    for r in ad_days:
+        impressions_per_day[r.day] = impressions_per_day.get(r.day, 0) + r.impressions
+    end_ms = cfg.end_ts * 1000
+    drafts: list[tuple] = []  # (published_ms, query_id, n, resource, brand, sentiment)
+
+    def document(published_ms: int) -> dict:
+        page_type = rng.choices(page_types, page_weights)[0]
+        domain = rng.choice(C.PAGE_TYPES[page_type][1])
+        first, last = rng.choice(C.FIRST_NAMES), rng.choice(C.LAST_NAMES)
+        social = page_type in ("twitter", "reddit", "facebook", "instagram", "youtube", "forum")
+        author = f"{first.lower()}{last.lower()[:4]}{rng.randrange(10, 99)}" if social else f"{first} {last}"
+        doc_id = str(1_975_000_000_000_000_000 + rng.randrange(10**15))
+        if page_type == "twitter":
+            url = f"https://x.com/{author}/status/{doc_id}"
+        else:
+            url = f"https://{domain}/{_token(rng, 10, string.ascii_lowercase + string.digits)}"
+        reach = max(1, int(rng.lognormvariate(math.log(8000 if not social else 600), 1.0)))
+        return {
+            "resource_id": doc_id, "published_ms": published_ms,
+            "added_ms": published_ms + int(rng.uniform(60, 2400) * 1000),
+            "page_type": page_type, "domain": domain, "author": author, "url": url,
+            "title": None if social else f"{rng.choice(C.HASHTAGS)[1:]} roundup".capitalize(),
+            "country": rng.choices(C.MENTION_COUNTRIES, country_weights)[0][:2],
+            "reach_estimate": reach, "engagement_score": _poisson(rng, reach / 400),
+        }
+
+    def sentiment(brand: C.ListeningBrand) -> str:
+        return rng.choices(("positive", "neutral", "negative"), brand.sentiment)[0]
+
+    for d, day in enumerate(cfg.dates):
+        day_ms = (cfg.start_ts + d * DAY) * 1000
+        weekday_factor = 0.7 if day.weekday() >= 5 else 1.0
+        echo = (posts_per_day.get(day, 0) * C.MENTIONS_PER_POST
+                + impressions_per_day.get(day, 0) / 1000 * C.MENTIONS_PER_K_IMPRESSIONS)
+        for brand in C.LISTENING_BRANDS:
+            lam = brand.mentions_per_day * cfg.scale * weekday_factor
+            if brand is ours:
+                lam += echo  # our activity already scales with cfg.scale
+            for _ in range(_poisson(rng, lam)):
+                doc = document(day_ms + int(_hour_second(rng) * 1000))
+                drafts.append((doc, brand, sentiment(brand)))
+                if brand is ours and rng.random() < C.CO_MENTION_SHARE:
+                    rival = rng.choice(competitors)
+                    drafts.append((doc, rival, sentiment(rival)))
+    drafts = [m for m in drafts if m[0]["added_ms"] < end_ms]
+    drafts.sort(key=lambda m: (m[0]["published_ms"], m[0]["resource_id"], m[1].query_id))
+    mentions = []
+    for i, (doc, brand, feeling) in enumerate(drafts, 1):  # ids grow with time like real ones
+        template = rng.choice(C.MENTION_SNIPPETS[feeling])
+        mentions.append(Mention(
+            str(2_905_000_000_000 + i * 17), doc["resource_id"], brand, doc["published_ms"],
+            doc["added_ms"], doc["page_type"], doc["domain"], feeling, doc["author"], doc["url"],
+            doc["title"], template.format(b=brand.brand), doc["country"], doc["reach_estimate"],
+            doc["engagement_score"],
+        ))
+    return mentions
 
 
 # ---- web sessions (GA4) --------------------------------------------------------------------
@@ -1182,6 +1295,22 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "campaign": [d.contact.campaign for d in won],
         }
     )
+    ms = world.mentions
+    mentions = pd.DataFrame(
+        {
+            "mention_id": [m.mention_id for m in ms],
+            "resource_id": [m.resource_id for m in ms],
+            "query_id": [m.brand.query_id for m in ms],
+            "query_name": [m.brand.query_name for m in ms],
+            "brand": [m.brand.brand for m in ms],
+            "is_our_brand": [m.brand.brand == C.COMPANY for m in ms],
+            "published_at": _ts([m.published_ms for m in ms], "ms"),
+            "date": [datetime.fromtimestamp(m.published_ms // 1000, UTC).date() for m in ms],
+            "added_at": _ts([m.added_ms for m in ms], "ms"),
+            "page_type": [m.page_type for m in ms],
+            "sentiment": [m.sentiment for m in ms],
+        }
+    )
     tables = {
         "posts": posts,
         "ad_daily": ad_daily,
@@ -1190,6 +1319,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "form_leads": form_leads,
         "deals": deals,
         "customers": customers,
+        "mentions": mentions,
     }
     # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
     for name, df in tables.items():

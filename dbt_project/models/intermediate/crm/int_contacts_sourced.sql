@@ -22,6 +22,8 @@ sourced as (
         email_sha256,
         coalesce(became_lead_at, created_at) as lead_at,
         cast(coalesce(became_lead_at, created_at) as date) as lead_date,
+        cast(became_mql_at as date) as mql_date,
+        cast(became_sql_at as date) as sql_date,
         lifecycle_stage,
         coalesce(utm_source, case analytics_source
             when 'DIRECT_TRAFFIC' then '(direct)'

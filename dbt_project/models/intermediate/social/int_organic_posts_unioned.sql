@@ -17,15 +17,19 @@ unioned as (
 
     select
         post_id, platform, created_at, created_date, utm_campaign as campaign, utm_content,
-        views, reach, reactions, comments, shares, clicks as link_clicks
+        status_type as post_type, permalink_url as permalink,
+        -- Facebook reports no saves for Page posts: unknown, not zero
+        views, reach, reactions, comments, shares, cast(null as bigint) as saves,
+        clicks as link_clicks
     from facebook_posts
 
     union all
 
     select
         media_id as post_id, platform, created_at, created_date, utm_campaign as campaign, utm_content,
+        media_type as post_type, permalink,
         -- Instagram posts carry no clickable link: their clicks are the sessions they bring
-        views, reach, reactions, comments, shares, 0 as link_clicks
+        views, reach, reactions, comments, shares, saves, 0 as link_clicks
     from instagram_media
 
 )

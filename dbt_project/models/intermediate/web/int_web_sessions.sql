@@ -105,7 +105,9 @@ sessions as (
         count(*) filter (where event_name = 'page_view') as page_views,
         coalesce(sum(engagement_time_msec), 0) as engagement_time_msec,
         coalesce(bool_or(is_session_engaged), false) as is_engaged,
-        bool_or(event_name = 'generate_lead') as has_lead
+        bool_or(event_name = 'generate_lead') as has_lead,
+        arg_min(form_name, event_order) filter (where event_name = 'generate_lead')
+            as lead_form_name
 
     from numbered
     group by user_pseudo_id, session_number
@@ -147,7 +149,8 @@ final as (
         page_views,
         engagement_time_msec,
         is_engaged,
-        has_lead
+        has_lead,
+        lead_form_name
 
     from keyed
 

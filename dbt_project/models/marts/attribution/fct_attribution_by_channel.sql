@@ -18,10 +18,8 @@ final as (
         channel_group,
         platform,
         campaign,
-        -- summed as exact decimals: float sums depend on the (parallel) order of the rows, and a
-        -- rerun must give identical numbers. Credits carry 15 decimals, revenue 6 are plenty.
-        cast(sum(cast(credit as decimal(38, 15))) as double) as attributed_conversions,
-        cast(sum(cast(attributed_revenue_usd as decimal(38, 6))) as double) as attributed_revenue_usd
+        {{ exact_sum('credit', 15) }} as attributed_conversions,
+        {{ exact_sum('attributed_revenue_usd') }} as attributed_revenue_usd
 
     from attribution
     group by all

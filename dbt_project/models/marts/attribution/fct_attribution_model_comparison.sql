@@ -7,8 +7,8 @@ by_channel as (
     select
         period_month, conversion_type, attribution_model, channel_group, platform,
         -- exact decimal sums, as in fct_attribution_by_channel (reruns give identical numbers)
-        cast(sum(cast(attributed_conversions as decimal(38, 15))) as double) as attributed_conversions,
-        cast(sum(cast(attributed_revenue_usd as decimal(38, 6))) as double) as attributed_revenue_usd
+        {{ exact_sum('attributed_conversions', 15) }} as attributed_conversions,
+        {{ exact_sum('attributed_revenue_usd') }} as attributed_revenue_usd
     from {{ ref('fct_attribution_by_channel') }}
     group by all
 

@@ -88,6 +88,9 @@ web_touches as (
         sessions.campaign,
         sessions.content,
         coalesce(sessions.gclid, sessions.fbclid, sessions.li_fat_id) as click_id,
+        sessions.is_engaged,
+        sessions.engagement_time_msec,
+        sessions.has_lead,
         busy_browsers.user_pseudo_id is not null or busy_people.person_id is not null
             as is_suspected_bot
 
@@ -117,6 +120,9 @@ form_touches as (
         ads.ad_campaign_name as campaign,
         form_leads.ad_id as content,
         cast(null as varchar) as click_id,
+        cast(null as boolean) as is_engaged,
+        cast(null as bigint) as engagement_time_msec,
+        true as has_lead,
         false as is_suspected_bot
 
     from form_leads
@@ -168,6 +174,9 @@ final as (
         posts.post_id,
         ads.ad_id,
         mapped.click_id,
+        mapped.is_engaged,
+        mapped.engagement_time_msec,
+        mapped.has_lead,
         mapped.channel_group = 'Direct' as is_direct,
         mapped.is_suspected_bot
 

@@ -2,8 +2,13 @@
 -- Every source contributes the measures it knows, tagged with a source/medium; the
 -- channel_mapping rules (macro channel_assignment) turn those into channel group and platform.
 {%- set not_set = "'" ~ var('not_set_label') ~ "'" %}
-{%- set measures = ['views', 'reactions', 'comments', 'shares', 'link_clicks', 'sessions',
-                    'engaged_sessions', 'leads', 'customers', 'revenue_usd', 'spend_usd'] %}
+{#- each KPI of the funnel, stage by stage (PRODUCT.md); the yml states every formula -#}
+{%- set measures = [
+    'views', 'reach', 'reactions', 'comments', 'shares', 'saves', 'link_clicks',
+    'sessions', 'engaged_sessions', 'engagement_time_msec',
+    'content_downloads', 'demo_requests', 'contact_requests', 'leads',
+    'mqls', 'sqls', 'opportunities', 'pipeline_usd',
+    'customers', 'revenue_usd', 'spend_usd'] %}
 
 with
 
@@ -31,9 +36,9 @@ contacts as (
 
 ),
 
-won_deals as (
+deals as (
 
-    select * from {{ ref('int_deals_won') }}
+    select * from {{ ref('int_deals_sourced') }}
 
 ),
 
@@ -42,7 +47,7 @@ post_measures as (
 
     select
         created_date as funnel_date, platform as source, 'social' as medium, campaign,
-        views, reactions, comments, shares, link_clicks
+        views, reach, reactions, comments, shares, saves, link_clicks
     from organic_posts
 
 ),
@@ -52,7 +57,7 @@ ad_measures as (
 
     select
         report_date as funnel_date, platform as source, 'paid_social' as medium,
-        campaign_name as campaign, impressions as views, reactions, link_clicks,
+        campaign_name as campaign, impressions as views, reach, reactions, link_clicks,
         cast(spend_usd as double) as spend_usd
     from ads
 
@@ -62,7 +67,11 @@ session_measures as (
 
     select
         session_date as funnel_date, source, medium, campaign,
-        1 as sessions, cast(is_engaged as integer) as engaged_sessions
+        1 as sessions, cast(is_engaged as integer) as engaged_sessions, engagement_time_msec,
+        -- website actions: the form filled in the session (GA4 generate_lead form_name)
+        cast(lead_form_name = 'ebook_download' as integer) as content_downloads,
+        cast(lead_form_name = 'demo_request' as integer) as demo_requests,
+        cast(lead_form_name = 'contact_us' as integer) as contact_requests
     from sessions
 
 ),
@@ -74,13 +83,43 @@ lead_measures as (
 
 ),
 
--- a customer is a contact with a won deal that day; revenue is the won amount (reporting currency)
+-- qualified demand counts on the day of each milestone, credited like the lead
+mql_measures as (
+
+    select mql_date as funnel_date, source, medium, campaign, 1 as mqls
+    from contacts
+    where mql_date is not null
+
+),
+
+sql_measures as (
+
+    select sql_date as funnel_date, source, medium, campaign, 1 as sqls
+    from contacts
+    where sql_date is not null
+
+),
+
+-- an opportunity is a deal's creation; its amount then is the pipeline it adds (reporting
+-- currency, rate of the creation day)
+opportunity_measures as (
+
+    select
+        created_date as funnel_date, source, medium, campaign,
+        1 as opportunities, cast(pipeline_usd as double) as pipeline_usd
+    from deals
+
+),
+
+-- a customer is a contact with a won deal that day; revenue is the won amount (reporting
+-- currency, rate of the closing day)
 customer_measures as (
 
     select
         won_date as funnel_date, source, medium, campaign,
         count(distinct contact_id) as customers, sum(cast(revenue_usd as double)) as revenue_usd
-    from won_deals
+    from deals
+    where is_won
     group by all
 
 ),
@@ -91,6 +130,9 @@ unioned as (
     union all by name select * from ad_measures
     union all by name select * from session_measures
     union all by name select * from lead_measures
+    union all by name select * from mql_measures
+    union all by name select * from sql_measures
+    union all by name select * from opportunity_measures
     union all by name select * from customer_measures
 
 ),

@@ -1,12 +1,12 @@
--- Won deals with the lead source of the contact who brought them. A deal with several contacts
--- is credited to the one who became a lead first (multi-touch attribution comes in its own marts).
+-- Every live deal (an opportunity; won or not) with the lead source of the contact who brought
+-- it. A deal with several contacts is credited to the one who became a lead first (multi-touch
+-- attribution comes in its own marts).
 with
 
 deals as (
 
     -- live deals, amounts converted into the reporting currency
     select * from {{ ref('int_deals_converted') }}
-    where is_won
 
 ),
 
@@ -39,9 +39,12 @@ final as (
     select
         deals.deal_id,
         first_contact.contact_id,
-        cast(deals.closed_at as date) as won_date,
+        cast(deals.created_at as date) as created_date,
+        deals.is_won,
+        case when deals.is_won then cast(deals.closed_at as date) end as won_date,
         deals.amount,
         deals.currency,
+        deals.pipeline_usd,
         deals.revenue_usd,
         contacts.source,
         contacts.medium,

@@ -1,0 +1,84 @@
+-- The funnel by cohort: people grouped by the month (UTC) and platform of their first touch
+-- (their lead month, "(no touch)", when no touch of theirs is known), with how many reached each
+-- later stage and the median days between consecutive stages. A person is a CRM contact; a stage
+-- counts once per person, at its first occurrence.
+{%- set stages = ['lead', 'mql', 'sql', 'opportunity', 'customer'] %}
+
+with
+
+touchpoints as (
+
+    select * from {{ ref('fct_touchpoints') }}
+    where person_id is not null and not is_suspected_bot
+
+),
+
+conversions as (
+
+    select * from {{ ref('fct_conversions') }}
+    where person_id is not null
+
+),
+
+first_touches as (
+
+    select
+        person_id,
+        min(touchpoint_at) as first_touch_at,
+        arg_min(channel_group, (touchpoint_at, touchpoint_id)) as channel_group,
+        arg_min(platform, (touchpoint_at, touchpoint_id)) as platform
+    from touchpoints
+    group by person_id
+
+),
+
+milestones as (
+
+    select
+        person_id,
+        {%- for stage in stages %}
+        min(converted_at) filter (where conversion_type = '{{ stage }}') as {{ stage }}_at
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from conversions
+    group by person_id
+
+),
+
+people as (
+
+    select
+        milestones.*,
+        coalesce(first_touches.first_touch_at, milestones.lead_at) as entered_at,
+        coalesce(first_touches.channel_group, '(no touch)') as first_touch_channel_group,
+        coalesce(first_touches.platform, '(no touch)') as first_touch_platform
+    from milestones
+    left join first_touches on milestones.person_id = first_touches.person_id
+
+),
+
+final as (
+
+    select
+        {{ utc_month('entered_at') }} as cohort_month,
+        first_touch_channel_group,
+        first_touch_platform,
+        count(*) as people,
+        {%- for stage in stages %}
+        count({{ stage }}_at) as reached_{{ stage }},
+        round(count({{ stage }}_at) / count(*), 4) as {{ stage }}_share,
+        {%- endfor %}
+        -- median days between consecutive stages, over the people who reached both
+        round(median(epoch(lead_at - entered_at) / 86400.0), 2) as median_days_touch_to_lead,
+        {%- for stage in stages[1:] %}
+        {%- set previous = stages[loop.index0] %}
+        round(median(epoch({{ stage }}_at - {{ previous }}_at) / 86400.0), 2)
+            as median_days_{{ previous }}_to_{{ stage }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from people
+    group by all
+
+)
+
+select * from final

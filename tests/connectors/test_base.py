@@ -1,0 +1,56 @@
+"""The shared window splitter that HubSpot and Brandwatch use for their result caps."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from social_roi.connectors.base import split_while_capped
+from social_roi.errors import SourceError
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+class Page(list):
+    total = 0
+
+
+def api(moments: list[datetime], page_size: int = 3, calls: list | None = None):
+    """A fake API over ``moments``: pages of ``page_size`` records in a window, with the total."""
+
+    def fetch(lo: datetime, hi: datetime):
+        if calls is not None:
+            calls.append((lo, hi))
+        inside = [m for m in moments if lo <= m < hi]
+        for offset in range(0, max(len(inside), 1), page_size):
+            page = Page(inside[offset:offset + page_size])
+            page.total = len(inside)
+            yield page
+
+    return fetch
+
+
+def split(fetch, cap: int, end: datetime = START + timedelta(days=1)) -> list:
+    return split_while_capped(fetch, lambda page: page.total, START, end, cap,
+                              source="src", entity="things", day=date(2026, 10, 1))
+
+
+def test_windows_are_halved_on_millisecond_bounds_until_each_fits():
+    moments = [START + timedelta(minutes=7 * i, microseconds=250) for i in range(50)]
+    calls: list = []
+    assert split(api(moments, calls=calls), cap=8) == moments
+    assert all(lo.microsecond % 1000 == 0 and hi.microsecond % 1000 == 0 for lo, hi in calls)
+    assert len(calls) > 7
+
+
+def test_under_the_cap_one_window_is_enough():
+    calls: list = []
+    moments = [START + timedelta(hours=i) for i in range(5)]
+    assert split(api(moments, calls=calls), cap=5) == moments and len(calls) == 1
+
+
+def test_too_many_records_in_one_millisecond_fail_naming_the_window():
+    moments = [START + timedelta(hours=3)] * 4
+    with pytest.raises(SourceError, match=r"src/things day=2026-10-01.*4 records within one millisecond"):
+        split(api(moments), cap=3)

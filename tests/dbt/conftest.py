@@ -1,0 +1,36 @@
+"""One 30-day sandbox month landed through the connectors and built once, shared by the tests
+that compare marts with the sandbox's ground truth."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from social_roi.connectors import CONNECTORS
+from social_roi.connectors.base import SourceConfig, land_day
+from social_roi.sandbox.server import SandboxServer
+from social_roi.sandbox.world import World, WorldConfig, generate_world
+from social_roi.settings import Paths
+from social_roi.transform import dbt_build
+from tests.connectors.conftest import EXTRAS, TOKEN
+
+MONTH = WorldConfig(seed=11, start_date=date(2026, 9, 1), days=30, scale=0.5)
+
+
+@pytest.fixture(scope="session")
+def month_build(tmp_path_factory) -> tuple[World, Path]:
+    """(the world, its build database): all 30 days landed, then one dbt build."""
+    root = tmp_path_factory.mktemp("month")
+    world = generate_world(MONTH)
+    with SandboxServer(world, token=TOKEN) as server:
+        for module in CONNECTORS.values():
+            config = SourceConfig(module.CONN_ID, server.base_url, TOKEN, EXTRAS[module.CONN_ID])
+            for offset in range(MONTH.days):
+                land_day(module, config, MONTH.start_date + timedelta(days=offset), root / "landing")
+    paths = dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
+                                build_db=root / "build.duckdb")
+    dbt_build(paths)
+    return world, paths.build_db

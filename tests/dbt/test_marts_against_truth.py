@@ -1,0 +1,65 @@
+"""The vanity-vs-value and reconciliation marts against the sandbox's ground truth (one month)."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+
+def read(build_db, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def test_post_performance_counts_each_posts_engagement_and_sessions(month_build):
+    world, build_db = month_build
+    posts = read(build_db, "select * from main_marts.fct_post_performance")
+    truth = world.truth["posts"]
+    meta = truth[truth.platform.isin(["facebook", "instagram"])].set_index("post_id")
+    assert sorted(posts.post_id) == sorted(meta.index)
+    posts = posts.set_index("post_id").loc[meta.index]
+    expected = meta.reactions + meta.comments + meta.shares + meta.saves
+    assert (posts.engagements.values == expected.values).all()
+    sessions = world.truth["sessions"]
+    by_post = sessions[sessions.medium == "social"].groupby("content").size()
+    assert (posts.sessions.values == by_post.reindex(meta.index, fill_value=0).values).all()
+    assert posts.sessions.sum() > 0 and posts.attributed_leads.sum() > 0
+    assert posts.sort_values("engagement_rank").platform.iloc[0] == "instagram"
+
+
+def test_platform_ranking_shows_the_planted_contrast(month_build):
+    """The sandbox plants it: Instagram wins on engagement, LinkedIn on revenue."""
+    world, build_db = month_build
+    ranking = read(build_db, "select * from main_marts.fct_platform_ranking").set_index("platform")
+    assert ranking.index.is_unique  # one month
+    assert ranking.engagement_rank.idxmin() == "instagram"
+    assert ranking.revenue_rank.idxmin() == "linkedin"
+    assert ranking.rank_gap.instagram > 0 > ranking.rank_gap.linkedin
+    won = world.truth["customers"].amount.sum()
+    assert abs(ranking.attributed_revenue_usd.sum() - won) < 1e-6  # every won dollar, once
+
+
+def test_reconciliation_puts_platform_claims_next_to_crm_leads(month_build):
+    world, build_db = month_build
+    mart = read(build_db, "select campaign, sum(platform_reported_leads) as claimed, "
+                          "sum(crm_leads) as confirmed from main_marts.fct_conversion_reconciliation "
+                          "group by all").set_index("campaign")
+    ads = world.truth["ad_daily"]
+    claimed = ads.groupby("campaign_name").platform_leads.sum()
+    contacts = world.truth["contacts"]
+    confirmed = contacts[contacts.campaign.isin(claimed.index)].groupby("campaign").size()
+    assert mart.claimed.to_dict() == claimed.to_dict()
+    assert mart.confirmed.to_dict() == confirmed.reindex(mart.index, fill_value=0).to_dict()
+    assert (mart.claimed >= mart.confirmed).all() and mart.claimed.sum() > mart.confirmed.sum()
+
+
+def test_cohorts_count_every_contact_once_and_each_stage_reached(month_build):
+    world, build_db = month_build
+    cohorts = read(build_db, "select * from main_marts.fct_funnel_cohorts")
+    contacts = world.truth["contacts"]
+    assert cohorts.people.sum() == len(contacts) == cohorts.reached_lead.sum()
+    for stage, column in (("mql", "mql_at"), ("sql", "sql_at"), ("opportunity", "opportunity_at"),
+                          ("customer", "customer_at")):
+        assert cohorts[f"reached_{stage}"].sum() == contacts[column].notna().sum(), stage
+    linkedin = cohorts[cohorts.first_touch_platform == "linkedin"]
+    assert (linkedin.customer_share > 0).any()
