@@ -8,9 +8,11 @@ from social_roi.report import (
     conversation_totals,
     format_conversation,
     format_identity,
+    format_roi,
     format_vanity_vs_value,
     identity_totals,
     post_extremes,
+    roi_totals,
 )
 
 
@@ -63,3 +65,21 @@ def test_conversation_line_rederives_shares_and_net_sentiment_from_counts(tmp_pa
     assert line == ("Conversation: 10 mentions of 3 tracked brands; share of voice Acme 60.0%, "
                     "Rival 30.0%, Other 10.0%; net sentiment ours +0.50, competitors -0.25.")
     assert format_conversation([]) == "Conversation: no mention of any tracked brand yet."
+
+
+def test_roi_line_counts_every_cost_under_one_model(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_roi_monthly as select * from (values
+                ('linkedin', 'last_touch', 1000.0, 5000.0),
+                ('linkedin', 'first_touch', 1000.0, 1.0),
+                ('facebook', 'last_touch', 3000.0, 1500.0),
+                ('(unallocated)', 'last_touch', 1000.0, 0.0),
+                ('(unattributed)', 'last_touch', 0.0, 500.0))
+            t(platform, attribution_model, total_cost_usd, attributed_revenue_usd)""")
+    line = format_roi(roi_totals(db))
+    assert line == ("ROI with every cost (last_touch attribution): $5,000 spent (media and non-media), "
+                    "$7,000 attributed, ROI +40%; by platform: linkedin +400%, facebook -50%, "
+                    "(unattributed) –, (unallocated) -100%.")
+    assert format_roi([]) == "ROI with every cost: no cost recorded yet."

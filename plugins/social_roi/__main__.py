@@ -127,11 +127,13 @@ def print_report(paths: Paths) -> int:
         conversation_totals,
         format_conversation,
         format_identity,
+        format_roi,
         format_summary,
         format_vanity_vs_value,
         identity_totals,
         platform_totals,
         post_extremes,
+        roi_totals,
     )
 
     if not paths.serving_db.exists():
@@ -139,6 +141,7 @@ def print_report(paths: Paths) -> int:
               file=sys.stderr)
         return 1
     print(format_summary(platform_totals(paths.serving_db)))
+    print(format_roi(roi_totals(paths.serving_db)))
     print(format_vanity_vs_value(post_extremes(paths.serving_db)))
     print(format_identity(identity_totals(paths.serving_db)))
     print(format_conversation(conversation_totals(paths.serving_db)))

@@ -41,13 +41,39 @@ def format_summary(rows: list[tuple]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     lines.append(f"Most reactions: {_leader(rows, 2)}. Most won revenue: {_leader(rows, 7)}. "
-                 "ROI counts media spend only until non-media costs are configured.")
+                 "ROAS and ROI here count media spend only; the next line counts every cost.")
     return "\n".join(lines)
 
 
 def _leader(rows: list[tuple], column: int) -> str:
     best = max(rows, key=lambda row: row[column], default=None)
     return best[0] if best is not None and best[column] > 0 else "none yet"
+
+
+def roi_totals(serving_db: Path, model: str = "last_touch") -> list[tuple]:
+    """(platform, total cost, attributed revenue) per platform under one attribution model, from
+    fct_roi_monthly (media + non-media costs), most revenue first."""
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            "select platform, sum(total_cost_usd), sum(attributed_revenue_usd) from fct_roi_monthly "
+            "where attribution_model = ? group by platform "
+            "order by sum(attributed_revenue_usd) desc, platform", [model]).fetchall()
+
+
+def format_roi(rows: list[tuple], model: str = "last_touch") -> str:
+    """ROI = (attributed revenue − cost) / cost, as fct_roi_monthly defines it; "–" without cost."""
+    cost = sum(r[1] for r in rows)
+    revenue = sum(r[2] for r in rows)
+    if not cost:
+        return "ROI with every cost: no cost recorded yet."
+
+    def roi(c: float, r: float) -> str:
+        return f"{(r - c) / c:+.0%}" if c else "–"
+
+    platforms = ", ".join(f"{p} {roi(c, r)}" for p, c, r in rows if c or r)
+    return (f"ROI with every cost ({model} attribution): ${cost:,.0f} spent (media and "
+            f"non-media), ${revenue:,.0f} attributed, ROI {roi(cost, revenue)}; by platform: "
+            f"{platforms}.")
 
 
 def identity_totals(serving_db: Path) -> tuple:
