@@ -85,7 +85,7 @@ conversion_values as (
 
 ),
 
--- exact decimal sums, as in fct_attribution_by_channel (reruns give identical numbers)
+-- exact sums (macro exact_sum), as in fct_attribution_by_channel: reruns give identical numbers
 deal_values as (
 
     select
@@ -94,11 +94,11 @@ deal_values as (
         attribution.channel_group,
         attribution.platform,
         attribution.campaign,
-        sum(cast(attribution.credit * conversion_values.pipeline_usd as decimal(38, 6)))
+        {{ exact_sum('attribution.credit * conversion_values.pipeline_usd') }}
             as attributed_pipeline_usd,
-        sum(case when conversion_values.is_new_customer
-            then cast(attribution.credit as decimal(38, 15)) else 0 end) as attributed_customers,
-        sum(cast(attribution.credit * conversion_values.lifetime_revenue_usd as decimal(38, 6)))
+        {{ exact_sum('attribution.credit', 15, 'conversion_values.is_new_customer') }}
+            as attributed_customers,
+        {{ exact_sum('attribution.credit * conversion_values.lifetime_revenue_usd') }}
             as attributed_lifetime_revenue_usd
     from attribution
     inner join conversion_values on attribution.conversion_id = conversion_values.conversion_id
@@ -112,11 +112,11 @@ conversion_counts as (
         period_month, attribution_model, channel_group, platform, campaign,
         {%- for type, name in [('lead', 'leads'), ('mql', 'mqls'), ('sql', 'sqls'),
                                ('opportunity', 'opportunities')] %}
-        sum(case when conversion_type = '{{ type }}'
-            then cast(attributed_conversions as decimal(38, 15)) else 0 end) as attributed_{{ name }},
+        {{ exact_sum('attributed_conversions', 15, "conversion_type = '" ~ type ~ "'") }}
+            as attributed_{{ name }},
         {%- endfor %}
-        sum(case when conversion_type = 'customer'
-            then cast(attributed_revenue_usd as decimal(38, 6)) else 0 end) as attributed_revenue_usd
+        {{ exact_sum('attributed_revenue_usd', 6, "conversion_type = 'customer'") }}
+            as attributed_revenue_usd
     from by_channel
     group by all
 
