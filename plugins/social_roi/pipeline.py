@@ -22,6 +22,7 @@ MARTS = (
     "fct_markov_removal_effects",
     "fct_identity_match_daily",
     "fct_post_performance",
+    "fct_followers_daily",
     "fct_platform_ranking",
     "fct_conversion_reconciliation",
     "fct_brand_conversation_daily",

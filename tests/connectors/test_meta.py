@@ -30,7 +30,12 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     ads = world.truth["ad_daily"][world.truth["ad_daily"].date == DAY]
     leads = world.truth["form_leads"][world.truth["form_leads"].date == DAY]
     assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": len(ads),
-                      "form_leads": len(leads)}
+                      "form_leads": len(leads), "account_followers": 2}
+    followers = landing.read_partition(tmp_path, "meta", "account_followers", DAY).to_pandas()
+    truth = world.truth["followers"]
+    expected = truth[truth.date == DAY].set_index("platform").followers
+    assert followers.set_index("platform").followers.to_dict() == expected.to_dict()
+    assert (followers.date == DAY).all()
     assert len(fb) and len(ig) and len(ads)
 
     posts = landing.read_partition(tmp_path, "meta", "page_posts", DAY).to_pandas()

@@ -63,3 +63,16 @@ def test_cohorts_count_every_contact_once_and_each_stage_reached(month_build):
         assert cohorts[f"reached_{stage}"].sum() == contacts[column].notna().sum(), stage
     linkedin = cohorts[cohorts.first_touch_platform == "linkedin"]
     assert (linkedin.customer_share > 0).any()
+
+
+def test_followers_and_their_growth_equal_the_truth(month_build):
+    world, build_db = month_build
+    mart = read(build_db, "select * from main_marts.fct_followers_daily order by all")
+    truth = world.truth["followers"].sort_values(["date", "platform"])
+    assert len(mart) == len(truth) == 2 * world.config.days
+    assert (mart.sort_values(["follower_date", "platform"]).followers.values == truth.followers.values).all()
+    growth = mart.dropna(subset=["follower_growth"]).set_index(["follower_date", "platform"])
+    expected = truth.assign(net=truth.new_followers - truth.lost_followers).set_index(["date", "platform"])
+    assert len(growth) == 2 * (world.config.days - 1)  # the first day has nothing to compare with
+    assert (growth.follower_growth.values
+            == expected.loc[[(d.date(), p) for d, p in growth.index]].net.values).all()

@@ -46,6 +46,10 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "inline_link_clicks": str(i % 20), "spend": f"{i % 50}.{i % 100:02d}",
             "actions": json.dumps([{"action_type": "link_click", "value": str(i % 20)}]),
         },
+        ("meta", "account_followers"): lambda i: {
+            "platform": ("facebook", "instagram")[i % 2], "account_id": f"acc{i}", "date": day,
+            "followers": 1000 + i,
+        },
         ("meta", "form_leads"): lambda i: {
             "lead_id": f"99{i}", "form_id": "88", "created_time": _at(day, i), "ad_id": f"ad_{i}",
             "platform": ("fb", "ig")[i % 2], "email_sha256": f"{i:064x}",
@@ -102,7 +106,7 @@ def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
         land(paths, source, entity, day, clean_rows(source, entity, day, n))
 
 
-MEASURES = ("views", "reach", "reactions", "comments", "shares", "saves", "link_clicks",
+MEASURES = ("views", "reach", "follower_growth", "reactions", "comments", "shares", "saves", "link_clicks",
             "sessions", "engaged_sessions", "engagement_time_msec", "content_downloads",
             "demo_requests", "contact_requests", "leads", "mqls", "sqls", "opportunities",
             "pipeline_usd", "customers", "revenue_usd", "spend_usd")

@@ -31,14 +31,15 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 9
+    assert result.suites_evaluated == len(ENTITIES) == 10
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
     assert written["success"] is True and written["failures"] == []
     assert {s["suite"] for s in written["suites"]} == {
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
-        "landing__meta_form_leads", "landing__ga4_events", "landing__hubspot_contacts",
+        "landing__meta_form_leads", "landing__meta_account_followers", "landing__ga4_events",
+        "landing__hubspot_contacts",
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__brandwatch_mentions",
     }
     assert all(s["rows"] == 12 for s in written["suites"])
@@ -171,7 +172,7 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     error = caught.value
     failed = {f.table for f in error.result.failures}
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
-                      "ga4/events", "hubspot/contacts", "hubspot/deals",
+                      "meta/account_followers", "ga4/events", "hubspot/contacts", "hubspot/deals",
                       "brandwatch/mentions"}  # deal_contacts: no date
     assert validate_landing(clean_landing, DAY).success
 

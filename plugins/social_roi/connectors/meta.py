@@ -84,7 +84,18 @@ FORM_LEADS = Entity("form_leads", pa.schema([
     ("email_sha256", pa.string()),  # pii.email_sha256 of the answer; the address never lands
 ]), "lead_id")
 
-ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS, FORM_LEADS)
+# Followers of our accounts: a daily total per account (Page insights `page_follows`, Instagram
+# account insights `follower_count`). Meta stamps a daily value with end_time = the next day at
+# 07:00 UTC (Pacific midnight): the value belongs to the day before its end_time.
+FOLLOWER_METRICS = {"facebook": "page_follows", "instagram": "follower_count"}
+ACCOUNT_FOLLOWERS = Entity("account_followers", pa.schema([
+    pa.field("platform", pa.string(), nullable=False),
+    pa.field("account_id", pa.string(), nullable=False),
+    pa.field("date", pa.date32(), nullable=False),
+    pa.field("followers", pa.int64(), nullable=False),
+]), "platform")
+
+ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS, FORM_LEADS, ACCOUNT_FOLLOWERS)
 
 
 def is_throttled(response: Response | None, _exc: BaseException | None) -> bool:
@@ -154,7 +165,15 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         for lead in get(FORM_LEADS, f"{form['id']}/leads",
                         {"fields": LEAD_FIELDS, "filtering": created, "limit": limit})
     ]
+    followers = [
+        _follower_row(platform, account, value)
+        for platform, account in (("facebook", page_id), ("instagram", ig_user_id))
+        for metric in get(ACCOUNT_FOLLOWERS, f"{account}/insights",
+                          {"metric": FOLLOWER_METRICS[platform], "period": "day", **window})
+        for value in metric.get("values") or []
+    ]
     return {
+        ACCOUNT_FOLLOWERS.name: followers,
         PAGE_POSTS.name: [_post_row(post, page_id) for post in posts],
         IG_MEDIA.name: [_media_row(item, ig_user_id) for item in media],
         AD_INSIGHTS.name: [_ad_row(row) for row in ads],
@@ -229,3 +248,9 @@ def _lead_row(lead: dict[str, Any]) -> dict[str, Any]:
         **{key: lead.get(key) for key in ("ad_id", "adset_id", "campaign_id", "platform")},
         "email_sha256": email_sha256(email),
     }
+
+
+def _follower_row(platform: str, account_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    end = parse_time(value.get("end_time"))
+    return {"platform": platform, "account_id": account_id,
+            "date": (end - timedelta(days=1)).date() if end else None, "followers": value.get("value")}

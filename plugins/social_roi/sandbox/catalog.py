@@ -344,3 +344,12 @@ MENTION_SNIPPETS = {
                  "The {b} dashboard keeps timing out on big date ranges.",
                  "Not convinced {b} is worth the price."),
 }
+
+
+# Followers of our own accounts (Facebook Page, Instagram profile) at the start of the world, and
+# how they move: new followers per 1,000 people reached by our posts / paid reach that day, and a
+# small daily churn.
+FOLLOWERS_AT_START = {"facebook": 12_400, "instagram": 31_800}
+NEW_FOLLOWERS_PER_1K_POST_REACH = {"facebook": 1.6, "instagram": 4.5}
+NEW_FOLLOWERS_PER_1K_AD_REACH = {"facebook": 0.25, "instagram": 0.6}
+DAILY_UNFOLLOW_RATE = 0.0004

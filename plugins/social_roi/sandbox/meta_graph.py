@@ -5,6 +5,7 @@ Routes (prefix ``/v24.0``):
   GET /{ig_user_id}/media                      GET /{media_id} GET /{media_id}/insights
   GET /act_{account_id}/insights               GET /{page_id} GET /{ig_user_id} GET /act_{account_id}
   GET /{page_id}/leadgen_forms                 GET /{form_id}  GET /{form_id}/leads?filtering=[...]
+  GET /{page_id}/insights?metric=page_follows&period=day   GET /{ig_user_id}/insights?metric=follower_count
 """
 
 from __future__ import annotations
@@ -210,6 +211,14 @@ def _metrics(obj: Post, names: list[str], catalog: dict) -> list[dict]:
     return [_metric(obj.post_id, n, catalog[n][0], catalog[n][1], catalog[n][2](obj)) for n in names]
 
 
+# Account-level daily metrics the fake serves: (title, description); the value is the follower
+# total at the end of the day.
+ACCOUNT_METRICS = {
+    "facebook": {"page_follows": ("Daily Page Follows", "Daily: The number of people who follow your Page.")},
+    "instagram": {"follower_count": ("Follower Count", "Total number of followers")},
+}
+
+
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
@@ -306,6 +315,8 @@ class MetaGraph:
                 )
             if edge in ("posts", "published_posts", "feed"):
                 return self._list(req, self.fb_posts, self._post, default_fields="created_time,message,id")
+            if edge == "insights":
+                return self._account_insights(req, C.PAGE_ID, "facebook", ACCOUNT_METRICS["facebook"])
             if edge == "leadgen_forms":
                 forms = [{"id": fid, "name": name, "status": "ACTIVE", "locale": "en_US",
                           "leads_count": len(leads)} for fid, (name, leads) in self.forms.items()]
@@ -327,6 +338,8 @@ class MetaGraph:
                 )
             if edge == "media":
                 return self._list(req, self.ig_media, self._media, default_fields="id")
+            if edge == "insights":
+                return self._account_insights(req, C.IG_USER_ID, "instagram", ACCOUNT_METRICS["instagram"])
             self._no_edge(edge, "IGUser")
         if node == ACT:
             if edge is None:
@@ -479,6 +492,35 @@ class MetaGraph:
                 )
         out.setdefault("id", p.post_id)
         return out
+
+    # ---- account insights (followers) --------------------------------------------------------
+
+    def _account_insights(self, req: Request, obj_id: str, platform: str, catalog: dict) -> dict:
+        """Daily account metrics (§1.3, §2.3): one value per day in [since, until), stamped with
+        end_time = the next day at 07:00 UTC (Meta's Pacific-midnight convention)."""
+        names = _split(req.arg("metric", ""))
+        if not names:
+            raise GraphError(400, 3001, "No metric was specified to be fetched. Please specify one "
+                             "or more comma separated metrics.", subcode=1504028)
+        if req.arg("period", "day") != "day":
+            raise GraphError(400, 100, "(#100) period must be day for these metrics")
+        for name in names:
+            if _DEPRECATED.match(name) or name not in catalog:
+                raise GraphError(400, 100, INVALID_METRIC)
+        since = _unix(req.arg("since"), self.world.config.start_ts)
+        until = _unix(req.arg("until"), self.world.config.end_ts)
+        if until - since > 90 * 86400:
+            raise GraphError(400, 100, "(#100) There cannot be more than 90 days between since and until")
+        days = [d for d in self.world.config.dates
+                if since <= int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()) < until]
+        data = []
+        for name in names:
+            title, description = catalog[name]
+            values = [{"value": self.world.followers[(platform, d)][0],
+                       "end_time": f"{d + timedelta(days=1):%Y-%m-%d}T07:00:00+0000"} for d in days]
+            data.append({"name": name, "period": "day", "values": values, "title": title,
+                         "description": description, "id": f"{obj_id}/insights/{name}/day"})
+        return {"data": data}
 
     # ---- lead ads ------------------------------------------------------------------------------
 

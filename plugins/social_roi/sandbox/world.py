@@ -104,6 +104,13 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "opportunity_at": "timestamp",
         "customer_at": "timestamp",
     },
+    "followers": {  # our accounts' followers at the end of each day
+        "platform": "string",
+        "date": "date",
+        "followers": "int64",
+        "new_followers": "int64",
+        "lost_followers": "int64",
+    },
     "form_leads": {
         "lead_id": "string",
         "form_id": "string",
@@ -473,6 +480,8 @@ class World:
     deals: list[Deal]
     form_leads: list[FormLead]
     mentions: list[Mention] = field(default_factory=list)
+    # (platform, day) -> (followers at the end of the day, new, lost)
+    followers: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
 
     @property
     def horizon_end_ms(self) -> int:
@@ -509,7 +518,9 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     _attribute_platform_leads(ad_days, sessions, form_leads, rng("ads-leads"))
     contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads)
     mentions = _generate_mentions(cfg, rng("listening"), posts, ad_days)
-    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads, mentions)
+    followers = _simulate_followers(cfg, rng("followers"), posts, ad_days)
+    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads, mentions,
+                 followers)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -701,6 +712,34 @@ def _attribute_platform_leads(
     for row in ad_days:
         row.true_leads = true.get((row.ad.ad_id, row.day), 0)
         row.platform_leads = row.true_leads + _poisson(rng, 0.3 * row.true_leads + 0.002 * row.link_clicks)
+
+
+# ---- followers ----------------------------------------------------------------------------
+
+
+def _simulate_followers(
+    cfg: WorldConfig, rng: random.Random, posts: list[Post], ad_days: list[AdDay]
+) -> dict[tuple[str, date], tuple[int, int, int]]:
+    """Followers of our Facebook Page and Instagram profile per day: people reached by our posts
+    (on their publication day) and ads follow at a platform's rate; a few unfollow every day."""
+    post_reach: dict[tuple[str, date], int] = {}
+    for p in posts:
+        key = (p.platform, datetime.fromtimestamp(p.created_ts, UTC).date())
+        post_reach[key] = post_reach.get(key, 0) + p.reach
+    ad_reach: dict[tuple[str, date], int] = {}
+    for row in ad_days:
+        key = (row.ad.platform, row.day)
+        ad_reach[key] = ad_reach.get(key, 0) + row.reach
+    out: dict[tuple[str, date], tuple[int, int, int]] = {}
+    for platform, start in C.FOLLOWERS_AT_START.items():
+        followers = round(start * cfg.scale)
+        for day in cfg.dates:
+            lam = (post_reach.get((platform, day), 0) * C.NEW_FOLLOWERS_PER_1K_POST_REACH[platform]
+                   + ad_reach.get((platform, day), 0) * C.NEW_FOLLOWERS_PER_1K_AD_REACH[platform]) / 1000
+            new, lost = _poisson(rng, lam), _poisson(rng, followers * C.DAILY_UNFOLLOW_RATE)
+            followers += new - lost
+            out[(platform, day)] = (followers, new, lost)
+    return out
 
 
 # ---- social listening (Brandwatch) ----------------------------------------------------------
@@ -1257,6 +1296,16 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "customer_at": _ts([c.customer_ms for c in cs], "ms"),
         }
     )
+    keys = sorted(world.followers)
+    followers = pd.DataFrame(
+        {
+            "platform": [k[0] for k in keys],
+            "date": [k[1] for k in keys],
+            "followers": [world.followers[k][0] for k in keys],
+            "new_followers": [world.followers[k][1] for k in keys],
+            "lost_followers": [world.followers[k][2] for k in keys],
+        }
+    )
     fl = world.form_leads
     form_leads = pd.DataFrame(
         {
@@ -1320,6 +1369,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "deals": deals,
         "customers": customers,
         "mentions": mentions,
+        "followers": followers,
     }
     # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
     for name, df in tables.items():

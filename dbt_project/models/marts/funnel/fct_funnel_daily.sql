@@ -4,7 +4,7 @@
 {%- set not_set = "'" ~ var('not_set_label') ~ "'" %}
 {#- each KPI of the funnel, stage by stage (PRODUCT.md); the yml states every formula -#}
 {%- set measures = [
-    'views', 'reach', 'reactions', 'comments', 'shares', 'saves', 'link_clicks',
+    'views', 'reach', 'follower_growth', 'reactions', 'comments', 'shares', 'saves', 'link_clicks',
     'sessions', 'engaged_sessions', 'engagement_time_msec',
     'content_downloads', 'demo_requests', 'contact_requests', 'leads',
     'mqls', 'sqls', 'opportunities', 'pipeline_usd',
@@ -39,6 +39,22 @@ contacts as (
 deals as (
 
     select * from {{ ref('int_deals_sourced') }}
+
+),
+
+followers as (
+
+    select * from {{ ref('fct_followers_daily') }}
+
+),
+
+-- net new followers of our accounts, an organic-social measure of the platform
+follower_measures as (
+
+    select follower_date as funnel_date, platform as source, 'social' as medium,
+        cast(null as varchar) as campaign, follower_growth
+    from followers
+    where follower_growth is not null
 
 ),
 
@@ -127,6 +143,7 @@ customer_measures as (
 unioned as (
 
     select * from post_measures
+    union all by name select * from follower_measures
     union all by name select * from ad_measures
     union all by name select * from session_measures
     union all by name select * from lead_measures
