@@ -13,8 +13,9 @@ from social_roi.pipeline import MARTS
 from social_roi.settings import Paths
 from social_roi.transform import dbt_invoke
 
-HEADLINE_METRICS = {"engagement_rate", "session_to_lead_rate", "lead_to_opportunity_rate",
-                    "lead_to_customer_rate", "revenue_per_1k_views"}
+HEADLINE_METRICS = {"roi", "roas", "cpl", "cost_per_opportunity", "cac", "engagement_rate",
+                    "session_to_lead_rate", "lead_to_opportunity_rate", "lead_to_customer_rate",
+                    "revenue_per_1k_views"}
 
 
 @pytest.fixture(scope="module")
