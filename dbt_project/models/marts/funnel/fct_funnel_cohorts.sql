@@ -1,7 +1,8 @@
 -- The funnel by cohort: people grouped by the month (UTC) and platform of their first touch
--- (their lead month, "(no touch)", when no touch of theirs is known), with how many reached each
--- later stage and the median days between consecutive stages. A person is a CRM contact; a stage
--- counts once per person, at its first occurrence.
+-- (their lead month, "(no touch)", when no touch of theirs before the lead is known: a touch
+-- identified only after the lead, e.g. a later login, is not how they were acquired), with how
+-- many reached each later stage and the median days between consecutive stages. A person is a
+-- CRM contact; a stage counts once per person, at its first occurrence.
 {%- set stages = ['lead', 'mql', 'sql', 'opportunity', 'customer'] %}
 
 with
@@ -20,18 +21,6 @@ conversions as (
 
 ),
 
-first_touches as (
-
-    select
-        person_id,
-        min(touchpoint_at) as first_touch_at,
-        arg_min(channel_group, (touchpoint_at, touchpoint_id)) as channel_group,
-        arg_min(platform, (touchpoint_at, touchpoint_id)) as platform
-    from touchpoints
-    group by person_id
-
-),
-
 milestones as (
 
     select
@@ -42,6 +31,24 @@ milestones as (
         {%- endfor %}
     from conversions
     group by person_id
+
+),
+
+-- the first touch at or before becoming a lead (within the sources' clock-skew tolerance)
+first_touches as (
+
+    select
+        touchpoints.person_id,
+        min(touchpoints.touchpoint_at) as first_touch_at,
+        arg_min(touchpoints.channel_group, (touchpoints.touchpoint_at, touchpoints.touchpoint_id))
+            as channel_group,
+        arg_min(touchpoints.platform, (touchpoints.touchpoint_at, touchpoints.touchpoint_id))
+            as platform
+    from touchpoints
+    inner join milestones on touchpoints.person_id = milestones.person_id
+    where touchpoints.touchpoint_at
+        <= milestones.lead_at + interval {{ var('attribution_clock_skew_seconds') }} second
+    group by touchpoints.person_id
 
 ),
 
@@ -69,7 +76,9 @@ final as (
         round(count({{ stage }}_at) / count(*), 4) as {{ stage }}_share,
         {%- endfor %}
         -- median days between consecutive stages, over the people who reached both
-        round(median(epoch(lead_at - entered_at) / 86400.0), 2) as median_days_touch_to_lead,
+        -- (a touch trailing the lead within the skew tolerance counts as at the lead: 0 days)
+        round(median(greatest(epoch(lead_at - entered_at), 0) / 86400.0), 2)
+            as median_days_touch_to_lead,
         {%- for stage in stages[1:] %}
         {%- set previous = stages[loop.index0] %}
         round(median(epoch({{ stage }}_at - {{ previous }}_at) / 86400.0), 2)
