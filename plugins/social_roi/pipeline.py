@@ -25,6 +25,8 @@ MARTS = (
     "fct_platform_ranking",
     "fct_conversion_reconciliation",
     "fct_brand_conversation_daily",
+    "fct_partner_inquiries",
+    "fct_advocacy",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -249,3 +250,10 @@ def test_partner_inquiries_and_advocacy_hang_together(world):
     assert all(ambassadors[r.ambassador_id].is_active for r in shares.itertuples())
     assert all(r.platform in ambassadors[r.ambassador_id].platforms for r in shares.itertuples())
     assert advocacy.has_lead.sum() > 0  # ambassadors bring leads
+
+
+def test_the_ambassadors_seed_lists_the_sandbox_ambassadors():
+    """The dbt seed is what the warehouse knows of the programme: the sandbox's ambassadors."""
+    seed = pd.read_csv(Path(__file__).parents[2] / "dbt_project" / "seeds" / "ambassadors.csv")
+    expected = [(a.ambassador_id, a.name, a.kind, a.is_active) for a in catalog.AMBASSADORS]
+    assert list(seed.itertuples(index=False, name=None)) == expected

@@ -16,7 +16,8 @@ touchpoints as (
 conversions as (
 
     select * from {{ ref('fct_conversions') }}
-    where person_id is not null
+    -- the sales funnel's stages only: a partner inquiry alone does not make a cohort member
+    where person_id is not null and conversion_type in ('{{ stages | join("', '") }}')
 
 ),
 
