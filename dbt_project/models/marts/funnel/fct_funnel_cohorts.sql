@@ -50,7 +50,10 @@ people as (
 
     select
         milestones.*,
-        coalesce(first_touches.first_touch_at, milestones.lead_at) as entered_at,
+        -- the earlier of the first known touch and the lead: a person whose form session was not
+        -- linked (no client id captured) may show a first touch only after becoming a lead
+        case when milestones.lead_at < first_touches.first_touch_at then milestones.lead_at
+            else coalesce(first_touches.first_touch_at, milestones.lead_at) end as entered_at,
         coalesce(first_touches.channel_group, '(no touch)') as first_touch_channel_group,
         coalesce(first_touches.platform, '(no touch)') as first_touch_platform
     from milestones
