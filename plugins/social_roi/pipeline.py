@@ -28,6 +28,8 @@ MARTS = (
     "fct_brand_conversation_daily",
     "fct_costs_monthly",
     "fct_roi_monthly",
+    "fct_partner_inquiries",
+    "fct_advocacy",
 )
 
 

@@ -38,9 +38,10 @@ def test_every_contact_and_deal_lands_once_on_its_last_modification_day(config, 
     assert contacts.email.notna().all()
     truth = world.truth["contacts"].set_index("contact_id")
     for prop, column in (("ga_client_id", "ga_client_id"), ("hs_facebook_click_id", "click_id"),
-                         ("app_user_id", "app_user_id")):
+                         ("app_user_id", "app_user_id"), ("partner_type", "partner_type")):
         assert (contacts.set_index("contact_id")[prop].fillna("")
                 == truth.loc[contacts.contact_id, column].fillna("").values).all()
+    assert contacts.partner_type.notna().any()  # partner inquiries land their custom property
 
     links = landed["deal_contacts"]
     truth_links = {(str(d), str(c)) for d, c in

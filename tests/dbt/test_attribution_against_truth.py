@@ -114,10 +114,20 @@ def test_customer_revenue_by_platform_matches_ground_truth_journeys(warehouse):
 
 def test_lead_credit_by_platform_matches_ground_truth_journeys(warehouse):
     truth, attribution, *_ = warehouse
-    contacts = truth["contacts"]
+    contacts = truth["contacts"][truth["contacts"].partner_type.isna()]
     leads = pd.DataFrame({"contact_id": contacts.contact_id,
                           "converted_at": contacts.created_at, "value": 1.0})
     assert_same(truth_totals(truth, leads), warehouse_totals(attribution, "lead", "credit"))
+
+
+def test_partner_inquiry_credit_by_platform_matches_ground_truth_journeys(warehouse):
+    """Partner inquiries are conversions of their own type, credited like leads."""
+    truth, attribution, *_ = warehouse
+    partners = truth["contacts"][truth["contacts"].partner_type.notna()]
+    assert len(partners) > 0
+    inquiries = pd.DataFrame({"contact_id": partners.contact_id,
+                              "converted_at": partners.created_at, "value": 1.0})
+    assert_same(truth_totals(truth, inquiries), warehouse_totals(attribution, "partner_inquiry", "credit"))
 
 
 def test_identity_resolution_recovers_the_person_behind_every_linked_session(warehouse):

@@ -56,7 +56,7 @@ def test_reconciliation_puts_platform_claims_next_to_crm_leads(month_build):
 def test_cohorts_count_every_contact_once_and_each_stage_reached(month_build):
     world, build_db = month_build
     cohorts = read(build_db, "select * from main_marts.fct_funnel_cohorts")
-    contacts = world.truth["contacts"]
+    contacts = world.truth["contacts"][world.truth["contacts"].partner_type.isna()]  # the sales funnel
     assert cohorts.people.sum() == len(contacts) == cohorts.reached_lead.sum()
     for stage, column in (("mql", "mql_at"), ("sql", "sql_at"), ("opportunity", "opportunity_at"),
                           ("customer", "customer_at")):
@@ -76,3 +76,35 @@ def test_followers_and_their_growth_equal_the_truth(month_build):
     assert len(growth) == 2 * (world.config.days - 1)  # the first day has nothing to compare with
     assert (growth.follower_growth.values
             == expected.loc[[(d.date(), p) for d, p in growth.index]].net.values).all()
+
+
+def test_partner_inquiries_by_type_and_day_match_truth(month_build):
+    world, build_db = month_build
+    mart = read(build_db, "select * from main_marts.fct_partner_inquiries")
+    contacts = world.truth["contacts"]
+    partners = contacts[contacts.partner_type.notna()]
+    expected = partners.groupby(["lead_date", "partner_type"]).size()
+    inquiries = mart.drop_duplicates("conversion_id")
+    actual = inquiries.assign(day=inquiries.inquiry_date.dt.date).groupby(["day", "partner_type"]).size()
+    assert len(partners) > 0 and actual.to_dict() == expected.to_dict()
+    assert (mart.groupby("conversion_id").credit.sum() - 1).abs().max() < 1e-9
+    # a linked inquiry's last touch is the session with the form, on the truth's platform
+    linked = inquiries[inquiries.n_touches > 0].set_index("contact_id")
+    truth_platform = partners.set_index("contact_id").platform.loc[linked.index]
+    assert len(linked) > 0 and (linked.last_touch_platform == truth_platform).all()
+
+
+def test_advocacy_sessions_and_leads_per_ambassador_match_truth(month_build):
+    world, build_db = month_build
+    mart = read(build_db, "select * from main_marts.fct_advocacy")
+    sessions = world.truth["sessions"]
+    advocacy = sessions[sessions.medium == "advocacy"]
+    keys = ["date", "content", "platform"]
+    expected = advocacy.groupby(keys).agg(sessions=("has_lead", "size"), leads=("has_lead", "sum"))
+    actual = (mart.assign(date=mart.activity_date.dt.date, content=mart.ambassador_id)
+              .set_index(keys).sort_index())
+    assert actual.sessions.to_dict() == expected.sessions.to_dict()
+    assert actual.last_click_leads.to_dict() == expected.leads.to_dict()
+    assert actual.ambassador_name.notna().all() and mart.attributed_leads.sum() > 0
+    shares = world.truth["advocacy_shares"]
+    assert mart.sessions.sum() == shares.clicks.sum()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -98,7 +99,7 @@ def test_truth_is_internally_coherent(world):
     assert len(tagged) == posts.link_clicks.sum() + ads.link_clicks.sum()
     by_content = tagged.groupby("content").size()
     assert by_content.reindex(posts.post_id, fill_value=0).tolist() == posts.link_clicks.tolist()
-    assert sessions[~sessions.medium.isin(["social", "paid_social"])].content.isna().all()
+    assert sessions[~sessions.medium.isin(["social", "paid_social", "advocacy"])].content.isna().all()
     assert (
         sessions.groupby("user_pseudo_id").ga_session_id.nunique()
         == sessions.groupby("user_pseudo_id").size()
@@ -107,7 +108,7 @@ def test_truth_is_internally_coherent(world):
     # Contacts come from lead sessions, one per visitor; deals and customers hang together.
     contacts, deals, customers = t["contacts"], t["deals"], t["customers"]
     assert contacts.ga_client_id.dropna().is_unique and contacts.email.is_unique
-    leads = sessions[sessions.has_lead].set_index("contact_id")
+    leads = sessions[sessions.has_lead | sessions.has_partner_inquiry].set_index("contact_id")
     form_leads = t["form_leads"].dropna(subset=["contact_id"]).set_index("contact_id")
     assert leads.index.is_unique and form_leads.index.is_unique and len(form_leads) > 0
     assert sorted([*leads.index, *form_leads.index]) == sorted(contacts.contact_id)
@@ -196,14 +197,14 @@ def test_identity_signals(world):
     browsers = known.groupby("contact_id").user_pseudo_id.nunique()
     assert (browsers <= 2).all() and (browsers == 2).sum() > 10
     # a second browser logs in on its first session, so every one of them is identifiable
-    lead_browser = known[known.has_lead].set_index("contact_id").user_pseudo_id
+    lead_browser = known[known.has_lead | known.has_partner_inquiry].set_index("contact_id").user_pseudo_id
     second = known[known.user_pseudo_id.values != lead_browser.loc[known.contact_id].values]
     first_on_second = second.sort_values("started_at").groupby("user_pseudo_id").head(1)
     assert first_on_second.user_id.notna().all() and second.identifiable.all()
     assert not sessions[sessions.contact_id.isna()].identifiable.any()
     assert sessions[sessions.contact_id.isna()].user_id.isna().all()
     # a click id is captured from the lead session's landing URL
-    lead = known[known.has_lead].set_index("contact_id")
+    lead = known[known.has_lead | known.has_partner_inquiry].set_index("contact_id")
     web = contacts[contacts.contact_id.isin(lead.index)]
     assert (web.click_id.fillna("") == lead.loc[web.contact_id].click_id.fillna("").values).all()
     assert contacts.click_id.notna().sum() > 10
@@ -214,9 +215,45 @@ def test_identity_signals(world):
 def test_crm_clock_runs_behind_so_some_form_sessions_start_after_their_lead(world):
     """Clock skew between sources is part of the world: attribution must tolerate it."""
     sessions, contacts = world.truth["sessions"], world.truth["contacts"]
-    lead = sessions[sessions.has_lead].set_index("contact_id")
+    lead = sessions[sessions.has_lead | sessions.has_partner_inquiry].set_index("contact_id")
     web = contacts[contacts.contact_id.isin(lead.index)].set_index("contact_id")
     late = lead.loc[web.index].started_at.values > web.created_at.values
     assert late.any() and not late.all()
     assert (lead.loc[web.index].started_at.values - web.created_at.values
             < pd.Timedelta(minutes=5)).all()  # within the warehouse's default tolerance
+
+
+def test_partner_inquiries_and_advocacy_hang_together(world):
+    t = world.truth
+    sessions, contacts, shares = t["sessions"], t["contacts"], t["advocacy_shares"]
+    # A partner inquiry is a contact of lifecycle stage "other" with a partner type, from a session
+    # with the partner form; it never enters the sales funnel.
+    inquiries = sessions[sessions.has_partner_inquiry]
+    partners = contacts[contacts.partner_type.notna()]
+    assert len(partners) > 0 and not (inquiries.has_lead).any()
+    assert sorted(inquiries.contact_id) == sorted(partners.contact_id)
+    assert (partners.lifecyclestage == "other").all()
+    assert set(partners.partner_type) == set(catalog.PARTNER_TYPES)
+    assert partners[["mql_at", "sql_at", "opportunity_at", "customer_at"]].isna().all().all()
+    assert set(contacts[contacts.partner_type.isna()].lifecyclestage) <= {
+        "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer"
+    }
+    # Every advocacy click is one session tagged utm_medium=advocacy, utm_content=<ambassador id>,
+    # on the share's platform; only active ambassadors share, on their own networks.
+    advocacy = sessions[sessions.medium == catalog.ADVOCACY_MEDIUM]
+    assert len(advocacy) == shares.clicks.sum() > 0
+    per_share = shares.groupby(["ambassador_id", "platform"]).clicks.sum()
+    per_share = per_share[per_share > 0]
+    by_link = advocacy.groupby(["content", "platform"]).size()
+    assert by_link.sort_index().tolist() == per_share.sort_index().tolist()
+    ambassadors = {a.ambassador_id: a for a in catalog.AMBASSADORS}
+    assert all(ambassadors[r.ambassador_id].is_active for r in shares.itertuples())
+    assert all(r.platform in ambassadors[r.ambassador_id].platforms for r in shares.itertuples())
+    assert advocacy.has_lead.sum() > 0  # ambassadors bring leads
+
+
+def test_the_ambassadors_seed_lists_the_sandbox_ambassadors():
+    """The dbt seed is what the warehouse knows of the programme: the sandbox's ambassadors."""
+    seed = pd.read_csv(Path(__file__).parents[2] / "dbt_project" / "seeds" / "ambassadors.csv")
+    expected = [(a.ambassador_id, a.name, a.kind, a.is_active) for a in catalog.AMBASSADORS]
+    assert list(seed.itertuples(index=False, name=None)) == expected

@@ -44,6 +44,8 @@ CONTACT_PROPERTIES = (
     # identifiers the forms capture (custom properties: ga_client_id, app_user_id, li_fat_id)
     "ga_client_id", "app_user_id", "hs_facebook_click_id", "hs_google_click_id", "li_fat_id",
     "utm_source", "utm_medium", "utm_campaign", "utm_content",
+    # custom property of the partner inquiry form: reseller, distributor or referral (else empty)
+    "partner_type",
     "createdate", "lastmodifieddate",
 )
 DEAL_PROPERTIES = (

@@ -199,6 +199,10 @@ LEAD_RATE = {
     ("x", "social"): 0.012,
     ("google", "organic"): 0.020,
     ("direct", "(none)"): 0.022,
+    # an ambassador's share reaches people who trust them: more intent than the brand's own post
+    ("linkedin", "advocacy"): 0.070,
+    ("x", "advocacy"): 0.020,
+    ("facebook", "advocacy"): 0.030,
 }
 RETURNING_LEAD_BOOST = 1.4
 
@@ -243,12 +247,16 @@ HS_SOURCE = {  # (hs_analytics_source, hs_analytics_source_data_1) by session pl
     ("x", "social"): ("SOCIAL_MEDIA", "Twitter"),
     ("google", "organic"): ("ORGANIC_SEARCH", "google"),
     ("direct", "(none)"): ("DIRECT_TRAFFIC", None),  # data_1 = landing URL, filled at generation
+    ("linkedin", "advocacy"): ("SOCIAL_MEDIA", "LinkedIn"),
+    ("x", "advocacy"): ("SOCIAL_MEDIA", "Twitter"),
+    ("facebook", "advocacy"): ("SOCIAL_MEDIA", "Facebook"),
 }
 CHANNEL_GROUP = {
     "paid_social": "Paid Social",
     "social": "Organic Social",
     "organic": "Organic Search",
     "(none)": "Direct",
+    "advocacy": "Organic Social",  # GA4's default grouping goes by the social source
 }
 
 # Fake people and companies (whitespace/comma separated to keep this file short).
@@ -353,3 +361,47 @@ FOLLOWERS_AT_START = {"facebook": 12_400, "instagram": 31_800}
 NEW_FOLLOWERS_PER_1K_POST_REACH = {"facebook": 1.6, "instagram": 4.5}
 NEW_FOLLOWERS_PER_1K_AD_REACH = {"facebook": 0.25, "instagram": 0.6}
 DAILY_UNFOLLOW_RATE = 0.0004
+
+# ---- partnerships and advocacy ---------------------------------------------------------------
+
+# Partner inquiries: a visitor who never became a lead fills the "become a partner" form (GA4
+# generate_lead, form_name partner_inquiry). HubSpot gets a contact with lifecycle stage "other"
+# and the custom property partner_type; such contacts are not sales leads.
+PARTNER_FORM_NAME = "partner_inquiry"
+PARTNER_FORM_PAGE = "/partners"
+PARTNER_TYPES = {"reseller": 0.45, "referral": 0.35, "distributor": 0.20}
+# chance that an engaged, multi-page session of a never-converted visitor ends with the partner form
+PARTNER_INQUIRY_RATE = {
+    ("linkedin", "social"): 0.030,
+    ("direct", "(none)"): 0.012,
+    ("google", "organic"): 0.008,
+}
+
+
+class Ambassador(NamedTuple):
+    """A brand ambassador enrolled in the advocacy programme (the dbt seed `ambassadors` lists them)."""
+
+    ambassador_id: str
+    name: str
+    kind: str  # employee | customer | partner
+    platforms: tuple[str, ...]  # networks they share on
+    audience: int  # followers who may see a share
+    is_active: bool = True
+
+
+# Advocacy shares carry the tracked link the advocacy tool builds (Sociabble/EveryoneSocial let the
+# admin set this template): utm_source=<network>, utm_medium=advocacy, utm_campaign=<the post's
+# campaign>, utm_content=<ambassador_id>.
+ADVOCACY_MEDIUM = "advocacy"
+AMBASSADORS = (
+    Ambassador("amb-001", "Grace Okafor", "employee", ("linkedin", "x"), 2400),
+    Ambassador("amb-002", "Tomas Lindqvist", "employee", ("linkedin",), 900),
+    Ambassador("amb-003", "Priya Raman", "employee", ("linkedin", "facebook"), 1500),
+    Ambassador("amb-004", "Marco Bellini", "customer", ("linkedin",), 3100),
+    Ambassador("amb-005", "Aisha Bello", "customer", ("x",), 5200),
+    Ambassador("amb-006", "Northwind Resellers", "partner", ("linkedin", "facebook"), 4000),
+    Ambassador("amb-007", "Jonas Weber", "employee", ("linkedin",), 600, is_active=False),
+)
+ADVOCACY_SHARE_PROB = 0.35  # chance an active ambassador re-shares one of our posts on their network
+ADVOCACY_CTR = 0.0015  # link clicks per audience member per share
+ADVOCACY_CLICK_MEAN_HOURS = 6.0

@@ -114,7 +114,7 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
     tagged = s is not None and s.tagged
     campaign = c.campaign if tagged or s is None else None  # the integration records the campaign
     dates = {
-        "lead": c.created_ms,
+        "lead": c.created_ms if c.partner_type is None else None,  # a partner inquiry is stage "other"
         "marketingqualifiedlead": c.mql_ms,
         "salesqualifiedlead": c.sql_ms,
         "opportunity": c.opp_ms,
@@ -137,6 +137,7 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
         "hs_facebook_click_id": c.click_id,
         "hs_google_click_id": None,
         "li_fat_id": None,  # custom property; the sandbox runs no LinkedIn ads
+        "partner_type": c.partner_type,  # custom property filled by the partner inquiry form
         "utm_source": s.source if tagged else None,
         "utm_medium": s.medium if tagged else None,
         "utm_campaign": s.campaign if tagged else None,

@@ -80,7 +80,8 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "page_views": "int64",
         "is_engaged": "bool",
         "engagement_time_msec": "int64",
-        "has_lead": "bool",
+        "has_lead": "bool",  # a sales lead's form (demo, contact, e-book)
+        "has_partner_inquiry": "bool",  # the partner form (not a sales lead)
         # who is really behind the session (None: never became a contact), and whether the data
         # carries a link to them (a captured client id or click id, or a login on that device)
         "contact_id": "string",
@@ -98,7 +99,8 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "lead_date": "date",
         "platform": "string",
         "campaign": "string",
-        "lifecyclestage": "string",
+        "lifecyclestage": "string",  # "other" for a partner inquiry
+        "partner_type": "string",  # None for a sales lead
         "mql_at": "timestamp",
         "sql_at": "timestamp",
         "opportunity_at": "timestamp",
@@ -139,6 +141,17 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "currency": "string",
         "platform": "string",
         "campaign": "string",
+    },
+    "advocacy_shares": {  # one row per ambassador re-share of one of our posts
+        "share_id": "string",
+        "ambassador_id": "string",
+        "ambassador_kind": "string",
+        "platform": "string",
+        "post_id": "string",
+        "campaign": "string",
+        "shared_at": "timestamp",
+        "date": "date",
+        "clicks": "int64",  # tracked-link clicks before the horizon end: each one is a web session
     },
     "mentions": {  # social listening: one row per (query, document) match, as the API serves it
         "mention_id": "string",
@@ -268,6 +281,17 @@ class FormLead:
 
 
 @dataclass(slots=True)
+class AdvocacyShare:
+    """An ambassador's re-share of one of our posts, with the tracked link the advocacy tool built."""
+
+    share_id: str
+    ambassador: C.Ambassador
+    post: Post
+    shared_ts: float
+    clicks: list = field(default_factory=list)  # (ts, platform, medium, campaign, content, url)
+
+
+@dataclass(slots=True)
 class Mention:
     """One social-listening match: a public document that names one tracked brand's query."""
 
@@ -336,7 +360,7 @@ class Session:
 
     @property
     def tagged(self) -> bool:
-        return self.medium in ("social", "paid_social")
+        return self.medium in ("social", "paid_social", C.ADVOCACY_MEDIUM)
 
 
 @dataclass(slots=True)
@@ -381,6 +405,7 @@ class Contact:
     customer_ms: int | None = None
     deal: Deal | None = None
     form_lead: FormLead | None = None
+    partner_type: str | None = None  # HubSpot custom property, set by the partner inquiry form
 
     @property
     def platform(self) -> str:
@@ -400,6 +425,8 @@ class Contact:
 
     @property
     def lifecyclestage(self) -> str:
+        if self.partner_type is not None:
+            return "other"  # a would-be partner is not a sales lead: kept out of the funnel
         if self.customer_ms is not None:
             return "customer"
         if self.opp_ms is not None:
@@ -482,6 +509,7 @@ class World:
     mentions: list[Mention] = field(default_factory=list)
     # (platform, day) -> (followers at the end of the day, new, lost)
     followers: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
+    shares: list[AdvocacyShare] = field(default_factory=list)
 
     @property
     def horizon_end_ms(self) -> int:
@@ -516,11 +544,18 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     form_leads = _generate_form_leads(cfg, rng("form-leads"), ad_days)
     visitors, sessions = _simulate_web(cfg, rng("web"), rng("identity"), post_clicks, ad_clicks)
     _attribute_platform_leads(ad_days, sessions, form_leads, rng("ads-leads"))
-    contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads)
+    # Partnerships and advocacy draw from their own streams, so the rest of the world stays the same
+    # (only contact ids, which follow creation time, shift).
+    partners_rng, advocacy_rng = rng("partners"), rng("advocacy")
+    shares = _generate_advocacy_shares(cfg, advocacy_rng, posts)
+    sessions = _simulate_advocacy_web(advocacy_rng, shares, visitors, sessions)
+    _fill_partner_forms(partners_rng, sessions)
+    streams = {"partners": partners_rng, "advocacy": advocacy_rng}
+    contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads, streams)
     mentions = _generate_mentions(cfg, rng("listening"), posts, ad_days)
     followers = _simulate_followers(cfg, rng("followers"), posts, ad_days)
     return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads, mentions,
-                 followers)
+                 followers, shares)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -853,27 +888,9 @@ def _simulate_web(
     visitors: list[Visitor] = []
     sessions: list[Session] = []
     used_ids: set[str] = set()
-    dev_w = [w for w, *_ in C.DEVICES]
-    geo_w = [w for w, *_ in C.GEOS]
 
     def new_visitor(ts: float, platform: str, first_source: tuple) -> Visitor:
-        while True:
-            upid = f"{rng.randrange(100000000, 2147483647)}.{int(ts)}"
-            if upid not in used_ids:
-                used_ids.add(upid)
-                break
-        weights = dev_w
-        if platform in ("instagram", "facebook"):  # Meta traffic is mostly mobile
-            weights = [
-                w * (2.5 if dev[1] == "mobile" else 1.0) for w, dev in zip(dev_w, C.DEVICES, strict=True)
-            ]
-        v = Visitor(
-            upid,
-            int(ts * 1_000_000),
-            rng.choices(C.DEVICES, weights)[0],
-            rng.choices(C.GEOS, geo_w)[0],
-            first_source,
-        )
+        v = _new_visitor(rng, used_ids, ts, platform, first_source)
         visitors.append(v)
         return v
 
@@ -928,6 +945,107 @@ def _simulate_web(
             if t_back < end:
                 push(t_back, "return", person)
     return visitors, sessions
+
+
+def _new_visitor(
+    rng: random.Random, used_ids: set[str], ts: float, platform: str, first_source: tuple
+) -> Visitor:
+    while True:
+        upid = f"{rng.randrange(100000000, 2147483647)}.{int(ts)}"
+        if upid not in used_ids:
+            used_ids.add(upid)
+            break
+    dev_w = [w for w, *_ in C.DEVICES]
+    weights = dev_w
+    if platform in ("instagram", "facebook"):  # Meta traffic is mostly mobile
+        weights = [w * (2.5 if dev[1] == "mobile" else 1.0) for w, dev in zip(dev_w, C.DEVICES, strict=True)]
+    return Visitor(
+        upid,
+        int(ts * 1_000_000),
+        rng.choices(C.DEVICES, weights)[0],
+        rng.choices(C.GEOS, [w for w, *_ in C.GEOS])[0],
+        first_source,
+    )
+
+
+# ---- partnerships and advocacy ---------------------------------------------------------------
+
+
+def _generate_advocacy_shares(
+    cfg: WorldConfig, rng: random.Random, posts: list[Post]
+) -> list[AdvocacyShare]:
+    """Active ambassadors re-share some of our posts on their networks; each click on the tracked
+    link (utm_medium=advocacy, utm_content=<ambassador_id>) is a future web session."""
+    end = float(cfg.end_ts)
+    shares: list[AdvocacyShare] = []
+    for post in sorted(posts, key=lambda p: (p.created_ts, p.post_id)):
+        for amb in C.AMBASSADORS:
+            if not amb.is_active or post.platform not in amb.platforms:
+                continue
+            if rng.random() >= C.ADVOCACY_SHARE_PROB:
+                continue
+            shared = post.created_ts + rng.expovariate(1.0 / 7200)
+            if shared >= end:
+                continue
+            share = AdvocacyShare(f"{post.post_id}:{amb.ambassador_id}", amb, post, shared)
+            path = post.landing_url.split("?")[0][len(C.SITE) :]
+            url = utm_url(path, post.platform, C.ADVOCACY_MEDIUM, post.campaign, amb.ambassador_id)
+            for _ in range(_poisson(rng, amb.audience * C.ADVOCACY_CTR)):
+                ct = shared + 1 + rng.expovariate(1.0 / (C.ADVOCACY_CLICK_MEAN_HOURS * 3600))
+                if ct < end:
+                    click = (ct, post.platform, C.ADVOCACY_MEDIUM, post.campaign, amb.ambassador_id, url)
+                    share.clicks.append(click)
+            shares.append(share)
+    return shares
+
+
+def _simulate_advocacy_web(
+    rng: random.Random, shares: list[AdvocacyShare], visitors: list[Visitor], sessions: list[Session]
+) -> list[Session]:
+    """One session per click, by a new visitor from the ambassador's network (they are one-off
+    visits: advocacy visitors do not come back in this world). Returns all sessions by start time."""
+    used_ids = {v.user_pseudo_id for v in visitors}
+    added: list[Session] = []
+    for ts, platform, medium, campaign, content, url in sorted(c for sh in shares for c in sh.clicks):
+        visitor = _new_visitor(rng, used_ids, ts, platform, (platform, medium, campaign))
+        visitors.append(visitor)
+        added.append(_make_session(rng, visitor, ts, platform, medium, campaign, content, url))
+    return sorted(sessions + added, key=lambda s: s.start_us)
+
+
+def _fill_partner_forms(rng: random.Random, sessions: list[Session]) -> None:
+    """Some engaged, multi-page sessions of visitors who never became leads end with the partner
+    inquiry form: a generate_lead event (form_name partner_inquiry) before the session's last hit."""
+    inquired: set[str] = set()
+    for s in sessions:
+        person = s.visitor.person
+        rate = C.PARTNER_INQUIRY_RATE.get((s.platform, s.medium), 0.0)
+        if (
+            rate == 0.0
+            or s.form_name is not None
+            or not s.is_engaged
+            or s.page_views < 2
+            or person.converted
+            or person.second_device is not None
+            or person.user_pseudo_id in inquired
+            or rng.random() >= rate
+        ):
+            continue
+        inquired.add(person.user_pseudo_id)
+        person.converted = True
+        s.form_name = C.PARTNER_FORM_NAME
+        *hits, (end_ts, _, end_name, end_params) = s.events  # the closing user_engagement hit
+        last_hit_ts = hits[-1][0]
+        s.lead_us = last_hit_ts + (end_ts - last_hit_ts) // 2
+        base = [p for p in end_params if p[0] in ("ga_session_id", "ga_session_number")]
+        lead = (
+            s.lead_us,
+            len(hits),
+            "generate_lead",
+            [*base, ("form_name", s.form_name), ("page_location", C.SITE + C.PARTNER_FORM_PAGE),
+             ("session_engaged", "1"), ("engaged_session_event", 1)],
+        )
+        s.events = [*hits, lead, (end_ts, len(hits) + 1, end_name, end_params)]
 
 
 def _make_session(
@@ -1074,7 +1192,10 @@ def _simulate_crm(
     id_rng: random.Random,
     sessions: list[Session],
     form_leads: list[FormLead],
+    streams: dict[str, random.Random],
 ):
+    """`streams`: the RNGs of partner-form and advocacy contacts ("partners", "advocacy"), so that
+    adding them leaves every other contact's draws unchanged."""
     end_ms = cfg.end_ts * 1000
     # (CRM creation ms, tie-break, web session or instant-form lead)
     # (CRM timestamps carry the CRM clock's offset from the web analytics clock)
@@ -1096,10 +1217,17 @@ def _simulate_crm(
     def within(ms: int | None) -> int | None:
         return ms if ms is not None and ms < end_ms else None
 
+    main = (rng, id_rng)
     for n, (created_ms, _, origin) in enumerate(arrivals, 1):
+        s = origin if isinstance(origin, Session) else None
+        kind = None
+        if s is not None and s.form_name == C.PARTNER_FORM_NAME:
+            kind = "partners"
+        elif s is not None and s.medium == C.ADVOCACY_MEDIUM:
+            kind = "advocacy"
+        rng, id_rng = (streams[kind], streams[kind]) if kind else main
         first, last = rng.choice(C.FIRST_NAMES), rng.choice(C.LAST_NAMES)
         company = f"{rng.choice(C.COMPANY_PARTS_A)} {rng.choice(C.COMPANY_PARTS_B)}"
-        s = origin if isinstance(origin, Session) else None
         if s is None:  # the integration copies the name the person gave in the form
             first, last = (part.capitalize() for part in origin.email.strip().lower().split(".")[:2])
         platform, medium = (s.platform, s.medium) if s else (origin.platform, "paid_social")
@@ -1129,6 +1257,9 @@ def _simulate_crm(
             if s.visitor.second_device is not None:
                 s.visitor.second_device.contact = c
         contacts.append(c)
+        if kind == "partners":  # an inquiry, not a sales lead: no MQL, no deal
+            c.partner_type = rng.choices(list(C.PARTNER_TYPES), list(C.PARTNER_TYPES.values()))[0]
+            continue
 
         funnel = C.FUNNEL[platform]
         boost = form_boost[c.form_name]
@@ -1267,7 +1398,8 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
                 "page_views": [s.page_views for s in ss],
                 "is_engaged": [s.is_engaged for s in ss],
                 "engagement_time_msec": [s.engagement_ms for s in ss],
-                "has_lead": [s.form_name is not None for s in ss],
+                        "has_lead": [s.form_name not in (None, C.PARTNER_FORM_NAME) for s in ss],
+                "has_partner_inquiry": [s.form_name == C.PARTNER_FORM_NAME for s in ss],
                 "contact_id": [_contact_id(s.visitor) for s in ss],
                 "identifiable": [_identifiable(s.visitor) for s in ss],
                 "user_id": [s.user_id for s in ss],
@@ -1276,6 +1408,20 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         )
         .sort_values(["started_at", "user_pseudo_id"], kind="stable")
         .reset_index(drop=True)
+    )
+    sh = world.shares
+    advocacy_shares = pd.DataFrame(
+        {
+            "share_id": [x.share_id for x in sh],
+            "ambassador_id": [x.ambassador.ambassador_id for x in sh],
+            "ambassador_kind": [x.ambassador.kind for x in sh],
+            "platform": [x.post.platform for x in sh],
+            "post_id": [x.post.post_id for x in sh],
+            "campaign": [x.post.campaign for x in sh],
+            "shared_at": _ts([int(x.shared_ts * 1000) for x in sh], "ms"),
+            "date": [datetime.fromtimestamp(int(x.shared_ts), UTC).date() for x in sh],
+            "clicks": [len(x.clicks) for x in sh],
+        }
     )
     cs = world.contacts
     contacts = pd.DataFrame(
@@ -1290,6 +1436,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "platform": [c.platform for c in cs],
             "campaign": [c.campaign for c in cs],
             "lifecyclestage": [c.lifecyclestage for c in cs],
+            "partner_type": [c.partner_type for c in cs],
             "mql_at": _ts([c.mql_ms for c in cs], "ms"),
             "sql_at": _ts([c.sql_ms for c in cs], "ms"),
             "opportunity_at": _ts([c.opp_ms for c in cs], "ms"),
@@ -1370,6 +1517,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "customers": customers,
         "mentions": mentions,
         "followers": followers,
+        "advocacy_shares": advocacy_shares,
     }
     # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
     for name, df in tables.items():

@@ -48,7 +48,7 @@ journeys as (
 
 conversion_types as (
 
-    select * from (values ('lead'), ('mql'), ('sql'), ('opportunity'), ('customer'))
+    select * from (values ('lead'), ('mql'), ('sql'), ('opportunity'), ('customer'), ('partner_inquiry'))
         as types (conversion_type)
 
 ),

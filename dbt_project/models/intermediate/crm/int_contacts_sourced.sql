@@ -25,6 +25,7 @@ sourced as (
         cast(became_mql_at as date) as mql_date,
         cast(became_sql_at as date) as sql_date,
         lifecycle_stage,
+        partner_type,
         coalesce(utm_source, case analytics_source
             when 'DIRECT_TRAFFIC' then '(direct)'
             else lower(analytics_source_data_1)

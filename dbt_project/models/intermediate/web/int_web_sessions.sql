@@ -105,7 +105,11 @@ sessions as (
         count(*) filter (where event_name = 'page_view') as page_views,
         coalesce(sum(engagement_time_msec), 0) as engagement_time_msec,
         coalesce(bool_or(is_session_engaged), false) as is_engaged,
-        bool_or(event_name = 'generate_lead') as has_lead,
+        -- a sales lead's form; the partner form is a partner inquiry, not a lead
+        coalesce(bool_or(event_name = 'generate_lead'
+            and form_name is distinct from '{{ var("partner_inquiry_form_name") }}'), false) as has_lead,
+        coalesce(bool_or(event_name = 'generate_lead'
+            and form_name = '{{ var("partner_inquiry_form_name") }}'), false) as has_partner_inquiry,
         arg_min(form_name, event_order) filter (where event_name = 'generate_lead')
             as lead_form_name
 

@@ -1,5 +1,6 @@
 -- One row per conversion: the CRM milestones of a person. Lead, MQL and SQL come from the
--- contact's lifecycle dates; an opportunity is a deal's creation; a customer conversion is a won
+-- contact's lifecycle dates (a contact with a partner type made a partner inquiry instead of
+-- becoming a lead: conversion type partner_inquiry, attributed like any other); an opportunity is a deal's creation; a customer conversion is a won
 -- deal with its amount. A deal is the person's who became a lead first among its contacts.
 -- Money is in the reporting currency: an opportunity carries the deal amount as pipeline (rate of
 -- its creation day), a customer as revenue (rate of its closing day).
@@ -29,6 +30,7 @@ contact_milestones as (
     select
         contact_id,
         coalesce(became_lead_at, created_at) as lead_at,
+        partner_type,
         became_mql_at,
         became_sql_at
     from contacts
@@ -49,7 +51,9 @@ deal_people as (
 
 lifecycle_conversions as (
 
-    select contact_id as person_id, 'lead' as conversion_type, lead_at as converted_at,
+    select contact_id as person_id,
+        case when partner_type is null then 'lead' else 'partner_inquiry' end as conversion_type,
+        lead_at as converted_at,
         contact_id as source_record_id
     from contact_milestones
     union all

@@ -17,7 +17,8 @@ touchpoints as (
 conversions as (
 
     select * from {{ ref('fct_conversions') }}
-    where person_id is not null
+    -- the sales funnel's stages only: a partner inquiry alone does not make a cohort member
+    where person_id is not null and conversion_type in ('{{ stages | join("', '") }}')
 
 ),
 
@@ -56,7 +57,10 @@ people as (
 
     select
         milestones.*,
-        coalesce(first_touches.first_touch_at, milestones.lead_at) as entered_at,
+        -- the earlier of the first touch and the lead (a touch may trail the lead within the
+        -- clock-skew tolerance: the person then enters at the lead)
+        coalesce(least(first_touches.first_touch_at, milestones.lead_at), milestones.lead_at)
+            as entered_at,
         coalesce(first_touches.channel_group, '(no touch)') as first_touch_channel_group,
         coalesce(first_touches.platform, '(no touch)') as first_touch_platform
     from milestones
@@ -76,9 +80,7 @@ final as (
         round(count({{ stage }}_at) / count(*), 4) as {{ stage }}_share,
         {%- endfor %}
         -- median days between consecutive stages, over the people who reached both
-        -- (a touch trailing the lead within the skew tolerance counts as at the lead: 0 days)
-        round(median(greatest(epoch(lead_at - entered_at), 0) / 86400.0), 2)
-            as median_days_touch_to_lead,
+        round(median(epoch(lead_at - entered_at) / 86400.0), 2) as median_days_touch_to_lead,
         {%- for stage in stages[1:] %}
         {%- set previous = stages[loop.index0] %}
         round(median(epoch({{ stage }}_at - {{ previous }}_at) / 86400.0), 2)

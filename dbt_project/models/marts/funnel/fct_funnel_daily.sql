@@ -96,6 +96,7 @@ lead_measures as (
 
     select lead_date as funnel_date, source, medium, campaign, 1 as leads
     from contacts
+    where partner_type is null  -- a partner inquiry is not a sales lead (fct_partner_inquiries)
 
 ),
 

@@ -45,12 +45,7 @@ post_credit as (
     select
         touchpoints.post_id,
         touchpoints.platform,
-        {{ exact_sum('attribution.credit', 15, "attribution.conversion_type = 'lead'") }}
-            as attributed_leads,
-        {{ exact_sum('attribution.credit', 15, "attribution.conversion_type = 'customer'") }}
-            as attributed_customers,
-        {{ exact_sum('attribution.attributed_revenue_usd', 6, "attribution.conversion_type = 'customer'") }}
-            as attributed_revenue_usd
+        {{ attributed_measures('attribution') }}
     from attribution
     inner join touchpoints on attribution.touchpoint_id = touchpoints.touchpoint_id
     group by all

@@ -39,7 +39,9 @@ renamed as (
         lower(utm_source) as utm_source,
         lower(utm_medium) as utm_medium,
         utm_campaign,
-        utm_content
+        utm_content,
+        -- custom property of the partner inquiry form: set only on would-be partners
+        nullif(lower(trim(partner_type)), '') as partner_type
 
     from latest
 

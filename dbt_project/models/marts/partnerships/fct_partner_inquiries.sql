@@ -1,0 +1,82 @@
+-- Partner demand (PRODUCT.md: partnerships), one row per partner inquiry × platform it is
+-- credited to under `performance_attribution_model`: a contact the partner inquiry form created
+-- (HubSpot `partner_type`), attributed like every other conversion (its path, lookback and
+-- models are fct_attribution's). Each inquiry's credits sum to 1; an inquiry without a tracked
+-- touch has one '(unattributed)' row. Its first and last touches are repeated on each row so that
+-- "inquiries by first-touch platform" needs no join.
+{%- set model = var('performance_attribution_model') %}
+
+with
+
+contacts as (
+
+    select * from {{ ref('stg_hubspot__contacts') }}
+    where partner_type is not null
+
+),
+
+paths as (
+
+    select * from {{ ref('int_conversion_paths') }}
+    where conversion_type = 'partner_inquiry'
+
+),
+
+attribution as (
+
+    select * from {{ ref('fct_attribution') }}
+    where attribution_model = '{{ model }}' and conversion_type = 'partner_inquiry'
+
+),
+
+-- position 1 is the first touch, n_touches the last (0 on an empty path: '(unattributed)')
+path_ends as (
+
+    select
+        conversion_id,
+        any_value(converted_at) as inquired_at,
+        any_value(n_touches) as n_touches,
+        arg_min(platform, position) as first_touch_platform,
+        arg_min(campaign, position) as first_touch_campaign,
+        arg_max(platform, position) as last_touch_platform,
+        arg_max(campaign, position) as last_touch_campaign
+    from paths
+    group by conversion_id
+
+),
+
+credit_by_platform as (
+
+    select
+        conversion_id,
+        platform,
+        {{ exact_sum('credit', 15) }} as credit
+    from attribution
+    group by all
+
+),
+
+final as (
+
+    select
+        credit_by_platform.conversion_id,
+        contacts.contact_id,
+        path_ends.inquired_at,
+        cast(path_ends.inquired_at as date) as inquiry_date,
+        contacts.partner_type,
+        credit_by_platform.platform,
+        '{{ model }}' as attribution_model,
+        credit_by_platform.credit,
+        path_ends.n_touches,
+        path_ends.first_touch_platform,
+        path_ends.first_touch_campaign,
+        path_ends.last_touch_platform,
+        path_ends.last_touch_campaign
+
+    from credit_by_platform
+    inner join path_ends on credit_by_platform.conversion_id = path_ends.conversion_id
+    inner join contacts on credit_by_platform.conversion_id = 'partner_inquiry:' || contacts.contact_id
+
+)
+
+select * from final
