@@ -54,3 +54,20 @@ def test_too_many_records_in_one_millisecond_fail_naming_the_window():
     moments = [START + timedelta(hours=3)] * 4
     with pytest.raises(SourceError, match=r"src/things day=2026-10-01.*4 records within one millisecond"):
         split(api(moments), cap=3)
+
+
+def test_dlt_expected_raise_for_status_warning_is_dropped_and_others_kept():
+    """Our sessions raise on HTTP errors on purpose: dlt's warning about it is dropped at its
+    logger (it used to fill every day's Airflow log), other dlt warnings still pass."""
+    import logging
+
+    import social_roi.connectors.base  # noqa: F401  (installs the filter)
+
+    dlt_logger = logging.getLogger("dlt")
+
+    def record(message: str) -> logging.LogRecord:
+        return dlt_logger.makeRecord("dlt", logging.WARNING, __file__, 1, message, (), None)
+
+    noise = record("The session provided has raise_for_status enabled. This may cause unexpected behavior.")
+    other = record("Retrying request after 429")
+    assert not dlt_logger.filter(noise) and dlt_logger.filter(other)

@@ -66,6 +66,17 @@ class SourceConfig:
 _RETRY_DEFAULTS = {"max_attempts": 5, "backoff_factor": 1.0, "max_retry_delay": 300.0}
 
 
+class _ExpectedRaiseForStatus(logging.Filter):
+    """dlt warns whenever a REST client gets a session that raises on HTTP errors. Ours does on
+    purpose (its retries hinge on it), so the warning is noise on every request of every day."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "raise_for_status enabled" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_ExpectedRaiseForStatus())
+
+
 def rest_client(
     config: SourceConfig,
     *,
