@@ -1,6 +1,6 @@
 -- Vanity next to value, one row per organic post: what the platform reports (views, reach,
 -- reactions, comments, shares, saves, clicks, engagement rate) beside what the post brought
--- (sessions, engaged sessions, leads from those sessions, and the leads, pipeline and revenue
+-- (sessions, engaged sessions, leads from those sessions, and the leads, customers and revenue
 -- attributed to its sessions under `performance_attribution_model`). The two ranks show where
 -- engagement and revenue disagree.
 {%- set model = var('performance_attribution_model') %}
