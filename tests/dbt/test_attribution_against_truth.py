@@ -4,16 +4,11 @@ links them), and the journeys that follow (sessions per person, conversions per 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import timedelta
-
 import duckdb
 import pandas as pd
 import pytest
 
-LOOKBACK = timedelta(days=90)
-CLOCK_SKEW = timedelta(seconds=300)  # docs/attribution.md: a touch this close after still counts
-MODELS = ("first_touch", "last_touch", "linear", "position_based")
+from tests.dbt.journeys import MODELS, true_touchpoints, truth_totals
 
 
 @pytest.fixture(scope="module")
@@ -31,60 +26,6 @@ def warehouse(month_build):
             "sum(matched_touchpoints) as matched from main_marts.fct_identity_match_daily "
             "group by all").df()
     return world.truth, attribution, identity, match_daily
-
-
-def rule_credits(n: int) -> dict[str, list[float]]:
-    """The reference's definitions, written again independently of the SQL."""
-    if n == 1:
-        position = [1.0]
-    elif n == 2:
-        position = [0.5, 0.5]
-    else:
-        position = [0.4] + [0.2 / (n - 2)] * (n - 2) + [0.4]
-    return {
-        "first_touch": [1.0] + [0.0] * (n - 1),
-        "last_touch": [0.0] * (n - 1) + [1.0],
-        "linear": [1.0 / n] * n,
-        "position_based": position,
-    }
-
-
-def true_touchpoints(truth: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every touchpoint with the person really behind it, and whether the data links them: web
-    sessions, and ad lead forms (linked by the e-mail once the CRM has the contact)."""
-    sessions = truth["sessions"]
-    forms = truth["form_leads"]
-    return pd.concat([
-        pd.DataFrame({"touchpoint_id": sessions.user_pseudo_id + "-" + sessions.ga_session_id.astype(str),
-                      "contact_id": sessions.contact_id, "identifiable": sessions.identifiable,
-                      "started_at": sessions.started_at, "date": sessions.date,
-                      "platform": sessions.platform}),
-        pd.DataFrame({"touchpoint_id": "meta_lead:" + forms.lead_id, "contact_id": forms.contact_id,
-                      "identifiable": forms.contact_id.notna(), "started_at": forms.created_at,
-                      "date": forms.date, "platform": forms.platform}),
-    ], ignore_index=True)
-
-
-def truth_totals(truth: dict[str, pd.DataFrame], conversions: pd.DataFrame) -> dict:
-    """conversions: columns contact_id, converted_at, value. Returns {(model, platform): total}.
-    A journey is every touchpoint of the person that the data links to them."""
-    touchpoints = true_touchpoints(truth)
-    sessions = touchpoints[touchpoints.identifiable]
-    by_person = {k: v.sort_values(["started_at", "touchpoint_id"])
-                 for k, v in sessions.groupby("contact_id")}
-    totals: dict[tuple[str, str], float] = defaultdict(float)
-    for row in conversions.itertuples(index=False):
-        journey = by_person.get(row.contact_id, sessions.iloc[0:0])
-        path = journey[(journey.started_at <= row.converted_at + CLOCK_SKEW)
-                       & (journey.started_at >= row.converted_at - LOOKBACK)]
-        if path.empty:
-            for model in MODELS:
-                totals[(model, "(unattributed)")] += row.value
-            continue
-        for model, credits in rule_credits(len(path)).items():
-            for platform, credit in zip(path.platform, credits, strict=True):
-                totals[(model, platform)] += credit * row.value
-    return totals
 
 
 def warehouse_totals(attribution: pd.DataFrame, conversion_type: str, column: str) -> dict:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pytest
+
+from tests.dbt.journeys import truth_totals
 
 
 def read(build_db, sql: str) -> pd.DataFrame:
@@ -25,6 +28,29 @@ def test_post_performance_counts_each_posts_engagement_and_sessions(month_build)
     assert (posts.sessions.values == by_post.reindex(meta.index, fill_value=0).values).all()
     assert posts.sessions.sum() > 0 and posts.attributed_leads.sum() > 0
     assert posts.sort_values("engagement_rank").platform.iloc[0] == "instagram"
+
+
+def test_post_performance_attributes_pipeline_to_the_posts_in_each_deals_journey(month_build):
+    """Pipeline per post under the performance model (linear), recomputed from the true journeys:
+    every deal's amount, at its creation, shared over the contact's linked touches."""
+    world, build_db = month_build
+    posts = read(build_db, "select post_id, attribution_model, attributed_opportunities, "
+                           "attributed_pipeline_usd from main_marts.fct_post_performance")
+    assert set(posts.attribution_model) == {"linear"}
+    deals = world.truth["deals"]
+    opportunities = pd.DataFrame({"contact_id": deals.contact_id, "converted_at": deals.created_at,
+                                  "value": deals.amount.astype(float)})
+    expected = {post: value for (model, post), value in
+                truth_totals(world.truth, opportunities, by="post_id").items()
+                if model == "linear" and post in set(posts.post_id)}
+    counts = {post: value for (model, post), value in
+              truth_totals(world.truth, opportunities.assign(value=1.0), by="post_id").items()
+              if model == "linear" and post in set(posts.post_id)}
+    posts = posts.set_index("post_id")
+    assert sum(expected.values()) > 0
+    for post in posts.index:
+        assert posts.attributed_pipeline_usd[post] == pytest.approx(expected.get(post, 0), abs=1e-6), post
+        assert posts.attributed_opportunities[post] == pytest.approx(counts.get(post, 0), abs=1e-9), post
 
 
 def test_platform_ranking_shows_the_planted_contrast(month_build):

@@ -1,7 +1,7 @@
 -- Vanity next to value, one row per organic post: what the platform reports (views, reach,
 -- reactions, comments, shares, saves, clicks, engagement rate) beside what the post brought
--- (sessions, engaged sessions, leads from those sessions, and the leads, customers and revenue
--- attributed to its sessions under `performance_attribution_model`). The two ranks show where
+-- (sessions, engaged sessions, leads from those sessions, and the leads, opportunities, pipeline,
+-- customers and revenue attributed to its sessions under `performance_attribution_model`). The two ranks show where
 -- engagement and revenue disagree.
 {%- set model = var('performance_attribution_model') %}
 
@@ -27,6 +27,12 @@ attribution as (
 
 ),
 
+conversions as (
+
+    select * from {{ ref('fct_conversions') }}
+
+),
+
 post_sessions as (
 
     select
@@ -45,9 +51,10 @@ post_credit as (
     select
         touchpoints.post_id,
         touchpoints.platform,
-        {{ attributed_measures('attribution') }}
+        {{ attributed_measures('attribution', conversions='conversions') }}
     from attribution
     inner join touchpoints on attribution.touchpoint_id = touchpoints.touchpoint_id
+    inner join conversions on attribution.conversion_id = conversions.conversion_id
     group by all
 
 ),
@@ -75,6 +82,8 @@ measured as (
         coalesce(post_sessions.sessions_with_lead, 0) as sessions_with_lead,
         '{{ model }}' as attribution_model,
         coalesce(post_credit.attributed_leads, 0) as attributed_leads,
+        coalesce(post_credit.attributed_opportunities, 0) as attributed_opportunities,
+        coalesce(post_credit.attributed_pipeline_usd, 0) as attributed_pipeline_usd,
         coalesce(post_credit.attributed_customers, 0) as attributed_customers,
         coalesce(post_credit.attributed_revenue_usd, 0) as attributed_revenue_usd
 
