@@ -34,12 +34,22 @@ MARTS = (
 
 
 def extract(source: str, day: date) -> dict[str, int]:
+    """Land the day of one source. A source whose Airflow connection does not exist is not
+    configured: the day is recorded as skipped and the task succeeds (README, "Connections")."""
+    from airflow.exceptions import AirflowNotFoundException
+
     from social_roi.connectors import CONNECTORS
-    from social_roi.connectors.base import SourceConfig, land_day
+    from social_roi.connectors.base import SourceConfig, land_day, skip_not_configured
 
     connector = CONNECTORS[source]
-    config = SourceConfig.from_airflow(connector.CONN_ID)
-    return land_day(connector, config, day, Paths.from_env().landing)
+    landing_root = Paths.from_env().landing
+    try:
+        config = SourceConfig.from_airflow(connector.CONN_ID)
+    except AirflowNotFoundException:
+        skip_not_configured(connector, day, landing_root,
+                            f"no Airflow connection '{connector.CONN_ID}'")
+        return {}
+    return land_day(connector, config, day, landing_root)
 
 
 def check_landing(day: date) -> dict[str, object]:

@@ -71,3 +71,15 @@ def test_parsing_is_fast_and_does_no_work_at_import(dag_file: Path):
                                           "PYTHONPATH": str(REPO_ROOT / "plugins")})
     assert float(out.stdout.strip().splitlines()[-1]) < 2.0, "DAG file parse took over 2 s"
     assert time.perf_counter() - started < 60
+
+
+def test_every_connector_has_its_extract_task(dagbag):
+    """A new connector is registered in social_roi.connectors and gets a task (and API pool)."""
+    from social_roi.airflow_env import POOLS
+    from social_roi.connectors import CONNECTORS
+
+    dag = dagbag.dags["social_roi_daily"]
+    extracts = {t.task_id.removeprefix("extract_"): t.pool for t in dag.tasks
+                if t.task_id.startswith("extract_")}
+    assert extracts == {source: f"api_{source}" for source in CONNECTORS}
+    assert set(extracts.values()) <= set(POOLS)

@@ -235,7 +235,24 @@ def land_day(
         entity.name: to_table(connector.SOURCE, entity, day, rows_by_entity[entity.name])
         for entity in connector.ENTITIES
     }
+    write_contracts(connector, landing_root)
     for name, table in tables.items():
         landing.write_partition(landing_root, connector.SOURCE, name, day, table)
         log.info("landed %s/%s %s: %d rows", connector.SOURCE, name, day, table.num_rows)
-    return {name: table.num_rows for name, table in tables.items()}
+    rows = {name: table.num_rows for name, table in tables.items()}
+    landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows)
+    return rows
+
+
+def skip_not_configured(connector: ModuleType, day: date, landing_root: Path, reason: str) -> None:
+    """A source without its Airflow connection is switched off, not broken: record that for the
+    day (the landing gate skips it) and keep its contracts, so the warehouse reads no rows instead
+    of failing on missing files."""
+    write_contracts(connector, landing_root)
+    landing.write_status(landing_root, connector.SOURCE, day, configured=False, reason=reason)
+    log.warning("%s is not configured (%s): nothing extracted for %s", connector.SOURCE, reason, day)
+
+
+def write_contracts(connector: ModuleType, landing_root: Path) -> None:
+    for entity in connector.ENTITIES:
+        landing.write_contract(landing_root, connector.SOURCE, entity.name, entity.schema)

@@ -9,6 +9,7 @@ named in the summary, not a crash: the operator sees every problem of the run at
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
@@ -25,11 +26,14 @@ from social_roi.quality.results import Failure, GateResult, SuiteRun
 from social_roi.quality.suites import (
     day_interval,
     interval_parameters,
+    landed_parameters,
     landing_suite_name,
     load_suite,
     mart_suite_name,
 )
 from social_roi.settings import Paths
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from social_roi.connectors.base import Entity
@@ -49,7 +53,8 @@ def validate_landing(
     paths: Paths, day: date, entities: Mapping[str, Sequence[Entity]] | None = None
 ) -> GateResult:
     """Validate every landing partition of ``day`` (by default: every entity of every connector)
-    against ``landing__<source>_<entity>``. Results: ``<run_results>/landing/<day>.json``, or
+    against ``landing__<source>_<entity>``, except sources the day's extract found not
+    configured (``landing.is_configured``). Results: ``<run_results>/landing/<day>.json``, or
     ``<day>__<sources>.json`` when ``entities`` names a subset."""
     default_scope = entities is None
     if entities is None:
@@ -59,6 +64,9 @@ def validate_landing(
     parameters = MappingProxyType(interval_parameters(*day_interval(day)))
     runs = []
     for source, source_entities in entities.items():
+        if not landing.is_configured(paths.landing, source, day):
+            log.info("landing gate: %s not configured on %s, skipped", source, day)
+            continue
         for entity in source_entities:
             table = f"{source}/{entity.name}"
             suite = load_suite(paths.expectations, landing_suite_name(source, entity.name))
@@ -88,14 +96,18 @@ def validate_marts(
     result_name: str = "marts",
 ) -> GateResult:
     """Validate the candidate marts in the build database against ``marts__<table>``. The
-    database is opened read-only, read fully, and closed before GE runs."""
+    database is opened read-only, read fully, and closed before GE runs. Suites may use the
+    ``min_rows_<source>`` parameters (``landed_parameters``)."""
+    from social_roi.connectors import CONNECTORS
+
     suites = {table: load_suite(paths.expectations, mart_suite_name(table)) for table in tables}
+    parameters = MappingProxyType(landed_parameters(paths.landing, CONNECTORS))
     frames, missing = _read_marts(paths, tables, schema)
     runs = []
     for table in tables:
         name = f"{schema}.{table}"
         if table in frames:
-            runs.append(runner.validate_frame(name, frames[table], suites[table], {}))
+            runs.append(runner.validate_frame(name, frames[table], suites[table], parameters))
         else:
             runs.append(_unreadable(name, suites[table].name, "table_exists",
                                     {"database": str(paths.build_db)}, missing[table]))

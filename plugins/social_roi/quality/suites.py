@@ -8,6 +8,7 @@ names ``interval_parameters`` returns, so the same suite serves every day, rerun
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -101,6 +102,14 @@ def interval_parameters(start: datetime, end: datetime) -> dict[str, Any]:
         # GA4's event_date strings
         "interval_days_yyyymmdd": [day.strftime("%Y%m%d") for day in days],
     }
+
+
+def landed_parameters(landing_root: Path, sources: Iterable[str]) -> dict[str, int]:
+    """``min_rows_<source>``: 1 once the source has landed any day, else 0. A mart fed by one
+    source states its volume floor with it, so a platform that is not configured (nothing landed)
+    leaves its marts empty without failing the gate, and one that is must fill them."""
+    return {f"min_rows_{source}": int(any((landing_root / source).glob("*/date=*/data.parquet")))
+            for source in sources}
 
 
 def _epoch_us(moment: datetime) -> int:

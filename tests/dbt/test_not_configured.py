@@ -1,0 +1,102 @@
+"""A platform without its Airflow connection is switched off, not broken (README, "Connections"):
+its extract task succeeds, the landing gate skips it, dbt reads zero rows from its contract, the
+marts build and pass their gate. Connecting it later fills it in."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+
+from social_roi import landing, pipeline
+from social_roi.connectors import CONNECTORS
+from social_roi.quality.gate import GateFailed, validate_landing, validate_marts
+from social_roi.quality.suites import landed_parameters
+from social_roi.sandbox.connections import connection_env
+from social_roi.sandbox.server import SandboxServer
+from social_roi.sandbox.world import WorldConfig, generate_world
+from social_roi.settings import Paths, temporary_environ
+from social_roi.transform import dbt_build
+from tests.connectors.conftest import TOKEN
+
+WORLD = WorldConfig(seed=5, start_date=date(2026, 10, 1), days=2, scale=0.3)
+DAYS = [WORLD.start_date + timedelta(days=offset) for offset in range(WORLD.days)]
+SWITCHED_OFF = "brandwatch"
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory) -> Paths:
+    root = tmp_path_factory.mktemp("not_configured")
+    return dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
+                               build_db=root / "build.duckdb", run_results=root / "gate_results")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with SandboxServer(generate_world(WORLD), token=TOKEN) as running:
+        yield running
+
+
+def extract_all(paths: Paths, server: SandboxServer, switched_off: set[str]) -> dict:
+    connections = {key: value for key, value in connection_env(server.base_url, TOKEN).items()
+                   if key.removeprefix("AIRFLOW_CONN_").lower()
+                   not in {CONNECTORS[s].CONN_ID for s in switched_off}}
+    env = {"SOCIAL_ROI_DATA_DIR": str(paths.data_dir), "SOCIAL_ROI_LANDING_DIR": str(paths.landing),
+           **connections}
+    with temporary_environ(env):
+        return {(source, day): pipeline.extract(source, day) for source in CONNECTORS for day in DAYS}
+
+
+@pytest.fixture(scope="module")
+def built_without_listening(paths, server):
+    landed = extract_all(paths, server, {SWITCHED_OFF})
+    gates = [validate_landing(paths, day) for day in DAYS]
+    dbt_build(paths, ["--exclude-resource-type", "unit_test"])
+    return landed, gates
+
+
+def test_extract_of_an_unconfigured_source_succeeds_and_records_why(paths, built_without_listening):
+    landed, _ = built_without_listening
+    assert all(landed[(SWITCHED_OFF, day)] == {} for day in DAYS)
+    assert all(sum(landed[("ga4", day)].values()) > 0 for day in DAYS)
+    status = json.loads(landing.status_file(paths.landing, SWITCHED_OFF, DAYS[0]).read_text())
+    assert status["configured"] is False and "brandwatch" in status["reason"]
+    assert not landing.partition_file(paths.landing, SWITCHED_OFF, "mentions", DAYS[0]).exists()
+    assert landing.contract_file(paths.landing, SWITCHED_OFF, "mentions").is_file()
+
+
+def test_the_landing_gate_skips_it_but_checks_every_configured_source(built_without_listening):
+    _, gates = built_without_listening
+    checked = {run.table.split("/")[0] for gate in gates for run in gate.suites}
+    assert SWITCHED_OFF not in checked
+    assert checked == set(CONNECTORS) - {SWITCHED_OFF}
+
+
+def test_its_marts_build_empty_and_pass_the_marts_gate(paths, built_without_listening):
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        mentions = con.execute("select count(*) from main_marts.fct_brand_conversation_daily").fetchone()
+        sessions = con.execute("select sum(sessions) from main_marts.fct_funnel_daily").fetchone()
+    assert mentions == (0,) and sessions[0] > 0
+    assert landed_parameters(paths.landing, CONNECTORS)["min_rows_brandwatch"] == 0
+    assert validate_marts(paths, pipeline.MARTS).success
+
+
+def test_a_configured_source_that_never_landed_still_fails_the_gate(paths, built_without_listening):
+    """No status file (the extract never ran) is not "switched off": missing data stops the day."""
+    day = DAYS[-1] + timedelta(days=1)
+    with pytest.raises(GateFailed, match="partition_exists"):
+        validate_landing(paths, day)
+
+
+def test_connecting_it_later_fills_it_in(paths, server, built_without_listening):
+    extract_all(paths, server, set())
+    validate_landing(paths, DAYS[0])
+    dbt_build(paths, ["--exclude-resource-type", "unit_test", "--select", "+fct_brand_conversation_daily"])
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        mentions = con.execute("select sum(mentions) from main_marts.fct_brand_conversation_daily").fetchone()
+    assert mentions[0] > 0
+    # from now on the listening feed must fill its mart: an empty one would stop publication
+    assert landed_parameters(paths.landing, CONNECTORS)["min_rows_brandwatch"] == 1
