@@ -90,6 +90,10 @@ ORGANIC_LANDINGS = [
 ]
 DIRECT_LANDINGS = ["/", "/", "/pricing", "/product", "/demo"]
 
+# Meta ads: share of platform-reported leads reported on their own day (the rest follow within a
+# week), and the value the advertiser assigned to a lead event (action_values).
+LEAD_REPORTED_SAME_DAY = 0.6
+LEAD_CONVERSION_VALUE = 40.0
 LEAD_FORM_ID_BASE = 880000000000000  # + campaign index: one instant form per lead campaign
 FORM_PAGES = {"demo_request": "/demo", "ebook_download": "/resources/roi-ebook", "contact_us": "/contact"}
 

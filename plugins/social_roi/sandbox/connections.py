@@ -25,7 +25,9 @@ def connection_env(base_url: str, token: str, **retry: float) -> dict[str, str]:
     return {
         "AIRFLOW_CONN_META_GRAPH": conn({"page_id": catalog.PAGE_ID,
                                          "ig_user_id": catalog.IG_USER_ID,
-                                         "ad_account_id": catalog.AD_ACCOUNT_ID}),
+                                         "ad_account_id": catalog.AD_ACCOUNT_ID,
+                                         # the sandbox's report runs finish at once
+                                         "async_poll_seconds": 0.01}),
         "AIRFLOW_CONN_GA4_EXPORT": conn({"property_id": catalog.GA4_PROPERTY_ID}),
         "AIRFLOW_CONN_HUBSPOT": conn({}),
         "AIRFLOW_CONN_BRANDWATCH": conn({"project_id": catalog.LISTENING_PROJECT_ID,

@@ -63,6 +63,7 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "link_clicks": "int64",
         "spend": "float64",
         "platform_leads": "int64",
+        "platform_leads_final": "int64",
         # extra: the other platform-reported actions the API serves, so they are checkable too
         "landing_page_views": "int64",
         "post_reactions": "int64",
@@ -262,6 +263,14 @@ class AdDay:
     post_reactions: int
     platform_leads: int = 0
     true_leads: int = 0
+    # Meta keeps attributing conversions to a day after it ends (delayed and view-through
+    # conversions), so the day's "lead" count grows for a while: per platform lead, the days
+    # after `day` until Meta first reports it. Restatement: re-pulls see more.
+    lead_lags: tuple[int, ...] = ()
+
+    def platform_leads_as_of(self, last_day: date) -> int:
+        """The 'lead' count Meta reports for this ad-day when asked on the day after last_day."""
+        return sum(1 for lag in self.lead_lags if (self.day - last_day).days + lag <= 0)
 
 
 @dataclass(slots=True)
@@ -544,6 +553,7 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     form_leads = _generate_form_leads(cfg, rng("form-leads"), ad_days)
     visitors, sessions = _simulate_web(cfg, rng("web"), rng("identity"), post_clicks, ad_clicks)
     _attribute_platform_leads(ad_days, sessions, form_leads, rng("ads-leads"))
+    _delay_platform_leads(ad_days, rng("ads-lead-lags"))
     # Partnerships and advocacy draw from their own streams, so the rest of the world stays the same
     # (only contact ids, which follow creation time, shift).
     partners_rng, advocacy_rng = rng("partners"), rng("advocacy")
@@ -747,6 +757,14 @@ def _attribute_platform_leads(
     for row in ad_days:
         row.true_leads = true.get((row.ad.ad_id, row.day), 0)
         row.platform_leads = row.true_leads + _poisson(rng, 0.3 * row.true_leads + 0.002 * row.link_clicks)
+
+
+def _delay_platform_leads(ad_days: list[AdDay], rng: random.Random) -> None:
+    """Most leads are reported on their day; the rest within a week (never past Meta's 28-day
+    restatement window, so a 28-day re-pull always ends with the final count)."""
+    for row in ad_days:
+        row.lead_lags = tuple(0 if rng.random() < C.LEAD_REPORTED_SAME_DAY else rng.randint(1, 7)
+                              for _ in range(row.platform_leads))
 
 
 # ---- followers ----------------------------------------------------------------------------
@@ -1377,7 +1395,9 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "clicks": [r.clicks for r in rows],
             "link_clicks": [r.link_clicks for r in rows],
             "spend": [r.spend for r in rows],
-            "platform_leads": [r.platform_leads for r in rows],
+            # as the warehouse has them after the world's last daily run (restated up to then)
+            "platform_leads": [r.platform_leads_as_of(world.config.dates[-1]) for r in rows],
+            "platform_leads_final": [r.platform_leads for r in rows],
             "landing_page_views": [r.landing_page_views for r in rows],
             "post_reactions": [r.post_reactions for r in rows],
         }
