@@ -200,3 +200,25 @@ def test_a_record_missing_a_required_field_is_named(config, server, tmp_path):
     message = str(failure.value)
     assert "meta/page_posts" in message and "101000000000001_999" in message
     assert "created_time" in message
+
+
+@pytest.mark.parametrize(("retired", "entity", "column"), [
+    ("post_clicks", "page_posts", "post_clicks"),
+    ("saved", "ig_media", "saved"),
+])
+def test_a_metric_meta_retires_lands_null_with_a_warning_and_the_day_goes_on(
+        config, server, world, tmp_path, caplog, retired, entity, column):
+    """Meta answers a retired metric with "(#100) The value must be a valid insights metric" for
+    the whole request: the connector keeps the metrics still answered and names the other."""
+    server.meta.retired.add(retired)
+    try:
+        counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    finally:
+        server.meta.retired.clear()
+    landed = landing.read_partition(tmp_path, "meta", entity, DAY).to_pandas()
+    assert counts[entity] == len(landed) > 0
+    assert landed[column].isna().all()
+    other = {"page_posts": "post_media_view", "ig_media": "views"}[entity]
+    assert landed[other].notna().all() and landed[other].sum() > 0
+    assert any(retired in r.getMessage() and "invalid" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")

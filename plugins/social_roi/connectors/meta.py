@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time as time_module
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -37,10 +38,11 @@ CONN_ID = "meta_graph"
 
 POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks",
                 "post_reactions_by_type_total")
-POST_FIELDS = ",".join((
-    "id", "created_time", "message", "permalink_url", "status_type", "shares",
-    "comments.summary(true).limit(0)", f"insights.metric({','.join(POST_METRICS)})",
-))
+def post_fields(metrics: tuple[str, ...] = POST_METRICS) -> str:
+    insights = [f"insights.metric({','.join(metrics)})"] if metrics else []
+    return ",".join(("id", "created_time", "message", "permalink_url", "status_type", "shares",
+                     "comments.summary(true).limit(0)", *insights))
+
 IG_MEDIA_FIELDS = ("id,caption,timestamp,media_type,media_product_type,permalink,"
                    "like_count,comments_count")
 IG_MEDIA_METRICS = ("views", "reach", "saved", "shares")
@@ -52,6 +54,7 @@ ASYNC_DONE, ASYNC_FAILED = "Job Completed", ("Job Failed", "Job Skipped")
 AD_NUMBERS = ("impressions", "reach", "clicks", "inline_link_clicks", "spend")
 
 THROTTLE_CODES = {4, 17, 32, 613}
+INVALID_METRIC = "must be a valid insights metric"  # Meta's (#100) answer to a retired metric
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 PAGE_POSTS = Entity("page_posts", pa.schema([
@@ -153,13 +156,18 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
                           conn_id=config.conn_id))
 
     page_id = config.require("page_id")
-    posts = get(PAGE_POSTS, f"{page_id}/posts", {"fields": POST_FIELDS, "limit": limit, **window})
+    _, posts = answered_metrics(PAGE_POSTS, day, POST_METRICS, lambda metrics: get(
+        PAGE_POSTS, f"{page_id}/posts", {"fields": post_fields(metrics), "limit": limit, **window}))
 
     ig_user_id = config.require("ig_user_id")
     media = get(IG_MEDIA, f"{ig_user_id}/media",
                 {"fields": IG_MEDIA_FIELDS, "limit": limit, **window})
+    media_metrics = IG_MEDIA_METRICS
     for item in media:  # insights are a separate edge per media object
-        metrics = get(IG_MEDIA, f"{item['id']}/insights", {"metric": ",".join(IG_MEDIA_METRICS)})
+        def insights(names: tuple[str, ...], media_id: str = item["id"]) -> list[dict[str, Any]]:
+            return get(IG_MEDIA, f"{media_id}/insights", {"metric": ",".join(names)}) if names else []
+
+        media_metrics, metrics = answered_metrics(IG_MEDIA, day, media_metrics, insights)
         item["insights"] = {"data": metrics}
 
     account = config.require("ad_account_id")
@@ -193,6 +201,34 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         AD_INSIGHTS.name: [_ad_row(row) for row in ads],
         FORM_LEADS.name: [_lead_row(lead) for lead in leads],
     }
+
+
+def answered_metrics(entity: Entity, day: date, metrics: tuple[str, ...],
+                     call: Callable[[tuple[str, ...]], Any]) -> tuple[tuple[str, ...], Any]:
+    """``call(metrics)``, and the metrics it was made with. Meta retires insight metrics every
+    few months and then refuses the whole request with an invalid-metric error (api_shapes.md
+    §1.3): the day must not fail for that. Each metric is then asked alone, the ones Meta still
+    answers are kept, and the others land as NULL with a warning naming them."""
+    try:
+        return metrics, call(metrics)
+    except SourceError as exc:
+        if INVALID_METRIC not in str(exc):
+            raise
+    kept = tuple(m for m in metrics if _answered(call, m))
+    log.warning("meta/%s %s: Meta refuses the insight metric(s) %s as invalid (retired?); they land "
+                "as NULL until social_roi/connectors/meta.py asks for their successors",
+                entity.name, day, ", ".join(m for m in metrics if m not in kept))
+    return kept, call(kept)
+
+
+def _answered(call: Callable[[tuple[str, ...]], Any], metric: str) -> bool:
+    try:
+        call((metric,))
+    except SourceError as exc:
+        if INVALID_METRIC not in str(exc):
+            raise
+        return False
+    return True
 
 
 def _report_job(client, config: SourceConfig, day: date, prefix: str, path: str,
