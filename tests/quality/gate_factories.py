@@ -54,6 +54,13 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "lead_id": f"99{i}", "form_id": "88", "created_time": _at(day, i), "ad_id": f"ad_{i}",
             "platform": ("fb", "ig")[i % 2], "email_sha256": f"{i:064x}",
         },
+        ("meta", "direct_messages"): lambda i: {
+            "message_id": f"m_{i}", "conversation_id": f"t_{i // 3}",
+            "platform": ("messenger", "instagram")[i // 3 % 2], "account_id": ("100", "17")[i // 3 % 2],
+            "created_time": _at(day, i),
+            "sender_id": ("100", "17")[i // 3 % 2] if i % 3 == 1 else f"66{i // 3}",
+            "is_from_page": i % 3 == 1, "is_conversation_start": i % 3 == 0,
+        },
         ("ga4", "events"): lambda i: {
             "event_date": day.strftime("%Y%m%d"),
             "event_timestamp": int(_at(day, i).timestamp() * 1_000_000) + i,
