@@ -114,6 +114,7 @@ def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
 
 
 MEASURES = ("views", "reach", "follower_growth", "reactions", "comments", "shares", "saves", "link_clicks",
+            "direct_messages", "new_conversations",
             "sessions", "engaged_sessions", "engagement_time_msec", "content_downloads",
             "demo_requests", "contact_requests", "leads", "mqls", "sqls", "opportunities",
             "pipeline_usd", "customers", "revenue_usd", "spend_usd")
@@ -142,6 +143,7 @@ def mart_rows(n: int, day: date = DAY) -> list[tuple]:
         values.update(views=100 + i, sessions=20 + i % 7, engaged_sessions=10 + i % 7,
                       revenue_usd=float(i % 6) * 99.5, spend_usd=float(i % 10) * 3.25,
                       pipeline_usd=float(i % 4) * 250.0)
+        values["new_conversations"] = values["direct_messages"] // 2  # opened by that day's messages
         rows.append((day - timedelta(days=i // 40), group, platform, f"camp {i % 40 // 4}",
                      *(values[m] for m in MEASURES)))
     return rows

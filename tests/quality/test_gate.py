@@ -306,6 +306,16 @@ def test_more_engaged_sessions_than_sessions_fails(paths: Paths) -> None:
     assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
 
 
+def test_more_new_conversations_than_direct_messages_fails(paths: Paths) -> None:
+    rows = mart_rows(40)
+    rows[1] = with_values(rows[1], direct_messages=2, new_conversations=3)
+    build_marts(paths, rows)
+
+    [failure] = _mart_failure(paths).result.failures
+    assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
+    assert failure.kwargs["column_A"] == "direct_messages"
+
+
 def test_more_customers_than_leads_is_allowed(paths: Paths) -> None:
     """Customers of a day come from older leads: no such rule."""
     rows = mart_rows(40)
