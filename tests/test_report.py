@@ -6,7 +6,9 @@ import duckdb
 
 from social_roi.report import (
     conversation_totals,
+    direct_message_totals,
     format_conversation,
+    format_direct_messages,
     format_identity,
     format_roi,
     format_vanity_vs_value,
@@ -83,3 +85,19 @@ def test_roi_line_counts_every_cost_under_one_model(tmp_path):
                     "$7,000 attributed, ROI +40%; by platform: linkedin +400%, facebook -50%, "
                     "(unattributed) –, (unallocated) -100%.")
     assert format_roi([]) == "ROI with every cost: no cost recorded yet."
+
+
+def test_direct_messages_line_sums_people_messages_per_platform(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_funnel_daily as select * from (values
+                (date '2026-10-01', 'facebook', 3, 1),
+                (date '2026-10-02', 'facebook', 2, 0),
+                (date '2026-10-01', 'instagram', 7, 2),
+                (date '2026-10-01', 'linkedin', 0, 0))
+            t(funnel_date, platform, direct_messages, new_conversations)""")
+    line = format_direct_messages(direct_message_totals(db))
+    assert line == ("Direct messages: 12 received from people (instagram 7, facebook 5), 3 new "
+                    "conversations opened by them.")
+    assert format_direct_messages([]) == "Direct messages: none received yet."

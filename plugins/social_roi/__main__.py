@@ -125,7 +125,9 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
 def print_report(paths: Paths) -> int:
     from social_roi.report import (
         conversation_totals,
+        direct_message_totals,
         format_conversation,
+        format_direct_messages,
         format_identity,
         format_roi,
         format_summary,
@@ -145,6 +147,7 @@ def print_report(paths: Paths) -> int:
     print(format_vanity_vs_value(post_extremes(paths.serving_db)))
     print(format_identity(identity_totals(paths.serving_db)))
     print(format_conversation(conversation_totals(paths.serving_db)))
+    print(format_direct_messages(direct_message_totals(paths.serving_db)))
     return 0
 
 

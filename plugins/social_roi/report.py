@@ -148,3 +148,24 @@ def format_conversation(rows: list[tuple]) -> str:
     theirs = [r for r in rows if not r[1]]
     return (f"Conversation: {total:,} mentions of {len(rows)} tracked brands; share of voice "
             f"{shares}; net sentiment ours {net(ours)}, competitors {net(theirs)}.")
+
+
+def direct_message_totals(serving_db: Path) -> list[tuple]:
+    """(platform, direct messages, new conversations) per platform with any, most messages first."""
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            "select platform, sum(direct_messages), sum(new_conversations) from fct_funnel_daily "
+            "group by platform having sum(direct_messages) > 0 "
+            "order by sum(direct_messages) desc, platform").fetchall()
+
+
+def format_direct_messages(rows: list[tuple]) -> str:
+    """Messages people sent to our accounts (our replies not counted) and the conversations they
+    opened, as fct_funnel_daily defines them."""
+    if not rows:
+        return "Direct messages: none received yet."
+    messages = sum(int(r[1]) for r in rows)
+    opened = sum(int(r[2]) for r in rows)
+    platforms = ", ".join(f"{p} {int(m):,}" for p, m, _ in rows)
+    return (f"Direct messages: {messages:,} received from people ({platforms}), {opened:,} new "
+            "conversations opened by them.")

@@ -107,10 +107,19 @@ def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth)
     assert organic.reactions.sum() == meta_posts.reactions.sum()
 
 
+def test_direct_messages_match_ground_truth(sandbox, paths, truth):
+    """People's messages to our Page and Instagram account, per day and platform, published."""
+    funnel = mart(paths).assign(funnel_date=lambda f: f.funnel_date.dt.date)
+    got = funnel[funnel.direct_messages > 0].groupby(["funnel_date", "platform"]).direct_messages.sum()
+    inbound = in_window(truth["direct_messages"], "date").query("not is_from_page")
+    assert len(inbound) > 0 and got.to_dict() == inbound.groupby(["date", "platform"]).size().to_dict()
+
+
 def test_roi_media_cost_and_revenue_tie_out_to_ground_truth(sandbox, paths, truth):
     """The published ROI mart (through the gate) against the sandbox's truth, all USD: media cost
-    is the ad spend of the days the runs landed (the restatement window) under every model; first- and last-touch revenue is the window's won
-    revenue; and every model carries the same total cost, the costs mart's."""
+    is the ad spend of the days the runs landed (the restatement window) under every model;
+    first- and last-touch revenue is the window's won revenue; and every model carries the same
+    total cost, the costs mart's."""
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         roi = con.execute("select attribution_model, sum(media_cost_usd) as media, "
                           "sum(total_cost_usd) as total, sum(attributed_revenue_usd) as revenue "

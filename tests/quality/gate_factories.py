@@ -55,6 +55,13 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "lead_id": f"99{i}", "form_id": "88", "created_time": _at(day, i), "ad_id": f"ad_{i}",
             "platform": ("fb", "ig")[i % 2], "email_sha256": f"{i:064x}",
         },
+        ("meta", "direct_messages"): lambda i: {
+            "message_id": f"m_{i}", "conversation_id": f"t_{i // 3}",
+            "platform": ("messenger", "instagram")[i // 3 % 2], "account_id": ("100", "17")[i // 3 % 2],
+            "created_time": _at(day, i),
+            "sender_id": ("100", "17")[i // 3 % 2] if i % 3 == 1 else f"66{i // 3}",
+            "is_from_page": i % 3 == 1, "is_conversation_start": i % 3 == 0,
+        },
         ("ga4", "events"): lambda i: {
             "event_date": day.strftime("%Y%m%d"),
             "event_timestamp": int(_at(day, i).timestamp() * 1_000_000) + i,
@@ -112,6 +119,7 @@ def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
 
 
 MEASURES = ("views", "reach", "follower_growth", "reactions", "comments", "shares", "saves", "link_clicks",
+            "direct_messages", "new_conversations",
             "sessions", "engaged_sessions", "engagement_time_msec", "content_downloads",
             "demo_requests", "contact_requests", "leads", "mqls", "sqls", "opportunities",
             "pipeline_usd", "customers", "revenue_usd", "spend_usd")
@@ -140,6 +148,7 @@ def mart_rows(n: int, day: date = DAY) -> list[tuple]:
         values.update(views=100 + i, sessions=20 + i % 7, engaged_sessions=10 + i % 7,
                       revenue_usd=float(i % 6) * 99.5, spend_usd=float(i % 10) * 3.25,
                       pipeline_usd=float(i % 4) * 250.0)
+        values["new_conversations"] = values["direct_messages"] // 2  # opened by that day's messages
         rows.append((day - timedelta(days=i // 40), group, platform, f"camp {i % 40 // 4}",
                      *(values[m] for m in MEASURES)))
     return rows

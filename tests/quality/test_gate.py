@@ -31,14 +31,15 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 10
+    assert result.suites_evaluated == len(ENTITIES) == 11
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
     assert written["success"] is True and written["failures"] == []
     assert {s["suite"] for s in written["suites"]} == {
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
-        "landing__meta_form_leads", "landing__meta_account_followers", "landing__ga4_events",
+        "landing__meta_form_leads", "landing__meta_account_followers", "landing__meta_direct_messages",
+        "landing__ga4_events",
         "landing__hubspot_contacts",
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__brandwatch_mentions",
     }
@@ -94,6 +95,18 @@ def test_an_email_in_clear_fails_and_is_not_repeated_in_the_report(clean_landing
     assert (failure.table, failure.kwargs["column"]) == ("meta/form_leads", "email_sha256")
     assert "jane.doe" not in str(error) and "jane.doe" not in error.result.result_file.read_text()
     assert "withheld" in str(error)
+
+
+def test_a_dm_sender_other_than_a_page_scoped_id_fails_and_is_withheld(clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "direct_messages", DAY, 12)
+    rows[2]["sender_id"] = "jane.doe.1987"  # an Instagram username instead of the IGSID
+    land(clean_landing, "meta", "direct_messages", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.kwargs["column"]) == ("meta/direct_messages", "sender_id")
+    assert "jane.doe" not in str(error) and "withheld" in str(error)
 
 
 def test_duplicate_post_ids_fail(clean_landing: Paths) -> None:
@@ -154,6 +167,7 @@ def test_null_required_field_fails(clean_landing: Paths) -> None:
         ("meta", "page_posts", "created_time", datetime(2026, 10, 2, tzinfo=UTC)),  # = end: out
         ("meta", "ig_media", "created_time", datetime(2026, 9, 30, 23, 59, tzinfo=UTC)),
         ("meta", "ad_insights", "date_start", DAY + timedelta(days=1)),  # after the 28-day window
+        ("meta", "direct_messages", "created_time", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
         ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
         ("ga4", "events", "event_date", "20261002"),
         ("ga4", "events", "event_timestamp", 1_790_000_000_000_000),  # 2026-09-21
@@ -187,7 +201,8 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     error = caught.value
     failed = {f.table for f in error.result.failures}
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
-                      "meta/account_followers", "ga4/events", "hubspot/contacts", "hubspot/deals",
+                      "meta/account_followers", "meta/direct_messages", "ga4/events",
+                      "hubspot/contacts", "hubspot/deals",
                       "brandwatch/mentions"}  # deal_contacts: no date
     assert validate_landing(clean_landing, DAY).success
 
@@ -304,6 +319,16 @@ def test_more_engaged_sessions_than_sessions_fails(paths: Paths) -> None:
 
     [failure] = _mart_failure(paths).result.failures
     assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
+
+
+def test_more_new_conversations_than_direct_messages_fails(paths: Paths) -> None:
+    rows = mart_rows(40)
+    rows[1] = with_values(rows[1], direct_messages=2, new_conversations=3)
+    build_marts(paths, rows)
+
+    [failure] = _mart_failure(paths).result.failures
+    assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
+    assert failure.kwargs["column_A"] == "direct_messages"
 
 
 def test_more_customers_than_leads_is_allowed(paths: Paths) -> None:

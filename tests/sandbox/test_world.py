@@ -257,3 +257,32 @@ def test_the_ambassadors_seed_lists_the_sandbox_ambassadors():
     seed = pd.read_csv(Path(__file__).parents[2] / "dbt_project" / "seeds" / "ambassadors.csv")
     expected = [(a.ambassador_id, a.name, a.kind, a.is_active) for a in catalog.AMBASSADORS]
     assert list(seed.itertuples(index=False, name=None)) == expected
+
+
+def test_direct_messages_are_conversations_over_time(world):
+    """A few people a day write to each account; the page answers; some threads go on days
+    later, a few the page opened itself (a private reply); nothing after the horizon."""
+    dms = world.truth["direct_messages"]
+    assert dms.message_id.is_unique and set(dms.platform) == set(catalog.META_PLATFORMS)
+    assert dms.sent_at.min() >= pd.Timestamp(DEFAULT.start) and dms.sent_at.max() < pd.Timestamp(DEFAULT.end)
+    for _, thread in dms.groupby("conversation_id"):
+        assert thread.sent_at.is_monotonic_increasing and thread.person_id.nunique() == 1
+        assert thread.is_conversation_start.tolist() == [True] + [False] * (len(thread) - 1)
+    inbound = dms[~dms.is_from_page].groupby(["platform", "date"]).size().groupby("platform").mean()
+    assert 3 <= inbound["facebook"] < inbound["instagram"] <= 20
+    starts = dms[dms.is_conversation_start]
+    assert 0 < starts.is_from_page.sum() < 0.3 * len(starts)
+    assert (dms.groupby("conversation_id").date.nunique() > 1).sum() > 10
+    assert dms.is_from_page.mean() > 0.25  # the page answers
+
+
+def test_direct_messages_draw_from_their_own_stream(monkeypatch):
+    """Twice the conversations, and every other truth table stays exactly the same."""
+    config = WorldConfig(seed=4, days=5, scale=0.5)
+    before = generate_world(config).truth
+    monkeypatch.setattr(catalog, "DM_CONVERSATIONS_PER_DAY",
+                        {k: 2 * v for k, v in catalog.DM_CONVERSATIONS_PER_DAY.items()})
+    after = generate_world(config).truth
+    assert len(after["direct_messages"]) > len(before["direct_messages"])
+    for name in set(before) - {"direct_messages"}:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)

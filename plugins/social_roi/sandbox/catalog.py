@@ -366,6 +366,17 @@ NEW_FOLLOWERS_PER_1K_POST_REACH = {"facebook": 1.6, "instagram": 4.5}
 NEW_FOLLOWERS_PER_1K_AD_REACH = {"facebook": 0.25, "instagram": 0.6}
 DAILY_UNFOLLOW_RATE = 0.0004
 
+# Direct messages to our Facebook Page (Messenger) and Instagram account: people who start a
+# conversation per day (at scale 1), a few conversations the page starts itself (a private reply
+# to a comment), back-and-forth turns, and people who come back to the same conversation later.
+DM_CONVERSATIONS_PER_DAY = {"facebook": 1.8, "instagram": 3.2}
+DM_PAGE_STARTED_SHARE = 0.12
+DM_EXTRA_TURNS = 1.3  # Poisson mean of turns after the first one in an exchange
+DM_EXTRA_MESSAGES_PER_TURN = 0.6  # Poisson mean of messages after the first one in a turn
+DM_REPLY_MEAN_MINUTES = {"person": 25.0, "page": 45.0}  # waiting time before a turn
+DM_RETURN_PROB = 0.3  # chance the person writes again in the same conversation
+DM_RETURN_MEAN_DAYS = 3.0
+
 # ---- partnerships and advocacy ---------------------------------------------------------------
 
 # Partner inquiries: a visitor who never became a lead fills the "become a partner" form (GA4

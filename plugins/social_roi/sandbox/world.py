@@ -13,6 +13,7 @@ The truth says who is behind each session and whether the data links them (``ide
 
 from __future__ import annotations
 
+import base64
 import heapq
 import math
 import random
@@ -142,6 +143,16 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "currency": "string",
         "platform": "string",
         "campaign": "string",
+    },
+    "direct_messages": {  # one row per message in a conversation with our Page / IG account
+        "message_id": "string",
+        "conversation_id": "string",
+        "platform": "string",  # facebook (Messenger) | instagram
+        "person_id": "string",  # the person's page-scoped id (PSID / IGSID)
+        "sent_at": "timestamp",
+        "date": "date",
+        "is_from_page": "bool",  # sent by us (a reply, or a private reply starting the thread)
+        "is_conversation_start": "bool",  # the conversation's first message
     },
     "advocacy_shares": {  # one row per ambassador re-share of one of our posts
         "share_id": "string",
@@ -319,6 +330,29 @@ class Mention:
     country: tuple  # (countryCode, country) or (None, None)
     reach_estimate: int
     engagement_score: int
+
+
+@dataclass(slots=True)
+class DirectMessage:
+    message_id: str
+    created_ts: int  # unix seconds, as the Graph API serves created_time
+    from_page: bool
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A Messenger / Instagram conversation between one person and our account. The world holds
+    no message text: it would be personal data, and nothing downstream needs it."""
+
+    conversation_id: str
+    platform: str  # facebook (Messenger) | instagram
+    person_id: str  # page-scoped id: PSID (Messenger) or IGSID (Instagram)
+    person_name: str  # Messenger name / Instagram username, as the API shows it (never landed)
+    messages: list[DirectMessage] = field(default_factory=list)  # oldest first
+
+    @property
+    def updated_ts(self) -> int:
+        return self.messages[-1].created_ts
 
 
 @dataclass(slots=True)
@@ -519,6 +553,7 @@ class World:
     # (platform, day) -> (followers at the end of the day, new, lost)
     followers: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
     shares: list[AdvocacyShare] = field(default_factory=list)
+    conversations: list[Conversation] = field(default_factory=list)
 
     @property
     def horizon_end_ms(self) -> int:
@@ -564,8 +599,9 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads, streams)
     mentions = _generate_mentions(cfg, rng("listening"), posts, ad_days)
     followers = _simulate_followers(cfg, rng("followers"), posts, ad_days)
+    conversations = _generate_conversations(cfg, rng("direct-messages"))
     return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads, mentions,
-                 followers, shares)
+                 followers, shares, conversations)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -793,6 +829,77 @@ def _simulate_followers(
             followers += new - lost
             out[(platform, day)] = (followers, new, lost)
     return out
+
+
+# ---- direct messages (Messenger, Instagram) ---------------------------------------------------
+
+
+def _generate_conversations(cfg: WorldConfig, rng: random.Random) -> list[Conversation]:
+    """People start conversations with our Page and Instagram account every day (a few are
+    started by the page: a private reply to a comment); each exchange alternates turns of one or
+    more messages; some people come back days later to the same conversation (Meta keeps one
+    conversation per person and account). Messages after the horizon end do not exist yet."""
+    end = cfg.end_ts
+    conversations: list[Conversation] = []
+    for platform in C.META_PLATFORMS:
+        for day_index in range(cfg.days):
+            day_start = cfg.start_ts + day_index * DAY
+            for _ in range(_poisson(rng, C.DM_CONVERSATIONS_PER_DAY[platform] * cfg.scale)):
+                started = day_start + int(_hour_second(rng))
+                page_first = rng.random() < C.DM_PAGE_STARTED_SHARE
+                conversation = _new_conversation(rng, platform)
+                ts = started
+                while ts < end:
+                    ts = _exchange(rng, conversation, ts, page_first, end)
+                    page_first = False
+                    if rng.random() >= C.DM_RETURN_PROB:
+                        break
+                    ts += int(rng.expovariate(1.0 / (C.DM_RETURN_MEAN_DAYS * DAY)))
+                if conversation.messages:
+                    conversations.append(conversation)
+    return conversations
+
+
+def _new_conversation(rng: random.Random, platform: str) -> Conversation:
+    if platform == "facebook":
+        person_id = str(rng.randrange(10**15, 10**16))  # PSIDs are 16-digit numbers
+        name = f"{rng.choice(C.FIRST_NAMES)} {rng.choice(C.LAST_NAMES)}"
+        conversation_id = f"t_{rng.randrange(10**14, 10**15)}"
+        return Conversation(conversation_id, platform, person_id, name)
+    person_id = str(rng.randrange(10**16, 10**17))  # IGSIDs are 17-digit numbers
+    name = f"{rng.choice(C.FIRST_NAMES).lower()}.{_token(rng, 5, string.ascii_lowercase)}"
+    thread = f"ig_message_thread:1:IGMessageThread:{C.IG_USER_ID}:{person_id}"
+    return Conversation(_graph_b64(thread), platform, person_id, name)
+
+
+def _graph_b64(raw: str) -> str:
+    """Opaque Instagram messaging ids are URL-safe base64 of a typed key."""
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _exchange(rng: random.Random, conversation: Conversation, ts: int, page_first: bool,
+              end: int) -> int:
+    """One exchange from ``ts``: alternating turns, each of one or more messages. Returns the time
+    of its last message (or ``end`` once the horizon is reached)."""
+    from_page = page_first
+    for turn in range(1 + _poisson(rng, C.DM_EXTRA_TURNS)):
+        if turn:
+            wait = C.DM_REPLY_MEAN_MINUTES["page" if from_page else "person"] * 60
+            ts += 1 + int(rng.expovariate(1.0 / wait))
+        for message in range(1 + _poisson(rng, C.DM_EXTRA_MESSAGES_PER_TURN)):
+            if message:
+                ts += rng.randint(3, 90)
+            if ts >= end:
+                return end
+            seq = len(conversation.messages)
+            if conversation.platform == "facebook":
+                message_id = f"m_{_token(rng, 42)}"
+            else:
+                message_id = _graph_b64(f"ig_message_item:1:IGMessage:{conversation.person_id}:{seq}:"
+                                        f"{_token(rng, 12)}")
+            conversation.messages.append(DirectMessage(message_id, ts, from_page))
+        from_page = not from_page
+    return ts
 
 
 # ---- social listening (Brandwatch) ----------------------------------------------------------
@@ -1511,6 +1618,19 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "campaign": [d.contact.campaign for d in won],
         }
     )
+    dms = [(c, m) for c in world.conversations for m in c.messages]
+    direct_messages = pd.DataFrame(
+        {
+            "message_id": [m.message_id for _, m in dms],
+            "conversation_id": [c.conversation_id for c, _ in dms],
+            "platform": [c.platform for c, _ in dms],
+            "person_id": [c.person_id for c, _ in dms],
+            "sent_at": _ts([m.created_ts for _, m in dms], "s"),
+            "date": [datetime.fromtimestamp(m.created_ts, UTC).date() for _, m in dms],
+            "is_from_page": [m.from_page for _, m in dms],
+            "is_conversation_start": [m is c.messages[0] for c, m in dms],
+        }
+    )
     ms = world.mentions
     mentions = pd.DataFrame(
         {
@@ -1538,6 +1658,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "mentions": mentions,
         "followers": followers,
         "advocacy_shares": advocacy_shares,
+        "direct_messages": direct_messages,
     }
     # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
     for name, df in tables.items():

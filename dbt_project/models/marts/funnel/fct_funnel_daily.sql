@@ -5,6 +5,7 @@
 {#- each KPI of the funnel, stage by stage (PRODUCT.md); the yml states every formula -#}
 {%- set measures = [
     'views', 'reach', 'follower_growth', 'reactions', 'comments', 'shares', 'saves', 'link_clicks',
+    'direct_messages', 'new_conversations',
     'sessions', 'engaged_sessions', 'engagement_time_msec',
     'content_downloads', 'demo_requests', 'contact_requests', 'leads',
     'mqls', 'sqls', 'opportunities', 'pipeline_usd',
@@ -48,6 +49,12 @@ followers as (
 
 ),
 
+direct_messages as (
+
+    select * from {{ ref('stg_meta__direct_messages') }}
+
+),
+
 -- net new followers of our accounts, an organic-social measure of the platform
 follower_measures as (
 
@@ -55,6 +62,21 @@ follower_measures as (
         cast(null as varchar) as campaign, follower_growth
     from followers
     where follower_growth is not null
+
+),
+
+-- conversation: direct messages people sent to our Page / Instagram account that day (the
+-- page's own replies are not counted), and the conversations a person opened that day; an
+-- organic-social measure of the platform, like followers
+direct_message_measures as (
+
+    select
+        sent_date as funnel_date, platform as source, 'social' as medium,
+        cast(null as varchar) as campaign,
+        count(*) filter (where not is_from_page) as direct_messages,
+        count(*) filter (where not is_from_page and is_conversation_start) as new_conversations
+    from direct_messages
+    group by all
 
 ),
 
@@ -145,6 +167,7 @@ unioned as (
 
     select * from post_measures
     union all by name select * from follower_measures
+    union all by name select * from direct_message_measures
     union all by name select * from ad_measures
     union all by name select * from session_measures
     union all by name select * from lead_measures
