@@ -10,9 +10,11 @@ from social_roi.report import (
     format_conversation,
     format_direct_messages,
     format_identity,
+    format_inquiries,
     format_roi,
     format_vanity_vs_value,
     identity_totals,
+    inquiry_totals,
     post_extremes,
     roi_totals,
 )
@@ -101,3 +103,25 @@ def test_direct_messages_line_sums_people_messages_per_platform(tmp_path):
     assert line == ("Direct messages: 12 received from people (instagram 7, facebook 5), 3 new "
                     "conversations opened by them.")
     assert format_direct_messages([]) == "Direct messages: none received yet."
+
+
+def test_inquiries_line_splits_social_from_offline_and_unknown(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_funnel_daily as select * from (values
+                (date '2026-10-01', 'Organic Social', 'linkedin', 3, 2),
+                (date '2026-10-02', 'Organic Social', 'linkedin', 1, 0),
+                (date '2026-10-01', 'Paid Social', 'facebook', 1, 1),
+                (date '2026-10-01', 'Advocacy', 'x', 0, 1),
+                (date '2026-10-01', 'Offline', 'offline', 2, 3),
+                (date '2026-10-01', 'Other', '(unknown)', 2, 0),
+                (date '2026-10-01', 'Direct', 'direct', 0, 4),
+                (date '2026-10-01', 'Organic Search', 'google', 0, 0))
+            t(funnel_date, channel_group, platform, phone_inquiries, email_inquiries)""")
+    line = format_inquiries(inquiry_totals(db))
+    # 9 calls + 11 e-mails; social: linkedin 6, facebook 2, x 1 = 9 of 20
+    assert line == ("Inquiries: 9 calls and 11 e-mails; 45% from people social brought (linkedin 6, "
+                    "facebook 2, x 1), 5 from people who first called or wrote (offline), 2 without "
+                    "a contact.")
+    assert format_inquiries([]) == "Inquiries: no phone or e-mail inquiry yet."

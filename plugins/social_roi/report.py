@@ -16,10 +16,13 @@ MATCH_METHODS = {"user_id": "login", "ga_client_id": "GA client id", "click_id":
 
 
 def platform_totals(serving_db: Path) -> list[tuple]:
+    """The table's columns per platform; a platform with none of them (calls without a contact:
+    inquiries only, on their own line) is left out."""
     sums = ", ".join(f"sum({c})" for c in COLUMNS)
     with duckdb.connect(str(serving_db), read_only=True) as con:
         return con.execute(
             f"select platform, {sums} from fct_funnel_daily group by platform "
+            f"having {' or '.join(f'sum({c}) <> 0' for c in COLUMNS)} "
             "order by sum(revenue_usd) desc, platform"
         ).fetchall()
 
@@ -169,3 +172,35 @@ def format_direct_messages(rows: list[tuple]) -> str:
     platforms = ", ".join(f"{p} {int(m):,}" for p, m, _ in rows)
     return (f"Direct messages: {messages:,} received from people ({platforms}), {opened:,} new "
             "conversations opened by them.")
+
+
+SOCIAL_GROUPS = ("Organic Social", "Paid Social", "Advocacy")
+
+
+def inquiry_totals(serving_db: Path) -> list[tuple]:
+    """(channel group, platform, phone inquiries, e-mail inquiries) of every row with an inquiry."""
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            "select channel_group, platform, sum(phone_inquiries), sum(email_inquiries) "
+            "from fct_funnel_daily group by all "
+            "having sum(phone_inquiries) + sum(email_inquiries) > 0 order by all").fetchall()
+
+
+def format_inquiries(rows: list[tuple]) -> str:
+    """Phone and e-mail inquiries, the share credited to social (the lead source of the person
+    who called or wrote), and those social cannot claim: people who first reached us this way
+    (Offline) and calls logged without a contact."""
+    calls, emails = sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows)
+    if not calls + emails:
+        return "Inquiries: no phone or e-mail inquiry yet."
+    social: dict[str, int] = {}
+    for group, platform, phone, email in rows:
+        if group in SOCIAL_GROUPS:
+            social[platform] = social.get(platform, 0) + int(phone) + int(email)
+    ranked = ", ".join(f"{p} {n}" for p, n in sorted(social.items(), key=lambda kv: (-kv[1], kv[0])))
+    offline = sum(int(r[2]) + int(r[3]) for r in rows if r[0] == "Offline")
+    unknown = sum(int(r[2]) + int(r[3]) for r in rows if r[1] == "(unknown)")
+    share = sum(social.values()) / (calls + emails)
+    return (f"Inquiries: {calls:,} calls and {emails:,} e-mails; {share:.0%} "
+            f"from people social brought ({ranked or 'none'}), {offline} from people who first called "
+            f"or wrote (offline), {unknown} without a contact.")

@@ -158,3 +158,27 @@ def test_direct_messages_per_day_and_platform_equal_the_truth(month_build):
     started_by_page = truth[truth.is_conversation_start & truth.is_from_page]
     assert len(started_by_page) > 0
     assert got.new_conversations.sum() == truth.conversation_id.nunique() - len(started_by_page)
+
+
+def test_phone_and_email_inquiries_per_day_and_platform_equal_the_truth(month_build):
+    """Every inbound call and incoming e-mail counts on its day (a second call the same day counts
+    again), under its contact's lead platform: "offline" for people who first reached us this
+    way, "(unknown)" for a call logged without a contact. Outbound calls and e-mails (follow-ups,
+    forwarded threads) and would-be partners' inquiries are not counted."""
+    world, build_db = month_build
+    mart = read(build_db, "select funnel_date, platform, sum(phone_inquiries) as calls, "
+                          "sum(email_inquiries) as emails from main_marts.fct_funnel_daily "
+                          "group by all having sum(phone_inquiries) + sum(email_inquiries) > 0")
+    engagements, contacts = world.truth["engagements"], world.truth["contacts"]
+    partners = contacts[contacts.partner_type.notna()].contact_id
+    counted = engagements.is_inquiry & ~engagements.contact_id.isin(partners)
+    inquiries = engagements[counted].assign(platform=lambda e: e.platform.fillna("(unknown)"))
+    expected = inquiries.groupby(["date", "platform", "object_type"]).size().unstack(fill_value=0)
+    actual = mart.assign(date=mart.funnel_date.dt.date).set_index(["date", "platform"]).sort_index()
+    assert actual.calls.astype(int).to_dict() == expected.calls.to_dict()
+    assert actual.emails.astype(int).to_dict() == expected.emails.to_dict()
+    # what makes the check bite: repeated calls, outbound and unlinked engagements, new contacts
+    assert (inquiries.groupby(["contact_id", "date", "object_type"]).size() > 1).any()
+    assert (~engagements.is_inquiry).sum() > counted.sum() > 0
+    assert {"(unknown)", "offline", "linkedin", "facebook"} <= set(actual.index.get_level_values(1))
+    assert (engagements.modified_at.dt.date != engagements.date).any()  # landed on a later day

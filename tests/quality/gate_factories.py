@@ -84,6 +84,22 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "deal_id": str(900 + i), "contact_id": str(500 + i), "association_type_id": 3,
             "association_category": "HUBSPOT_DEFINED",
         },
+        ("hubspot", "calls"): lambda i: {
+            "call_id": str(4600 + i), "created_at": _at(day, i), "updated_at": _at(day, i),
+            "archived": False, "hs_timestamp": _at(day, i).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "hs_call_direction": ("INBOUND", "OUTBOUND")[i % 2], "hs_call_status": "COMPLETED",
+            "hs_call_duration": str(60_000 * (i % 9)),
+        },
+        ("hubspot", "emails"): lambda i: {
+            "email_id": str(4700 + i), "created_at": _at(day, i), "updated_at": _at(day, i),
+            "archived": False, "hs_timestamp": _at(day, i).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "hs_email_direction": ("INCOMING_EMAIL", "EMAIL", "FORWARDED_EMAIL")[i % 3],
+        },
+        ("hubspot", "engagement_contacts"): lambda i: {
+            "engagement_type": ("calls", "emails")[i % 2], "engagement_id": str(4600 + 100 * (i % 2) + i),
+            "contact_id": str(500 + i), "association_type_id": (194, 198)[i % 2],
+            "association_category": "HUBSPOT_DEFINED",
+        },
         ("brandwatch", "mentions"): lambda i: {
             "mention_id": str(2905000000000 + i), "resource_id": str(1975000000000000000 + i // 2),
             "query_id": 2001990001 + i % 2, "query_name": ("Acme - brand", "Rival - brand")[i % 2],
@@ -121,7 +137,8 @@ def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
 MEASURES = ("views", "reach", "follower_growth", "reactions", "comments", "shares", "saves", "link_clicks",
             "direct_messages", "new_conversations",
             "sessions", "engaged_sessions", "engagement_time_msec", "content_downloads",
-            "demo_requests", "contact_requests", "leads", "mqls", "sqls", "opportunities",
+            "demo_requests", "contact_requests", "phone_inquiries", "email_inquiries", "leads", "mqls",
+            "sqls", "opportunities",
             "pipeline_usd", "customers", "revenue_usd", "spend_usd")
 MART_COLUMNS = ("funnel_date", "channel_group", "platform", "campaign", *MEASURES)
 MART_DDL = (

@@ -31,7 +31,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 11
+    assert result.suites_evaluated == len(ENTITIES) == 14
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
@@ -41,7 +41,8 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
         "landing__meta_form_leads", "landing__meta_account_followers", "landing__meta_direct_messages",
         "landing__ga4_events",
         "landing__hubspot_contacts",
-        "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__brandwatch_mentions",
+        "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__hubspot_calls",
+        "landing__hubspot_emails", "landing__hubspot_engagement_contacts", "landing__brandwatch_mentions",
     }
     rows = {s["suite"]: s["rows"] for s in written["suites"]}
     assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
@@ -161,6 +162,18 @@ def test_null_required_field_fails(clean_landing: Paths) -> None:
     assert "1 of 12 rows unexpected" in str(error)
 
 
+def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
+    """Only inbound calls and incoming e-mails are inquiries: a direction the models do not know
+    would drop out of the funnel unnoticed."""
+    rows = clean_rows("hubspot", "emails", DAY, 12)
+    rows[4]["hs_email_direction"] = "OUTGOING_EMAIL"
+    land(clean_landing, "hubspot", "emails", DAY, rows)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.expectation) == ("hubspot/emails", "expect_column_values_to_be_in_set")
+    assert failure.kwargs["column"] == "hs_email_direction"
+
+
 @pytest.mark.parametrize(
     ("source", "entity", "column", "bad"),
     [
@@ -169,6 +182,7 @@ def test_null_required_field_fails(clean_landing: Paths) -> None:
         ("meta", "ad_insights", "date_start", DAY + timedelta(days=1)),  # after the 28-day window
         ("meta", "direct_messages", "created_time", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
         ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
+        ("hubspot", "calls", "updated_at", datetime(2026, 9, 30, 12, tzinfo=UTC)),
         ("ga4", "events", "event_date", "20261002"),
         ("ga4", "events", "event_timestamp", 1_790_000_000_000_000),  # 2026-09-21
         ("brandwatch", "mentions", "published_at", datetime(2026, 9, 30, 23, 0, tzinfo=UTC)),
@@ -202,8 +216,8 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     failed = {f.table for f in error.result.failures}
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
                       "meta/account_followers", "meta/direct_messages", "ga4/events",
-                      "hubspot/contacts", "hubspot/deals",
-                      "brandwatch/mentions"}  # deal_contacts: no date
+                      "hubspot/contacts", "hubspot/deals", "hubspot/calls", "hubspot/emails",
+                      "brandwatch/mentions"}  # deal_contacts, engagement_contacts: no date
     assert validate_landing(clean_landing, DAY).success
 
 

@@ -231,6 +231,8 @@ FUNNEL = {
     "x": Funnel(0.35, 0.55, 0.65, 0.40, 0.35, 7500.0, 0.30),
     "google": Funnel(0.45, 0.60, 0.75, 0.45, 0.30, 9000.0, 0.30),
     "direct": Funnel(0.45, 0.60, 0.75, 0.45, 0.30, 8500.0, 0.30),
+    # people who first reached us by phone or e-mail (contacts the CRM created from the inquiry)
+    "offline": Funnel(0.60, 0.60, 0.75, 0.45, 0.30, 8000.0, 0.30),
 }
 DEAL_STAGES_OPEN = [
     "appointmentscheduled",
@@ -254,6 +256,10 @@ HS_SOURCE = {  # (hs_analytics_source, hs_analytics_source_data_1) by session pl
     ("linkedin", "advocacy"): ("SOCIAL_MEDIA", "LinkedIn"),
     ("x", "advocacy"): ("SOCIAL_MEDIA", "Twitter"),
     ("facebook", "advocacy"): ("SOCIAL_MEDIA", "Facebook"),
+    # a contact the CRM creates from an inquiry: the rep logging a call (CRM UI), the shared sales
+    # inbox receiving an e-mail (Conversations); HubSpot knows no web visit of theirs
+    ("offline", "call"): ("OFFLINE", "CRM_UI"),
+    ("offline", "email"): ("OFFLINE", "CONVERSATIONS"),
 }
 CHANNEL_GROUP = {
     "paid_social": "Paid Social",
@@ -420,3 +426,25 @@ AMBASSADORS = (
 ADVOCACY_SHARE_PROB = 0.35  # chance an active ambassador re-shares one of our posts on their network
 ADVOCACY_CTR = 0.0015  # link clicks per audience member per share
 ADVOCACY_CLICK_MEAN_HOURS = 6.0
+
+# ---- phone and e-mail inquiries (HubSpot calls and e-mails) --------------------------------------
+
+# Some people call or e-mail sales instead of, or after, filling a form. Reps log every call and
+# e-mail on the person's contact record (HubSpot engagements associated with the contact); inbound
+# ones are inquiries, outbound ones (follow-ups) and e-mail threads a rep forwards to the CRM are not.
+SALES_PHONE = "+15550100100"
+SALES_EMAIL = "sales@acme-analytics.example"
+# chance that a contact calls / e-mails us after becoming one, and the mean delay (exponential)
+INQUIRY_AFTER_CONTACT = {"call": 0.14, "email": 0.18}
+INQUIRY_DELAY_DAYS = 2.0
+MISSED_CALL_SHARE = 0.2  # an inbound call nobody picked up: the person calls again the same day
+# unknown people reaching us (scale 1, per day): the CRM creates their contact from the inquiry
+NEW_INQUIRERS_PER_DAY = {"call": 0.35, "email": 0.45}
+# inbound calls logged without a contact (the caller left no name: no association)
+UNKNOWN_CALLS_PER_DAY = 0.3
+CALL_MINUTES_MEDIAN = 6.0  # connected calls, lognormal
+OUTBOUND_CALL_STATUS = {"COMPLETED": 0.55, "NO_ANSWER": 0.30, "BUSY": 0.15}
+FORWARDED_EMAIL_SHARE = 0.3  # deals whose rep forwards an internal thread to the CRM
+LATE_EDIT_SHARE = 0.15  # engagements a rep edits again (outcome, notes) hours after logging them
+INQUIRY_SUBJECTS = ("Question about pricing", "Demo follow-up", "Do you integrate with our CRM?",
+                    "Trial extension", "Request for a quote", "Onboarding question")

@@ -7,7 +7,8 @@
     'views', 'reach', 'follower_growth', 'reactions', 'comments', 'shares', 'saves', 'link_clicks',
     'direct_messages', 'new_conversations',
     'sessions', 'engaged_sessions', 'engagement_time_msec',
-    'content_downloads', 'demo_requests', 'contact_requests', 'leads',
+    'content_downloads', 'demo_requests', 'contact_requests', 'phone_inquiries',
+    'email_inquiries', 'leads',
     'mqls', 'sqls', 'opportunities', 'pipeline_usd',
     'customers', 'revenue_usd', 'spend_usd'] %}
 
@@ -34,6 +35,12 @@ sessions as (
 contacts as (
 
     select * from {{ ref('int_contacts_sourced') }}
+
+),
+
+inquiries as (
+
+    select * from {{ ref('int_inquiries_sourced') }}
 
 ),
 
@@ -114,6 +121,19 @@ session_measures as (
 
 ),
 
+-- phone and e-mail inquiries: inbound calls and incoming e-mails on the day they happened,
+-- credited like the lead (int_inquiries_sourced; "(unknown)" without a contact)
+inquiry_measures as (
+
+    select
+        inquiry_date as funnel_date, source, medium, campaign,
+        cast(engagement_type = 'call' as integer) as phone_inquiries,
+        cast(engagement_type = 'email' as integer) as email_inquiries
+    from inquiries
+    where partner_type is null  -- a would-be partner is not sales demand (fct_partner_inquiries)
+
+),
+
 lead_measures as (
 
     select lead_date as funnel_date, source, medium, campaign, 1 as leads
@@ -170,6 +190,7 @@ unioned as (
     union all by name select * from direct_message_measures
     union all by name select * from ad_measures
     union all by name select * from session_measures
+    union all by name select * from inquiry_measures
     union all by name select * from lead_measures
     union all by name select * from mql_measures
     union all by name select * from sql_measures
