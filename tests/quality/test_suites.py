@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from social_roi.connectors import CONNECTORS
 from social_roi.quality.suites import (
     InvalidSuite,
     SuiteNotFound,
@@ -18,7 +19,6 @@ from social_roi.quality.suites import (
     landing_suite_name,
     load_suite,
 )
-from social_roi.connectors import CONNECTORS
 from social_roi.settings import REPO_ROOT
 from tests.quality.gate_factories import ENTITIES
 
