@@ -242,6 +242,20 @@ def test_non_public_metrics_only_within_30_days_and_no_post_is_lost(x_config, x_
     assert tweets.like_count.notna().all(), "public metrics have no age limit"
 
 
+def test_a_backfill_after_30_days_keeps_the_non_public_metrics_landed_before(x_config, x_server,
+                                                                             x_world, tmp_path):
+    land_day(x, x_config(), DAY, tmp_path)
+    x_server.x.clock.set(midnight(DAY) + timedelta(days=45))
+    land_day(x, x_config(), DAY, tmp_path)
+    truth = truth_of(x_world, DAY)
+    tweets = landed(tmp_path, "tweets").set_index("tweet_id").loc[truth.index]
+    assert (tweets.url_link_clicks == truth.link_clicks).all(), "not forgotten by the rerun"
+    assert (tweets.observed_at >= midnight(DAY) + timedelta(days=45)).all(), "public ones refreshed"
+    fresh = tmp_path / "fresh"
+    land_day(x, x_config(), DAY, fresh)  # a first extraction that late has none
+    assert landed(fresh, "tweets").url_link_clicks.isna().all()
+
+
 def test_asking_the_sandbox_for_non_public_metrics_drops_older_posts(x_server):
     """What the connector avoids: the timeline silently leaves Posts older than 30 days out."""
     x_server.x.clock.set(midnight(DAY) + timedelta(days=30, hours=17))

@@ -175,11 +175,14 @@ class RateLimitAdapter(HTTPAdapter):
 @dataclass(frozen=True)
 class Entity:
     """The landing contract of one entity: its Arrow schema (non-nullable = required) and the
-    field that identifies a record in error messages."""
+    field that identifies a record in error messages. ``sticky`` names fields an API stops
+    serving after a while (X's non-public metrics, 30 days): a rerun that gets NULL for them keeps
+    the values the day landed before, for the same record, instead of forgetting them."""
 
     name: str
     schema: pa.Schema
     id_field: str
+    sticky: tuple[str, ...] = ()
 
 
 def to_table(source: str, entity: Entity, day: date, rows: list[dict[str, Any]]) -> pa.Table:
@@ -361,6 +364,8 @@ def land_day(
         if rows is None and existing.is_file():
             kept[entity.name] = pq.read_metadata(existing).num_rows
             continue
+        if rows and entity.sticky and existing.is_file():
+            rows = _carry_over(entity, rows, existing)
         tables[entity.name] = to_table(connector.SOURCE, entity, day, rows or [])
     write_contracts(connector, landing_root)
     for name, table in tables.items():
@@ -373,6 +378,22 @@ def land_day(
     landing.write_status(landing_root, connector.SOURCE, day, configured=True,
                          rows={entity.name: rows[entity.name] for entity in connector.ENTITIES})
     return rows
+
+
+def _carry_over(entity: Entity, rows: list[dict[str, Any]], existing: Path) -> list[dict[str, Any]]:
+    """Fill the sticky fields the API no longer serves from the partition landed before."""
+    try:
+        before = pq.read_table(existing, columns=[entity.id_field, *entity.sticky]).to_pylist()
+    except (pa.ArrowInvalid, KeyError, OSError):  # an older contract without these columns
+        return rows
+    known = {record[entity.id_field]: record for record in before}
+    out = []
+    for row in rows:
+        old = known.get(row.get(entity.id_field))
+        if old is not None:
+            row = {**row, **{f: old[f] for f in entity.sticky if row.get(f) is None and old[f] is not None}}
+        out.append(row)
+    return out
 
 
 def skip_not_configured(connector: ModuleType, day: date, landing_root: Path, reason: str) -> None:

@@ -9,7 +9,8 @@ X's quirks, and what this connector does about them (api_shapes.md §4, decision
   only on the part of the day's window that is inside those 30 days (with an hour to spare),
   measured on X's clock (the answers' ``Date``), and land NULL for the rest: no Post is lost.
 * Metrics are lifetime totals as of the extraction (``observed_at``); rerunning a day refreshes
-  them (and, within 30 days, its link clicks).
+  them, and a rerun after the 30 days keeps the non-public metrics landed before (``sticky``):
+  a backfill never turns known link clicks into NULL.
 * The follower count exists only "now": it stands for the end of the run's day when the run
   observes it during the following day (a scheduled run); a later rerun cannot restate that day
   and keeps what was landed (``land_day``: rows ``None``).
@@ -76,7 +77,7 @@ TWEETS = Entity("tweets", pa.schema([
     ("user_profile_clicks", pa.int64()),
     pa.field("observed_at", TIMESTAMP, nullable=False),  # X's clock when the metrics were read
     ("unknown_fields", pa.string()),  # JSON: fields X sent that this contract does not name
-]), "tweet_id")
+]), "tweet_id", sticky=("non_public_impression_count", "url_link_clicks", "user_profile_clicks"))
 
 ACCOUNT_FOLLOWERS = Entity("account_followers", pa.schema([
     pa.field("account_id", pa.string(), nullable=False),
@@ -113,6 +114,8 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
     # X's 30-day horizon for non-public metrics, on X's clock, to the second X filters by
     horizon = observed_at - timedelta(days=NON_PUBLIC_DAYS) + NON_PUBLIC_MARGIN
     horizon = min(max(horizon.replace(microsecond=0) + timedelta(seconds=1), start), end)
+    if str(config.extra.get("non_public_metrics", True)).lower() in ("false", "0", "no"):
+        horizon = end  # an app-only token: public metrics only
     drift = DriftLog(SOURCE, TWEETS.name, day)
     tweets = [
         _tweet_row(tweet, page_observed, drift)
