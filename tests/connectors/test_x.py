@@ -332,3 +332,11 @@ def test_a_missing_required_field_is_named(x_config, x_server, tmp_path):
     with pytest.raises(SchemaViolation,
                        match=r"x/tweets day=2026-10-02 record=1973000000000000042.*author_id"):
         land_day(x, x_config(), DAY, tmp_path)
+
+
+def test_an_app_only_token_can_switch_non_public_metrics_off(x_config, x_server, tmp_path):
+    before = requests_to(x_server, TWEETS)
+    land_day(x, x_config(non_public_metrics="false"), DAY, tmp_path)
+    tweets = landed(tmp_path, "tweets")
+    assert len(tweets) > 0 and tweets.url_link_clicks.isna().all() and tweets.like_count.notna().all()
+    assert requests_to(x_server, TWEETS) - before == 1
