@@ -359,14 +359,14 @@ def land_day(
     tables: dict[str, pa.Table] = {}
     kept: dict[str, int] = {}
     for entity in connector.ENTITIES:
-        rows = rows_by_entity[entity.name]
+        records = rows_by_entity[entity.name]
         existing = landing.partition_file(landing_root, connector.SOURCE, entity.name, day)
-        if rows is None and existing.is_file():
+        if records is None and existing.is_file():
             kept[entity.name] = pq.read_metadata(existing).num_rows
             continue
-        if rows and entity.sticky and existing.is_file():
-            rows = _carry_over(entity, rows, existing)
-        tables[entity.name] = to_table(connector.SOURCE, entity, day, rows or [])
+        if records and entity.sticky and existing.is_file():
+            records = _carry_over(entity, records, existing)
+        tables[entity.name] = to_table(connector.SOURCE, entity, day, records or [])
     write_contracts(connector, landing_root)
     for name, table in tables.items():
         landing.write_partition(landing_root, connector.SOURCE, name, day, table)
@@ -374,9 +374,9 @@ def land_day(
     for name, count in kept.items():
         log.info("kept %s/%s %s as landed before (%d rows): the API cannot restate it",
                  connector.SOURCE, name, day, count)
-    rows = {name: table.num_rows for name, table in tables.items()} | kept
-    landing.write_status(landing_root, connector.SOURCE, day, configured=True,
-                         rows={entity.name: rows[entity.name] for entity in connector.ENTITIES})
+    counts = {name: table.num_rows for name, table in tables.items()} | kept
+    rows = {entity.name: counts[entity.name] for entity in connector.ENTITIES}
+    landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows)
     return rows
 
 
