@@ -16,6 +16,7 @@ POOLS = {
     "api_ga4": (2, "Concurrent downloads of GA4 export files."),
     "api_hubspot": (2, "Concurrent calls to the HubSpot API (per-portal rate limits)."),
     "api_brandwatch": (1, "Calls to Brandwatch (30 requests per 10 minutes per user)."),
+    "api_x": (1, "Calls to the X API (per-user 15-minute windows, x-rate-limit-* headers)."),
 }
 
 

@@ -18,6 +18,7 @@ EXTRAS = {
     "hubspot": {},
     "brandwatch": {"project_id": catalog.LISTENING_PROJECT_ID,
                    "query_ids": [b.query_id for b in catalog.LISTENING_BRANDS]},
+    "x": {"user_id": catalog.X_USER_ID},
 }
 
 

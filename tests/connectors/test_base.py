@@ -71,3 +71,15 @@ def test_dlt_expected_raise_for_status_warning_is_dropped_and_others_kept():
     noise = record("The session provided has raise_for_status enabled. This may cause unexpected behavior.")
     other = record("Retrying request after 429")
     assert not dlt_logger.filter(noise) and dlt_logger.filter(other)
+
+
+def test_unknown_fields_are_named_by_path_and_known_ones_left_out():
+    from social_roi.connectors.base import unknown_fields
+
+    record = {"id": "1", "text": "t", "community_id": "9",
+              "public_metrics": {"like_count": 1, "view_count": 7},
+              "edit_controls": {"editable_until": "x"}}
+    known = ("id", "text", "public_metrics.like_count")
+    assert unknown_fields(record, known) == {"community_id": "9", "public_metrics.view_count": 7,
+                                             "edit_controls": {"editable_until": "x"}}
+    assert unknown_fields({"id": "1", "public_metrics": {"like_count": 2}}, known) == {}

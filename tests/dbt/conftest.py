@@ -4,7 +4,7 @@ that compare marts with the sandbox's ground truth."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,10 @@ def month_build(tmp_path_factory) -> tuple[World, Path]:
         for module in CONNECTORS.values():
             config = SourceConfig(module.CONN_ID, server.base_url, TOKEN, EXTRAS[module.CONN_ID])
             for offset in range(MONTH.days):
-                land_day(module, config, MONTH.start_date + timedelta(days=offset), root / "landing")
+                day = MONTH.start_date + timedelta(days=offset)
+                # as a daily schedule runs: just after the day (X tells "now" only: followers)
+                server.x.clock.set(datetime.combine(day + timedelta(days=1), time(0, 5), UTC))
+                land_day(module, config, day, root / "landing")
     paths = dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
                                 build_db=root / "build.duckdb")
     dbt_build(paths)

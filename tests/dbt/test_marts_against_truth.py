@@ -14,20 +14,49 @@ def read(build_db, sql: str) -> pd.DataFrame:
         return con.execute(sql).df()
 
 
+CONNECTED = ["facebook", "instagram", "x"]  # the platforms whose posts have a connector
+
+
 def test_post_performance_counts_each_posts_engagement_and_sessions(month_build):
     world, build_db = month_build
     posts = read(build_db, "select * from main_marts.fct_post_performance")
     truth = world.truth["posts"]
-    meta = truth[truth.platform.isin(["facebook", "instagram"])].set_index("post_id")
-    assert sorted(posts.post_id) == sorted(meta.index)
-    posts = posts.set_index("post_id").loc[meta.index]
-    expected = meta.reactions + meta.comments + meta.shares + meta.saves
+    connected = truth[truth.platform.isin(CONNECTED)].set_index("post_id")
+    assert sorted(posts.post_id) == sorted(connected.index)
+    posts = posts.set_index("post_id").loc[connected.index]
+    expected = connected.reactions + connected.comments + connected.shares + connected.saves
     assert (posts.engagements.values == expected.values).all()
     sessions = world.truth["sessions"]
     by_post = sessions[sessions.medium == "social"].groupby("content").size()
-    assert (posts.sessions.values == by_post.reindex(meta.index, fill_value=0).values).all()
+    assert (posts.sessions.values == by_post.reindex(connected.index, fill_value=0).values).all()
     assert posts.sessions.sum() > 0 and posts.attributed_leads.sum() > 0
     assert posts.sort_values("engagement_rank").platform.iloc[0] == "instagram"
+
+
+def test_x_posts_have_their_exact_metrics_and_sessions(month_build):
+    """X's mapping onto the post contract: views = impressions, reactions = likes, comments =
+    replies, shares = reposts + quotes, saves = bookmarks, link clicks = url_link_clicks (every
+    Post was extracted the day after it, well within X's 30 days); each click is a session."""
+    world, build_db = month_build
+    posts = read(build_db, "select * from main_marts.fct_post_performance where platform = 'x'")
+    truth = world.truth["posts"]
+    x = truth[truth.platform == "x"].set_index("post_id")
+    posts = posts.set_index("post_id").loc[x.index]
+    assert len(x) > 20
+    for column in ("views", "reactions", "comments", "shares", "saves", "link_clicks"):
+        assert (posts[column].values == x[column].values).all(), column
+    assert posts.reach.isna().all(), "X reports no reach"
+    sessions = world.truth["sessions"]
+    x_sessions = sessions[(sessions.medium == "social") & (sessions.platform == "x")]
+    assert posts.sessions.sum() == len(x_sessions) == x.link_clicks.sum()
+    assert posts.sessions_with_lead.sum() == x_sessions.has_lead.sum()
+    funnel = read(build_db, "select sum(views) as views, sum(reactions) as reactions, "
+                            "sum(link_clicks) as link_clicks from main_marts.fct_funnel_daily "
+                            "where platform = 'x' and channel_group = 'Organic Social'")
+    assert funnel.iloc[0].to_dict() == {"views": x.views.sum(), "reactions": x.reactions.sum(),
+                                        "link_clicks": x.link_clicks.sum()}
+    ranking = read(build_db, "select * from main_marts.fct_platform_ranking where platform = 'x'")
+    assert ranking.engagements.sum() == (x.reactions + x.comments + x.shares).sum()
 
 
 def test_post_performance_attributes_pipeline_to_the_posts_in_each_deals_journey(month_build):
@@ -95,11 +124,13 @@ def test_followers_and_their_growth_equal_the_truth(month_build):
     world, build_db = month_build
     mart = read(build_db, "select * from main_marts.fct_followers_daily order by all")
     truth = world.truth["followers"].sort_values(["date", "platform"])
-    assert len(mart) == len(truth) == 2 * world.config.days
+    assert len(mart) == len(truth) == truth.platform.nunique() * world.config.days
+    assert "x" in set(mart.platform), "X's daily readings, taken the day after each day"
     assert (mart.sort_values(["follower_date", "platform"]).followers.values == truth.followers.values).all()
     growth = mart.dropna(subset=["follower_growth"]).set_index(["follower_date", "platform"])
     expected = truth.assign(net=truth.new_followers - truth.lost_followers).set_index(["date", "platform"])
-    assert len(growth) == 2 * (world.config.days - 1)  # the first day has nothing to compare with
+    # the first day has nothing to compare with
+    assert len(growth) == truth.platform.nunique() * (world.config.days - 1)
     assert (growth.follower_growth.values
             == expected.loc[[(d.date(), p) for d, p in growth.index]].net.values).all()
 

@@ -102,9 +102,12 @@ def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth)
     spend = truth["ad_daily"][truth["ad_daily"].date.isin(AD_DAYS)].spend.sum()
     assert funnel.spend_usd.sum() == pytest.approx(spend, abs=0.01)
     posts = in_window(truth["posts"], "created_date")
-    meta_posts = posts[posts.platform.isin(["facebook", "instagram"])]
+    connected = posts[posts.platform.isin(["facebook", "instagram", "x"])]
     organic = funnel[funnel.channel_group == "Organic Social"]
-    assert organic.reactions.sum() == meta_posts.reactions.sum()
+    assert organic.reactions.sum() == connected.reactions.sum()
+    x_posts, x_rows = posts[posts.platform == "x"], organic[organic.platform == "x"]
+    assert x_rows.views.sum() == x_posts.views.sum() > 0
+    assert x_rows.link_clicks.sum() == x_posts.link_clicks.sum()
 
 
 def test_direct_messages_match_ground_truth(sandbox, paths, truth):

@@ -108,6 +108,22 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "sentiment": ("positive", "neutral", "negative")[i % 3], "language": "en",
             "country_code": "US", "reach_estimate": 100 + i, "engagement_score": i % 4,
         },
+        ("x", "tweets"): lambda i: {
+            "tweet_id": str(1973000000000000000 + i), "author_id": "15", "created_at": _at(day, i),
+            "text": f"post {i} https://t.co/abc{i}", "lang": "en",
+            "expanded_urls": json.dumps([f"https://example.com/?utm_content={i}"]),
+            "retweet_count": i % 4, "reply_count": i % 3, "like_count": 10 + i, "quote_count": i % 2,
+            "bookmark_count": 0, "impression_count": 500 + i,
+            # a Post older than 30 days at extraction has no non-public metrics
+            "non_public_impression_count": None if i % 5 == 0 else 500 + i,
+            "url_link_clicks": None if i % 5 == 0 else i % 6,
+            "user_profile_clicks": None if i % 5 == 0 else i % 3,
+            "observed_at": _at(day + timedelta(days=1), i),
+        },
+        ("x", "account_followers"): lambda i: {
+            "account_id": f"15{i}", "date": day, "followers_count": 8900 + i, "following_count": 400,
+            "tweet_count": 5000 + i, "listed_count": 80, "observed_at": _at(day + timedelta(days=1), i),
+        },
     }[(source, entity)]
     return [make(i) for i in range(n)]
 

@@ -31,7 +31,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 14
+    assert result.suites_evaluated == len(ENTITIES) == 16
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
@@ -43,6 +43,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
         "landing__hubspot_contacts",
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__hubspot_calls",
         "landing__hubspot_emails", "landing__hubspot_engagement_contacts", "landing__brandwatch_mentions",
+        "landing__x_tweets", "landing__x_account_followers",
     }
     rows = {s["suite"]: s["rows"] for s in written["suites"]}
     assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
@@ -186,6 +187,8 @@ def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
         ("ga4", "events", "event_date", "20261002"),
         ("ga4", "events", "event_timestamp", 1_790_000_000_000_000),  # 2026-09-21
         ("brandwatch", "mentions", "published_at", datetime(2026, 9, 30, 23, 0, tzinfo=UTC)),
+        ("x", "tweets", "created_at", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
+        ("x", "account_followers", "observed_at", datetime(2026, 10, 1, 23, 0, tzinfo=UTC)),
     ],
 )
 def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, column,
@@ -217,7 +220,8 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
                       "meta/account_followers", "meta/direct_messages", "ga4/events",
                       "hubspot/contacts", "hubspot/deals", "hubspot/calls", "hubspot/emails",
-                      "brandwatch/mentions"}  # deal_contacts, engagement_contacts: no date
+                      "brandwatch/mentions", "x/tweets", "x/account_followers",
+                      }  # deal_contacts, engagement_contacts: no date
     assert validate_landing(clean_landing, DAY).success
 
 

@@ -34,6 +34,8 @@ PROBES = [
     ("GET", "/crm/v3/objects/deals?limit=5", None),
     ("GET", f"/projects/{catalog.LISTENING_PROJECT_ID}/data/mentions?queryGroupId=1990001&pageSize=20"
      f"&startDate={SMALL.dates[1]}&endDate={SMALL.dates[2]}", None),
+    ("GET", f"/2/users/{catalog.X_USER_ID}/tweets?max_results=5&tweet.fields=created_at,public_metrics,"
+     f"non_public_metrics,entities&start_time={SMALL.dates[1]}T00:00:00Z", None),
 ]
 
 

@@ -6,20 +6,28 @@ A connector only knows its API: which endpoints, which paginator, how to flatten
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import math
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from requests import HTTPError, RequestException, Response
+from requests import HTTPError, PreparedRequest, RequestException, Response
+from requests.adapters import HTTPAdapter
 
 from social_roi import landing
 from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
@@ -84,9 +92,12 @@ def rest_client(
     auth: Any,
     paginator: BasePaginator | None = None,
     retry_condition: RetryPredicate | None = None,
+    rate_limit: RateLimitHeaders | None = None,
 ) -> RESTClient:
     """dlt's REST client: retries 429 (honouring Retry-After) and 5xx with exponential backoff,
-    plus any API-specific retryable answer (``retry_condition``); 4xx auth errors are not retried."""
+    plus any API-specific retryable answer (``retry_condition``); 4xx auth errors are not retried.
+    An API that announces its rate-limit window in headers (``rate_limit``) is waited for until
+    the window resets, never longer than the connection's ``max_retry_delay``."""
     session = Client(
         request_max_attempts=config.max_attempts,
         request_backoff_factor=config.backoff_factor,
@@ -94,7 +105,72 @@ def rest_client(
         retry_condition=retry_condition,
         raise_for_status=True,
     ).session
+    if rate_limit is not None:
+        adapter = RateLimitAdapter(config.conn_id, rate_limit, config.max_retry_delay)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
     return RESTClient(base_url=config.base_url, auth=auth, paginator=paginator, session=session)
+
+
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    """The headers in which an API announces its rate-limit window: the calls left in it, and when
+    it resets (UTC epoch seconds). X sends ``x-rate-limit-remaining`` / ``x-rate-limit-reset``."""
+
+    remaining: str
+    reset: str
+
+
+class RateLimitAdapter(HTTPAdapter):
+    """Waits for an API's rate-limit window instead of guessing with backoff.
+
+    * A call that used the window's last request (remaining 0) makes the next call to the same
+      endpoint (URL path) wait until the reset.
+    * A 429 without ``Retry-After`` gets one computed from the reset, so dlt's retry (which honours
+      ``Retry-After``, capped at ``max_retry_delay``) sleeps exactly until the window reopens; an
+      answer without the headers falls back to dlt's exponential backoff.
+
+    The time to wait is measured on the server's clock (reset minus the answer's ``Date``), so a
+    client whose clock is off cannot cut the wait short or drag it out. Sits below dlt's retries
+    (a transport adapter sees every attempt, before any response hook)."""
+
+    def __init__(self, conn_id: str, headers: RateLimitHeaders, max_wait: float) -> None:
+        super().__init__()
+        self.conn_id, self.headers, self.max_wait = conn_id, headers, max_wait
+        self._ready_at: dict[str, float] = {}  # endpoint -> time.monotonic() when it reopens
+        self._lock = threading.Lock()
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        endpoint = urlsplit(request.url or "").path
+        with self._lock:
+            ready_at = self._ready_at.pop(endpoint, 0.0)
+        pause = ready_at - time.monotonic()
+        if pause > 0:
+            log.warning("%s: rate-limit window of %s used up: waiting %.1f s until it resets",
+                        self.conn_id, endpoint, pause)
+            time.sleep(pause)
+        response = super().send(request, *args, **kwargs)
+        seconds = self.seconds_to_reset(response)
+        if seconds is None:
+            return response
+        if response.status_code == 429:
+            response.headers.setdefault("Retry-After", str(max(1, math.ceil(seconds))))
+        elif response.headers.get(self.headers.remaining, "").strip() == "0":
+            with self._lock:
+                self._ready_at[endpoint] = time.monotonic() + min(seconds, self.max_wait)
+        return response
+
+    def seconds_to_reset(self, response: Response) -> float | None:
+        """Seconds until the window resets by the server's clock; None without the headers."""
+        try:
+            reset = float(response.headers[self.headers.reset])
+        except (KeyError, ValueError):
+            return None
+        try:
+            now = parsedate_to_datetime(response.headers["Date"]).timestamp()
+        except (KeyError, TypeError, ValueError):
+            now = time.time()
+        return max(0.0, reset - now)
 
 
 @dataclass(frozen=True)
@@ -104,13 +180,17 @@ class Entity:
 
     A platform that revises past days (Meta ads: 28 days) is re-pulled over ``restated_days``
     days ending with the run's day, and each of them is landed in its own partition, by the
-    date in ``day_field``: the landing zone keeps one current version per day."""
+    date in ``day_field``: the landing zone keeps one current version per day. ``sticky`` names
+    fields an API stops serving after a while (X's non-public metrics, 30 days): a rerun that
+    gets NULL for them keeps the values the day landed before, for the same record, instead of
+    forgetting them."""
 
     name: str
     schema: pa.Schema
     id_field: str
     restated_days: int = 1
     day_field: str | None = None
+    sticky: tuple[str, ...] = ()
 
     def days(self, day: date) -> list[date]:
         """The partitions a run for ``day`` writes, oldest first."""
@@ -151,6 +231,48 @@ def _record_ref(entity: Entity, row: dict[str, Any], index: int) -> str:
         return str(row[entity.id_field])
     known = {k: v for k, v in row.items() if v is not None}
     return f"#{index + 1} of the day without {entity.id_field} {str(known)[:200]}"
+
+
+def unknown_fields(record: Mapping[str, Any], known: Collection[str]) -> dict[str, Any]:
+    """The fields of an API record that the connector does not map (schema drift: the API added
+    something). Nested objects are named by path (``public_metrics.view_count``) when ``known``
+    names the parent's fields that way; a parent not named in ``known`` at all is reported whole."""
+    extra: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in known:
+            continue
+        children = {k.split(".", 1)[1] for k in known if k.startswith(key + ".")}
+        if children and isinstance(value, Mapping):
+            extra.update({f"{key}.{k}": v for k, v in unknown_fields(value, children).items()})
+        else:
+            extra[key] = value
+    return extra
+
+
+class DriftLog:
+    """Collects, for one entity and day, the fields the API sent that the landing contract does
+    not name, and says so once (a warning naming source, entity, day and fields): the connector
+    keeps them in the record's ``unknown_fields`` column, visible, unmodelled, until someone adds
+    them to the contract."""
+
+    def __init__(self, source: str, entity: str, day: date) -> None:
+        self.source, self.entity, self.day = source, entity, day
+        self.fields: dict[str, int] = {}
+
+    def extra(self, record: Mapping[str, Any], known: Collection[str]) -> str | None:
+        """The record's unknown fields as JSON (None when there are none)."""
+        found = unknown_fields(record, known)
+        for name in found:
+            self.fields[name] = self.fields.get(name, 0) + 1
+        return json.dumps(found, sort_keys=True, default=str) if found else None
+
+    def report(self) -> None:
+        if self.fields:
+            log.warning(
+                "%s/%s day=%s: the API sent field(s) the landing contract does not name: %s. "
+                "Landed in `unknown_fields` (JSON), not modelled: add them to the contract to use them.",
+                self.source, self.entity, self.day.isoformat(),
+                ", ".join(f"{name} ({count} records)" for name, count in sorted(self.fields.items())))
 
 
 def paged(*args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -240,13 +362,24 @@ def land_day(
     connector: ModuleType, config: SourceConfig, day: date, landing_root: Path
 ) -> dict[str, int]:
     """Fetch every entity of the day first, check them, then land them. If any page fails after
-    its retries, nothing of the day is written and the previous files stay as they were."""
-    rows_by_entity: dict[str, list[dict[str, Any]]] = connector.fetch_day(config, day)
-    partitions = {
-        entity.name: _by_day(connector.SOURCE, entity, day,
-                             to_table(connector.SOURCE, entity, day, rows_by_entity[entity.name]))
-        for entity in connector.ENTITIES
-    }
+    its retries, nothing of the day is written and the previous files stay as they were.
+
+    An entity whose rows are ``None`` is a snapshot the API can no longer take for that day (X's
+    follower count exists only "now"): a rerun keeps the partition landed when the day was
+    current, and a day that never had one gets an empty partition ("not observed")."""
+    rows_by_entity: dict[str, list[dict[str, Any]] | None] = connector.fetch_day(config, day)
+    partitions: dict[str, dict[date, pa.Table]] = {}
+    kept: dict[str, int] = {}
+    for entity in connector.ENTITIES:
+        records = rows_by_entity[entity.name]
+        existing = landing.partition_file(landing_root, connector.SOURCE, entity.name, day)
+        if records is None and existing.is_file():
+            kept[entity.name] = pq.read_metadata(existing).num_rows
+            continue
+        if records and entity.sticky and existing.is_file():
+            records = _carry_over(entity, records, existing)
+        table = to_table(connector.SOURCE, entity, day, records or [])
+        partitions[entity.name] = _by_day(connector.SOURCE, entity, day, table)
     write_contracts(connector, landing_root)
     for name, tables in partitions.items():
         for partition_day, table in tables.items():
@@ -256,7 +389,11 @@ def land_day(
                      min(tables), max(tables), sum(t.num_rows for t in tables.values()))
         else:
             log.info("landed %s/%s %s: %d rows", connector.SOURCE, name, day, tables[day].num_rows)
-    rows = {name: sum(t.num_rows for t in tables.values()) for name, tables in partitions.items()}
+    for name, count in kept.items():
+        log.info("kept %s/%s %s as landed before (%d rows): the API cannot restate it",
+                 connector.SOURCE, name, day, count)
+    counts = {name: sum(t.num_rows for t in tables.values()) for name, tables in partitions.items()}
+    rows = {entity.name: (counts | kept)[entity.name] for entity in connector.ENTITIES}
     landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows)
     return rows
 
@@ -299,6 +436,22 @@ def request(
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
     return response.json()
+
+
+def _carry_over(entity: Entity, rows: list[dict[str, Any]], existing: Path) -> list[dict[str, Any]]:
+    """Fill the sticky fields the API no longer serves from the partition landed before."""
+    try:
+        before = pq.read_table(existing, columns=[entity.id_field, *entity.sticky]).to_pylist()
+    except (pa.ArrowInvalid, KeyError, OSError):  # an older contract without these columns
+        return rows
+    known = {record[entity.id_field]: record for record in before}
+    out = []
+    for row in rows:
+        old = known.get(row.get(entity.id_field))
+        if old is not None:
+            row = {**row, **{f: old[f] for f in entity.sticky if row.get(f) is None and old[f] is not None}}
+        out.append(row)
+    return out
 
 
 def skip_not_configured(connector: ModuleType, day: date, landing_root: Path, reason: str) -> None:

@@ -2,7 +2,7 @@
 
 ``generate_world(WorldConfig(...))`` builds the world and its ground truth (``world.truth``);
 ``SandboxServer(world_or_config)`` serves it over HTTP (Meta Graph, GA4 export, HubSpot CRM,
-Brandwatch).
+Brandwatch, X API v2).
 """
 
 from social_roi.sandbox.world import (

@@ -20,6 +20,7 @@ GA4_STREAM_ID = "4200000001"
 GA4_BUCKET = "acme-analytics-ga4-export"
 LINKEDIN_ORG_URN = "urn:li:organization:10500001"
 X_USER_ID = "1500000000000000001"
+X_USERNAME = "acmeanalytics"
 
 SOCIAL_PLATFORMS = ("facebook", "instagram", "linkedin", "x")
 META_PLATFORMS = ("facebook", "instagram")
@@ -364,12 +365,13 @@ MENTION_SNIPPETS = {
 }
 
 
-# Followers of our own accounts (Facebook Page, Instagram profile) at the start of the world, and
-# how they move: new followers per 1,000 people reached by our posts / paid reach that day, and a
-# small daily churn.
-FOLLOWERS_AT_START = {"facebook": 12_400, "instagram": 31_800}
-NEW_FOLLOWERS_PER_1K_POST_REACH = {"facebook": 1.6, "instagram": 4.5}
-NEW_FOLLOWERS_PER_1K_AD_REACH = {"facebook": 0.25, "instagram": 0.6}
+# Followers of our own accounts (Facebook Page, Instagram profile, X account) at the start of the
+# world, and how they move: new followers per 1,000 people reached by our posts / paid reach that
+# day, and a small daily churn. (Platforms are drawn in this order from one stream: a platform
+# added at the end leaves the others' numbers as they were.)
+FOLLOWERS_AT_START = {"facebook": 12_400, "instagram": 31_800, "x": 8_900}
+NEW_FOLLOWERS_PER_1K_POST_REACH = {"facebook": 1.6, "instagram": 4.5, "x": 2.2}
+NEW_FOLLOWERS_PER_1K_AD_REACH = {"facebook": 0.25, "instagram": 0.6, "x": 0.0}
 DAILY_UNFOLLOW_RATE = 0.0004
 
 # Direct messages to our Facebook Page (Messenger) and Instagram account: people who start a

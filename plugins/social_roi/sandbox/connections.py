@@ -32,6 +32,7 @@ def connection_env(base_url: str, token: str, **retry: float) -> dict[str, str]:
         "AIRFLOW_CONN_HUBSPOT": conn({}),
         "AIRFLOW_CONN_BRANDWATCH": conn({"project_id": catalog.LISTENING_PROJECT_ID,
                                          "query_ids": [b.query_id for b in catalog.LISTENING_BRANDS]}),
+        "AIRFLOW_CONN_X": conn({"user_id": catalog.X_USER_ID}),
     }
 
 

@@ -1,5 +1,5 @@
-"""Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §6.4,
-§8.1).
+"""Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §4.4,
+§6.4, §8.1).
 
 Helpers return keyword arguments for ``SandboxServer.add_fault``::
 
@@ -155,6 +155,15 @@ def brandwatch_rate_limit(retry_after: int = 1) -> dict:
     }
 
 
+def x_server_error(status: int = 503) -> dict:
+    """X API v2 server errors: problem+json (its 429 comes from the sandbox's rate limiter, with
+    the x-rate-limit-* headers of the window)."""
+    title = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+             504: "Gateway Timeout"}[status]
+    return {"status": status, "body": {"title": title, "detail": title, "type": "about:blank",
+                                       "status": status}}
+
+
 def server_error(status: int = 500) -> dict:
     """A bare 5xx from a load balancer: plain text body."""
     return {"status": status, "body": f"{status} Server Error", "headers": {}}
@@ -167,6 +176,7 @@ PRESETS = {
     "hubspot_server_error": hubspot_server_error,
     "google_error": google_error,
     "brandwatch_rate_limit": brandwatch_rate_limit,
+    "x_server_error": x_server_error,
     "server_error": server_error,
 }
 

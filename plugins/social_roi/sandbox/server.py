@@ -1,5 +1,5 @@
-"""One local HTTP server speaking Meta Graph, GA4 export files, HubSpot CRM and Brandwatch for one
-world.
+"""One local HTTP server speaking Meta Graph, GA4 export files, HubSpot CRM, Brandwatch and the X
+API for one world.
 
 Control routes (no auth, never faulted, not logged in ``requests``):
   GET /_sandbox/health   GET|DELETE /_sandbox/requests   GET|POST|DELETE /_sandbox/faults
@@ -21,6 +21,8 @@ from social_roi.sandbox.meta_graph import PREFIX as META_PREFIX
 from social_roi.sandbox.meta_graph import MetaGraph
 from social_roi.sandbox.wire import Request, Response, json_response
 from social_roi.sandbox.world import World, WorldConfig, generate_world
+from social_roi.sandbox.x_api import PREFIX as X_PREFIX
+from social_roi.sandbox.x_api import XApi
 
 CONTROL = "/_sandbox"
 
@@ -55,6 +57,7 @@ class SandboxServer:
         self.ga4 = GA4Export(self.world)
         self.hubspot = HubSpot(self.world)
         self.brandwatch = Brandwatch(self.world)
+        self.x = XApi(self.world)
         self._faults = F.FaultQueue()
         self._log: list[tuple[str, str]] = []
         self._log_lock = threading.Lock()
@@ -146,6 +149,8 @@ class SandboxServer:
             return self.hubspot.handle(req, self.token)
         if req.path.startswith("/projects/") or req.path.rstrip("/") == "/oauth/token":
             return self.brandwatch.handle(req, self.token)
+        if req.path.startswith(X_PREFIX + "/"):
+            return self.x.handle(req, self.token)
         return json_response(
             404, {"error": "not_found", "message": f"no sandbox API at {req.path}; see /_sandbox/health"}
         )
@@ -218,10 +223,17 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # a sandbox bug must show up as a 500, not a dropped connection
             traceback.print_exc(file=sys.stderr)
             resp = json_response(500, {"error": "sandbox_bug", "message": traceback.format_exc(limit=3)})
-        self.send_response(resp.status)
+        headers = dict(resp.headers)
+        dated = headers.pop("Date", None)
+        if dated is None:
+            self.send_response(resp.status)
+        else:  # an API with a clock of its own (X) dates its answers itself
+            self.send_response_only(resp.status)
+            self.send_header("Server", self.version_string())
+            self.send_header("Date", dated)
         self.send_header("Content-Type", resp.content_type)
         self.send_header("Content-Length", str(len(resp.body)))
-        for name, value in resp.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":

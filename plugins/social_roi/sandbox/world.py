@@ -867,8 +867,9 @@ def _delay_platform_leads(ad_days: list[AdDay], rng: random.Random) -> None:
 def _simulate_followers(
     cfg: WorldConfig, rng: random.Random, posts: list[Post], ad_days: list[AdDay]
 ) -> dict[tuple[str, date], tuple[int, int, int]]:
-    """Followers of our Facebook Page and Instagram profile per day: people reached by our posts
-    (on their publication day) and ads follow at a platform's rate; a few unfollow every day."""
+    """Followers of our Facebook Page, Instagram profile and X account per day: people reached by
+    our posts (on their publication day) and ads follow at a platform's rate; a few unfollow every
+    day."""
     post_reach: dict[tuple[str, date], int] = {}
     for p in posts:
         key = (p.platform, datetime.fromtimestamp(p.created_ts, UTC).date())

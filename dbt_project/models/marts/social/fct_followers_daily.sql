@@ -9,7 +9,7 @@ followers as (
         follower_date,
         platform,
         sum(followers) as followers  -- several accounts of one platform add up
-    from {{ ref('stg_meta__account_followers') }}
+    from {{ ref('int_account_followers_unioned') }}
     group by all
 
 ),
