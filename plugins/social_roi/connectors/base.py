@@ -1,13 +1,15 @@
-"""What every connector shares: configuration, the HTTP client (paging, retries, auth errors),
-the landing contract check, and the fetch-everything-then-land sequence.
+"""What every connector shares: configuration, the HTTP client (paging, retries, auth errors,
+exhausted quotas), the landing contract check (with the fields an API added kept, not dropped),
+and the fetch-everything-then-land sequence.
 
 A connector only knows its API: which endpoints, which paginator, how to flatten a record.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +23,7 @@ from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import HTTPError, RequestException, Response
 
 from social_roi import landing
-from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
+from social_roi.errors import SchemaViolation, SourceAuthError, SourceError, SourceQuotaExhausted
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,12 @@ def rest_client(
     auth: Any,
     paginator: BasePaginator | None = None,
     retry_condition: RetryPredicate | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> RESTClient:
-    """dlt's REST client: retries 429 (honouring Retry-After) and 5xx with exponential backoff,
-    plus any API-specific retryable answer (``retry_condition``); 4xx auth errors are not retried."""
+    """dlt's REST client: retries 429 and 5xx with exponential backoff (``backoff_factor`` × 2^n
+    seconds, at most ``max_retry_delay``, ``max_attempts`` tries; a Retry-After header, when the
+    API sends one, sets the wait instead), plus any API-specific retryable answer
+    (``retry_condition``); 4xx auth errors are not retried. ``headers`` go on every request."""
     session = Client(
         request_max_attempts=config.max_attempts,
         request_backoff_factor=config.backoff_factor,
@@ -93,7 +98,8 @@ def rest_client(
         retry_condition=retry_condition,
         raise_for_status=True,
     ).session
-    return RESTClient(base_url=config.base_url, auth=auth, paginator=paginator, session=session)
+    return RESTClient(base_url=config.base_url, auth=auth, paginator=paginator, session=session,
+                      headers=dict(headers or {}))
 
 
 @dataclass(frozen=True)
@@ -106,8 +112,56 @@ class Entity:
     id_field: str
 
 
+# Schema drift: a field the API added, that the connector does not know, is not dropped. An entity
+# whose contract has this column lands such fields there, as a JSON object keyed by the field's
+# path in the API record; the landing logs a warning naming them and the day's status file lists
+# them, so the new field is visible before anyone adds it to the contract.
+EXTRA_FIELDS = "extra_fields"
+EXTRA_FIELD = pa.field(EXTRA_FIELDS, pa.string())
+
+
+def unknown_fields(record: Mapping[str, Any] | None, known: Collection[str],
+                   prefix: str = "") -> dict[str, Any]:
+    """The fields of an API record (or of a nested object, under ``prefix``) outside ``known``:
+    what a row builder puts under ``EXTRA_FIELDS``."""
+    return {f"{prefix}{key}": value for key, value in (record or {}).items() if key not in known}
+
+
+def unknown_field_names(entity: Entity, rows: list[dict[str, Any]]) -> list[str]:
+    if EXTRA_FIELDS not in entity.schema.names:
+        return []
+    names: set[str] = set()
+    for row in rows:
+        extra = row.get(EXTRA_FIELDS)
+        if isinstance(extra, str):
+            extra = json.loads(extra)
+        names.update(extra or {})
+    return sorted(names)
+
+
+def _keep_unknown_fields(source: str, entity: Entity, day: date,
+                         rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if EXTRA_FIELDS not in entity.schema.names:
+        return rows
+    names = unknown_field_names(entity, rows)
+    if names:
+        carrying = sum(1 for row in rows if row.get(EXTRA_FIELDS))
+        log.warning("[%s/%s day=%s] %d record(s) carry field(s) the landing contract does not know: "
+                    "%s; landed as JSON in '%s' (add them to the contract in connectors/%s.py to "
+                    "model them)", source, entity.name, day, carrying, ", ".join(names), EXTRA_FIELDS,
+                    source)
+    return [{**row, EXTRA_FIELDS: _json_object(row.get(EXTRA_FIELDS))} for row in rows]
+
+
+def _json_object(extra: Any) -> str | None:
+    if isinstance(extra, dict):
+        return json.dumps(extra, sort_keys=True, default=str) if extra else None
+    return extra or None
+
+
 def to_table(source: str, entity: Entity, day: date, rows: list[dict[str, Any]]) -> pa.Table:
     """Check every row against the contract; on violation name the record and the field."""
+    rows = _keep_unknown_fields(source, entity, day, rows)
     required = [f.name for f in entity.schema if not f.nullable]
     for index, row in enumerate(rows):
         missing = [name for name in required if row.get(name) is None]
@@ -157,15 +211,18 @@ def pages(
     *,
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
+    quota_reset: str | None = None,
     **kwargs: Any,
 ) -> Iterator[Any]:
     """Every page of ``path`` (``page.response`` gives totals). HTTP failures that survive the
     client's retries become errors naming the source, entity and day; refused credentials
-    (401, or the API's own ``auth_error`` answer) become ``SourceAuthError``."""
+    (401, or the API's own ``auth_error`` answer) become ``SourceAuthError``; a 429 that outlasts
+    the retries of an API with a periodic quota (``quota_reset`` says when it resets) becomes
+    ``SourceQuotaExhausted``."""
     try:
         yield from client.paginate(path, **kwargs)
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
 
@@ -211,6 +268,7 @@ def http_error(
     response: Response | None,
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
+    quota_reset: str | None = None,
 ) -> SourceError:
     if response is None:
         return SourceError(source, entity, day, "no response from the API")
@@ -221,6 +279,13 @@ def http_error(
             source, entity, day,
             f"credentials refused (HTTP {response.status_code} from {url}): renew the Airflow "
             f"connection '{conn_id}'. API said: {body}",
+        )
+    if response.status_code == 429 and quota_reset:
+        return SourceQuotaExhausted(
+            source, entity, day,
+            f"still rate limited after every retry (HTTP 429 from {url}): the API quota of the "
+            f"Airflow connection '{conn_id}' is used up. It resets {quota_reset}; rerun the day "
+            f"after that. API said: {body}",
         )
     return SourceError(source, entity, day, f"HTTP {response.status_code} from {url}: {body}")
 
@@ -235,12 +300,15 @@ def land_day(
         entity.name: to_table(connector.SOURCE, entity, day, rows_by_entity[entity.name])
         for entity in connector.ENTITIES
     }
+    drift = {entity.name: names for entity in connector.ENTITIES
+             if (names := unknown_field_names(entity, rows_by_entity[entity.name]))}
     write_contracts(connector, landing_root)
     for name, table in tables.items():
         landing.write_partition(landing_root, connector.SOURCE, name, day, table)
         log.info("landed %s/%s %s: %d rows", connector.SOURCE, name, day, table.num_rows)
     rows = {name: table.num_rows for name, table in tables.items()}
-    landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows)
+    landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows,
+                         unknown_fields=drift)
     return rows
 
 

@@ -1,5 +1,5 @@
-"""One local HTTP server speaking Meta Graph, GA4 export files, HubSpot CRM and Brandwatch for one
-world.
+"""One local HTTP server speaking Meta Graph, LinkedIn Marketing, GA4 export files, HubSpot CRM and
+Brandwatch for one world.
 
 Control routes (no auth, never faulted, not logged in ``requests``):
   GET /_sandbox/health   GET|DELETE /_sandbox/requests   GET|POST|DELETE /_sandbox/faults
@@ -17,6 +17,8 @@ from social_roi.sandbox.brandwatch import Brandwatch
 from social_roi.sandbox.ga4_export import PREFIX as GA4_PREFIX
 from social_roi.sandbox.ga4_export import GA4Export
 from social_roi.sandbox.hubspot import HubSpot
+from social_roi.sandbox.linkedin import PREFIX as LINKEDIN_PREFIX
+from social_roi.sandbox.linkedin import LinkedIn
 from social_roi.sandbox.meta_graph import PREFIX as META_PREFIX
 from social_roi.sandbox.meta_graph import MetaGraph
 from social_roi.sandbox.wire import Request, Response, json_response
@@ -55,6 +57,7 @@ class SandboxServer:
         self.ga4 = GA4Export(self.world)
         self.hubspot = HubSpot(self.world)
         self.brandwatch = Brandwatch(self.world)
+        self.linkedin = LinkedIn(self.world)
         self._faults = F.FaultQueue()
         self._log: list[tuple[str, str]] = []
         self._log_lock = threading.Lock()
@@ -142,6 +145,8 @@ class SandboxServer:
             return self.meta.handle(req, self.token)
         if req.path.startswith(GA4_PREFIX + "/"):
             return self.ga4.handle(req, self.token)
+        if req.path.startswith(LINKEDIN_PREFIX + "/"):
+            return self.linkedin.handle(req, self.token)
         if req.path.startswith("/crm/"):
             return self.hubspot.handle(req, self.token)
         if req.path.startswith("/projects/") or req.path.rstrip("/") == "/oauth/token":
