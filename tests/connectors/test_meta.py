@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -28,8 +28,9 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     fb = truth[(truth.platform == "facebook") & (truth.created_date == DAY)]
     ig = truth[(truth.platform == "instagram") & (truth.created_date == DAY)]
     ads = world.truth["ad_daily"][world.truth["ad_daily"].date == DAY]
+    window = world.truth["ad_daily"].date.between(DAY - timedelta(days=27), DAY)  # restated
     leads = world.truth["form_leads"][world.truth["form_leads"].date == DAY]
-    assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": len(ads),
+    assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": int(window.sum()),
                       "form_leads": len(leads), "account_followers": 2}
     followers = landing.read_partition(tmp_path, "meta", "account_followers", DAY).to_pandas()
     truth = world.truth["followers"]
@@ -52,6 +53,59 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     assert insights.spend.map(type).eq(str).all(), "numbers are landed as the API's strings"
     assert insights.spend.astype(float).sum() == pytest.approx(ads.spend.sum(), abs=0.005)
     assert set(insights.publisher_platform) <= {"facebook", "instagram"}
+
+
+def test_ads_come_from_an_async_report_run_over_the_restatement_window(config, server, world, tmp_path):
+    """POST creates the run, GET polls it until "Job Completed", then its insights are paged;
+    every day of the 28-day window gets its own partition (empty before the world began)."""
+    server.clear_requests()
+    land_day(meta, config("meta_graph", page_size=2), DAY, tmp_path)
+    calls = [(m, p) for m, p in server.requests if p.startswith("/v24.0/act_") or "/10499" in p]
+    act = f"/v24.0/act_{catalog.AD_ACCOUNT_ID}/insights"
+    assert calls[0] == ("POST", act) and act not in [p for m, p in calls[1:]]
+    polls = [p for m, p in calls if m == "GET" and not p.endswith("/insights")]
+    pages = [p for m, p in calls if m == "GET" and p.endswith("/insights")]
+    assert len(polls) == 2, "one 'Job Running' answer, then 'Job Completed'"
+    truth = world.truth["ad_daily"]
+    rows_in_window = int(truth.date.between(DAY - timedelta(days=27), DAY).sum())
+    assert len(pages) == -(-rows_in_window // 2)  # pages of 2 rows
+    days = sorted(p.parent.name for p in (tmp_path / "meta" / "ad_insights").glob("date=*/data.parquet"))
+    assert len(days) == 28 and days[-1] == f"date={DAY}" and days[0] == f"date={DAY - timedelta(days=27)}"
+    for day in (DAY - timedelta(days=1), DAY):
+        landed = landing.read_partition(tmp_path, "meta", "ad_insights", day).to_pandas()
+        assert (landed.date_start == day).all() and len(landed) == int((truth.date == day).sum())
+    assert landing.read_partition(tmp_path, "meta", "ad_insights", DAY - timedelta(days=5)).num_rows == 0
+
+
+def _reported_leads(tmp_path, day) -> int:
+    frame = landing.read_partition(tmp_path, "meta", "ad_insights", day).to_pandas()
+    return sum(int(a["value"]) for actions in frame.actions.dropna() for a in json.loads(actions)
+               if a["action_type"] == "lead")
+
+
+def test_a_later_run_restates_earlier_days_and_keeps_one_version_of_each(config, world, tmp_path):
+    """Meta attributes late conversions to past days: the run of the day after re-pulls the
+    window and replaces each day's partition with the grown counts."""
+    first, last = world.config.dates[0], world.config.dates[-1]
+    rows = [r for r in world.ad_days if r.day == first]
+    assert sum(r.platform_leads_as_of(first) for r in rows) < sum(r.platform_leads_as_of(last) for r in rows)
+    land_day(meta, config("meta_graph"), first, tmp_path)
+    assert _reported_leads(tmp_path, first) == sum(r.platform_leads_as_of(first) for r in rows)
+    land_day(meta, config("meta_graph"), last, tmp_path)
+    assert _reported_leads(tmp_path, first) == sum(r.platform_leads_as_of(last) for r in rows)
+    files = [f.name for f in (tmp_path / "meta" / "ad_insights" / f"date={first}").iterdir()]
+    assert files == [landing.FILE_NAME]
+    values = landing.read_partition(tmp_path, "meta", "ad_insights", first).to_pandas().action_values
+    value = sum(float(a["value"]) for v in values.dropna() for a in json.loads(v))
+    assert value == pytest.approx(_reported_leads(tmp_path, first) * catalog.LEAD_CONVERSION_VALUE)
+
+
+def test_a_failed_report_run_fails_the_day_and_writes_nothing(config, server, tmp_path):
+    server.add_fault("/v24.0/10499", 200, times=1, method="GET",
+                     body={"id": "1", "async_status": "Job Failed", "async_percent_completion": 0})
+    with pytest.raises(SourceError, match="ended 'Job Failed'"):
+        land_day(meta, config("meta_graph"), DAY, tmp_path)
+    assert not (tmp_path / "meta").exists()
 
 
 def test_lead_form_leads_land_with_the_email_hashed_and_nothing_else_personal(config, world, tmp_path):
@@ -94,7 +148,7 @@ def test_rerunning_a_day_replaces_its_partition(config, tmp_path):
     assert pq.read_table(landing.partition_file(tmp_path, "meta", "page_posts", DAY)).num_rows \
         == first["page_posts"]
     files = list((tmp_path / "meta" / "page_posts").rglob("*"))
-    assert [f.name for f in files if f.is_file()] == [landing.FILE_NAME]
+    assert sorted(f.name for f in files if f.is_file()) == [landing.CONTRACT_FILE_NAME, landing.FILE_NAME]
 
 
 def test_throttling_http_400_is_retried_until_success(config, server, tmp_path):

@@ -165,9 +165,9 @@ def _unix(day: date) -> int:
     return int(datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp())
 
 
-def _served(sandbox, path: str, **params) -> dict:
-    response = requests.get(f"{sandbox.base_url}{path}", params=params, timeout=10,
-                            headers={"Authorization": f"Bearer {sandbox.token}"})
+def _served(sandbox, path: str, method: str = "GET", **params) -> dict:
+    response = requests.request(method, f"{sandbox.base_url}{path}", params=params, timeout=10,
+                                headers={"Authorization": f"Bearer {sandbox.token}"})
     response.raise_for_status()
     return response.json()
 
@@ -180,11 +180,19 @@ def test_bad_data_stops_publication_and_a_clean_rerun_recovers(sandbox, paths, t
     day = max(d for d in RUN_DAYS if corruption == "negative_spend" or d in post_days)
     served_before = paths.serving_db.read_bytes()
     if corruption == "negative_spend":
-        path = f"/v24.0/act_{catalog.AD_ACCOUNT_ID}/insights"
-        body = _served(sandbox, path, level="ad", time_increment=1, limit=500,
-                       breakdowns="publisher_platform", fields=meta.AD_FIELDS,
-                       time_range=json.dumps({"since": str(day), "until": str(day)}))
-        body["data"][0]["spend"] = "-12.50"
+        # the run's ads come from an async report run: read what its result would be through a
+        # report run of our own, and serve it spoiled as the next report run's result
+        window = meta.AD_INSIGHTS.days(day)
+        job = _served(sandbox, f"/v24.0/act_{catalog.AD_ACCOUNT_ID}/insights", method="POST",
+                      level="ad", time_increment=1, breakdowns="publisher_platform",
+                      fields=meta.AD_FIELDS,
+                      time_range=json.dumps({"since": str(window[0]), "until": str(window[-1])}))
+        while _served(sandbox, f"/v24.0/{job['report_run_id']}")["async_status"] != "Job Completed":
+            pass
+        body = _served(sandbox, f"/v24.0/{job['report_run_id']}/insights", limit=5000)
+        row = next(r for r in body["data"] if r["date_start"] == str(day))
+        row["spend"] = "-12.50"
+        path = f"/v24.0/{int(job['report_run_id']) + 1}/insights"
         suite, offending = "landing__meta_ad_insights", "-12.50"
     else:
         path = f"/v24.0/{catalog.IG_USER_ID}/media"

@@ -45,6 +45,7 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "impressions": str(1000 + i), "reach": str(900 + i), "clicks": str(i % 30),
             "inline_link_clicks": str(i % 20), "spend": f"{i % 50}.{i % 100:02d}",
             "actions": json.dumps([{"action_type": "link_click", "value": str(i % 20)}]),
+            "action_values": json.dumps([{"action_type": "lead", "value": f"{i % 3 * 40}.00"}]),
         },
         ("meta", "account_followers"): lambda i: {
             "platform": ("facebook", "instagram")[i % 2], "account_id": f"acc{i}", "date": day,
@@ -102,8 +103,12 @@ def land(paths: Paths, source: str, entity: str, day: date, rows: list[dict[str,
 
 
 def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
-    for source, entity in ENTITIES:
-        land(paths, source, entity, day, clean_rows(source, entity, day, n))
+    """``n`` rows of every entity on ``day``; a restated entity also gets the rest of its window
+    (a few rows per earlier day), as its connector lands it."""
+    for (source, entity), contract in ENTITIES.items():
+        for partition_day in contract.days(day):
+            rows = n if partition_day == day else 2
+            land(paths, source, entity, partition_day, clean_rows(source, entity, partition_day, rows))
 
 
 MEASURES = ("views", "reach", "follower_growth", "reactions", "comments", "shares", "saves", "link_clicks",

@@ -42,14 +42,28 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
         "landing__hubspot_contacts",
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__brandwatch_mentions",
     }
-    assert all(s["rows"] == 12 for s in written["suites"])
+    rows = {s["suite"]: s["rows"] for s in written["suites"]}
+    assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
+    assert set(rows.values()) == {12}
 
 
 def test_empty_partitions_pass(paths: Paths) -> None:
     """A day with no activity lands empty files: that is arrival, not a failure."""
-    for source, entity in ENTITIES:
-        land(paths, source, entity, DAY, [])
+    for (source, entity), contract in ENTITIES.items():
+        for partition_day in contract.days(DAY):
+            land(paths, source, entity, partition_day, [])
     assert validate_landing(paths, DAY).success
+
+
+def test_a_restated_row_in_another_days_partition_fails(clean_landing: Paths) -> None:
+    """Inside the 28-day window but in the wrong partition: it would be counted twice or lost."""
+    rows = clean_rows("meta", "ad_insights", DAY - timedelta(days=3), 2)
+    rows[1].update(ad_id="ad_moved", date_start=DAY - timedelta(days=2), date_stop=DAY - timedelta(days=2))
+    land(clean_landing, "meta", "ad_insights", DAY - timedelta(days=3), rows)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert failure.expectation == "expect_column_pair_values_to_be_equal"
+    assert failure.table == "meta/ad_insights"
 
 
 def test_negative_spend_fails(clean_landing: Paths) -> None:
@@ -139,7 +153,7 @@ def test_null_required_field_fails(clean_landing: Paths) -> None:
     [
         ("meta", "page_posts", "created_time", datetime(2026, 10, 2, tzinfo=UTC)),  # = end: out
         ("meta", "ig_media", "created_time", datetime(2026, 9, 30, 23, 59, tzinfo=UTC)),
-        ("meta", "ad_insights", "date_start", DAY - timedelta(days=1)),
+        ("meta", "ad_insights", "date_start", DAY + timedelta(days=1)),  # after the 28-day window
         ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
         ("ga4", "events", "event_date", "20261002"),
         ("ga4", "events", "event_timestamp", 1_790_000_000_000_000),  # 2026-09-21
@@ -154,7 +168,8 @@ def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, 
 
     error = _landing_failure(clean_landing)
 
-    [failure] = error.result.failures
+    [failure] = [f for f in error.result.failures  # a restated row also leaves its partition
+                 if f.expectation != "expect_column_pair_values_to_be_equal"]
     assert (failure.table, failure.kwargs["column"]) == (f"{source}/{entity}", column)
     assert len(failure.examples) == 1
     assert f"{source}/{entity}" in str(error)

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
@@ -105,11 +106,21 @@ def rest_client(
 @dataclass(frozen=True)
 class Entity:
     """The landing contract of one entity: its Arrow schema (non-nullable = required) and the
-    field that identifies a record in error messages."""
+    field that identifies a record in error messages.
+
+    A platform that revises past days (Meta ads: 28 days) is re-pulled over ``restated_days``
+    days ending with the run's day, and each of them is landed in its own partition, by the
+    date in ``day_field``: the landing zone keeps one current version per day."""
 
     name: str
     schema: pa.Schema
     id_field: str
+    restated_days: int = 1
+    day_field: str | None = None
+
+    def days(self, day: date) -> list[date]:
+        """The partitions a run for ``day`` writes, oldest first."""
+        return [day - timedelta(days=back) for back in range(self.restated_days - 1, -1, -1)]
 
 
 # Schema drift: a field the API added, that the connector does not know, is not dropped. An entity
@@ -296,20 +307,66 @@ def land_day(
     """Fetch every entity of the day first, check them, then land them. If any page fails after
     its retries, nothing of the day is written and the previous files stay as they were."""
     rows_by_entity: dict[str, list[dict[str, Any]]] = connector.fetch_day(config, day)
-    tables = {
-        entity.name: to_table(connector.SOURCE, entity, day, rows_by_entity[entity.name])
+    partitions = {
+        entity.name: _by_day(connector.SOURCE, entity, day,
+                             to_table(connector.SOURCE, entity, day, rows_by_entity[entity.name]))
         for entity in connector.ENTITIES
     }
     drift = {entity.name: names for entity in connector.ENTITIES
              if (names := unknown_field_names(entity, rows_by_entity[entity.name]))}
     write_contracts(connector, landing_root)
-    for name, table in tables.items():
-        landing.write_partition(landing_root, connector.SOURCE, name, day, table)
-        log.info("landed %s/%s %s: %d rows", connector.SOURCE, name, day, table.num_rows)
-    rows = {name: table.num_rows for name, table in tables.items()}
+    for name, tables in partitions.items():
+        for partition_day, table in tables.items():
+            landing.write_partition(landing_root, connector.SOURCE, name, partition_day, table)
+        if len(tables) > 1:
+            log.info("landed %s/%s %s to %s (restated): %d rows", connector.SOURCE, name,
+                     min(tables), max(tables), sum(t.num_rows for t in tables.values()))
+        else:
+            log.info("landed %s/%s %s: %d rows", connector.SOURCE, name, day, tables[day].num_rows)
+    rows = {name: sum(t.num_rows for t in tables.values()) for name, tables in partitions.items()}
     landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows,
                          unknown_fields=drift)
     return rows
+
+
+def _by_day(source: str, entity: Entity, day: date, table: pa.Table) -> dict[date, pa.Table]:
+    """The table split into the partitions the run writes (every one, empty or not)."""
+    days = entity.days(day)
+    if len(days) == 1:
+        return {day: table}
+    column = table.column(entity.day_field)
+    outside = pc.invert(pc.is_in(column, pa.array(days, pa.date32())))
+    if pc.any(outside).as_py():
+        index = pc.index(outside, True).as_py()
+        raise SchemaViolation(
+            source, entity.name, day,
+            f"{entity.day_field} {column[index].as_py()} is outside the re-pulled days "
+            f"{days[0]}..{days[-1]}", record_id=str(table.column(entity.id_field)[index].as_py()))
+    return {d: table.filter(pc.equal(column, pa.scalar(d, pa.date32()))) for d in days}
+
+
+def request(
+    client: RESTClient,
+    source: str,
+    entity: str,
+    day: date,
+    method: str,
+    path: str,
+    *,
+    conn_id: str,
+    auth_error: Callable[[Response], bool] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """One call outside paging (a job to create or poll, a batch read): its JSON body, with the
+    same error handling as ``pages``."""
+    try:
+        response = client.request(path, method=method, **kwargs)
+        response.raise_for_status()
+    except HTTPError as exc:
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error) from exc
+    except RequestException as exc:
+        raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
+    return response.json()
 
 
 def skip_not_configured(connector: ModuleType, day: date, landing_root: Path, reason: str) -> None:

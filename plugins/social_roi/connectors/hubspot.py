@@ -17,13 +17,13 @@ import pyarrow as pa
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
-from requests import HTTPError, RequestException, Response
+from requests import Response
 
 from social_roi.connectors.base import (
     Entity,
     SourceConfig,
-    http_error,
     pages,
+    request,
     rest_client,
     split_while_capped,
 )
@@ -142,17 +142,10 @@ def _deal_contacts(client, config, day, deal_ids: list[str]) -> list[dict[str, A
     rows = []
     for offset in range(0, len(deal_ids), ASSOCIATION_BATCH):
         batch = deal_ids[offset:offset + ASSOCIATION_BATCH]
-        try:
-            response = client.post("/crm/v4/associations/deals/contacts/batch/read",
-                                   json={"inputs": [{"id": deal_id} for deal_id in batch]})
-            response.raise_for_status()
-        except HTTPError as exc:
-            raise http_error(SOURCE, DEAL_CONTACTS.name, day, exc.response, config.conn_id,
-                             is_auth_error) from exc
-        except RequestException as exc:
-            raise SourceError(SOURCE, DEAL_CONTACTS.name, day,
-                              f"unreachable after retries: {exc}") from exc
-        payload = response.json()
+        payload = request(client, SOURCE, DEAL_CONTACTS.name, day, "POST",
+                          "/crm/v4/associations/deals/contacts/batch/read",
+                          json={"inputs": [{"id": deal_id} for deal_id in batch]},
+                          conn_id=config.conn_id, auth_error=is_auth_error)
         if payload.get("errors"):  # HTTP 207: some inputs failed; never drop them silently
             raise SourceError(SOURCE, DEAL_CONTACTS.name, day,
                               f"association read partly failed: {payload['errors'][:3]}")

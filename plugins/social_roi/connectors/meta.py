@@ -3,6 +3,10 @@ insights), Marketing API ad insights (daily, ad level, split by publisher platfo
 leads of the Page's instant forms (lead ads), landed with the e-mail hashed and nothing else
 personal.
 
+Ads insights come from an async report run (create, poll, page the result) over the last 28
+days: Meta keeps revising a day's conversions for that long, so every run re-pulls the window
+and lands each day in its own partition, replacing the previous version (``Entity.restated_days``).
+
 Metric names are the current "views" family; Meta answers the deprecated impressions/fans names
 with an invalid-metric error (api_shapes.md §1.3). Numbers in ads insights arrive as strings and
 are landed as such: staging casts them. Throttling arrives as HTTP 400 with codes 4/17/32/613 or
@@ -12,6 +16,8 @@ are landed as such: staging casts them. Throttling arrives as HTTP 400 with code
 from __future__ import annotations
 
 import json
+import logging
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -20,8 +26,11 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from requests import Response
 
-from social_roi.connectors.base import Entity, SourceConfig, paged, rest_client
+from social_roi.connectors.base import Entity, SourceConfig, paged, request, rest_client
+from social_roi.errors import SourceError
 from social_roi.pii import email_sha256
+
+log = logging.getLogger(__name__)
 
 SOURCE = "meta"
 CONN_ID = "meta_graph"
@@ -36,7 +45,10 @@ IG_MEDIA_FIELDS = ("id,caption,timestamp,media_type,media_product_type,permalink
                    "like_count,comments_count")
 IG_MEDIA_METRICS = ("views", "reach", "saved", "shares")
 AD_FIELDS = ("account_id,account_currency,campaign_id,campaign_name,adset_id,adset_name,ad_id,"
-             "ad_name,impressions,reach,clicks,inline_link_clicks,spend,actions")
+             "ad_name,impressions,reach,clicks,inline_link_clicks,spend,actions,action_values")
+# Meta revises ads insights for 28 days (late-attributed conversions): every run re-pulls them.
+AD_RESTATEMENT_DAYS = 28
+ASYNC_DONE, ASYNC_FAILED = "Job Completed", ("Job Failed", "Job Skipped")
 AD_NUMBERS = ("impressions", "reach", "clicks", "inline_link_clicks", "spend")
 
 THROTTLE_CODES = {4, 17, 32, 613}
@@ -72,7 +84,8 @@ AD_INSIGHTS = Entity("ad_insights", pa.schema([
     pa.field("publisher_platform", pa.string(), nullable=False),
     *((number, pa.string()) for number in AD_NUMBERS),
     ("actions", pa.string()),  # JSON list [{"action_type": ..., "value": "..."}]
-]), "ad_id")
+    ("action_values", pa.string()),  # the same, with the conversions' value (account currency)
+]), "ad_id", restated_days=AD_RESTATEMENT_DAYS, day_field="date_start")
 
 LEAD_FIELDS = "id,created_time,ad_id,adset_id,campaign_id,form_id,platform,field_data"
 FORM_LEADS = Entity("form_leads", pa.schema([
@@ -150,11 +163,12 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         item["insights"] = {"data": metrics}
 
     account = config.require("ad_account_id")
-    ads = get(AD_INSIGHTS, f"act_{account}/insights", {
-        "level": "ad", "time_increment": 1, "fields": AD_FIELDS, "limit": limit,
-        "breakdowns": "publisher_platform",
-        "time_range": json.dumps({"since": day.isoformat(), "until": day.isoformat()}),
+    days = AD_INSIGHTS.days(day)
+    job = _report_job(client, config, day, f"/{version}", f"act_{account}/insights", {
+        "level": "ad", "time_increment": 1, "fields": AD_FIELDS, "breakdowns": "publisher_platform",
+        "time_range": json.dumps({"since": days[0].isoformat(), "until": days[-1].isoformat()}),
     })
+    ads = get(AD_INSIGHTS, f"{job}/insights", {"limit": limit})
     created = json.dumps([
         {"field": "time_created", "operator": "GREATER_THAN", "value": window["since"] - 1},
         {"field": "time_created", "operator": "LESS_THAN", "value": window["until"]},
@@ -179,6 +193,35 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         AD_INSIGHTS.name: [_ad_row(row) for row in ads],
         FORM_LEADS.name: [_lead_row(lead) for lead in leads],
     }
+
+
+def _report_job(client, config: SourceConfig, day: date, prefix: str, path: str,
+                params: dict[str, Any]) -> str:
+    """Marketing API async insights (api_shapes.md §1.7): create the report run, poll it until
+    Meta says it is complete, return its id (its rows are then paged from /{id}/insights)."""
+    def call(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        return request(client, SOURCE, AD_INSIGHTS.name, day, method, f"{prefix}/{url}",
+                       conn_id=config.conn_id, auth_error=is_auth_error, **kwargs)
+
+    job_id = str(call("POST", path, data=params)["report_run_id"])
+    wait = float(config.extra.get("async_poll_seconds", 2.0))  # doubles up to 30 s per poll
+    deadline = time_module.monotonic() + float(config.extra.get("async_timeout_seconds", 3600))
+    while True:
+        status = call("GET", job_id)
+        state, percent = status.get("async_status"), status.get("async_percent_completion")
+        if state == ASYNC_DONE and percent == 100:
+            return job_id
+        if state in ASYNC_FAILED:
+            raise SourceError(SOURCE, AD_INSIGHTS.name, day,
+                              f"report run {job_id} ended '{state}': rerun the task")
+        if time_module.monotonic() + wait > deadline:
+            raise SourceError(SOURCE, AD_INSIGHTS.name, day,
+                              f"report run {job_id} still '{state}' ({percent}%) at the timeout "
+                              "(connection extra async_timeout_seconds)")
+        log.info("meta/ad_insights %s: report run %s %s (%s%%), next poll in %.1f s",
+                 day, job_id, state, percent, wait)
+        time_module.sleep(wait)
+        wait = min(wait * 2, 30.0)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -234,7 +277,8 @@ def _ad_row(row: dict[str, Any]) -> dict[str, Any]:
     out = {field: row.get(field) for field in AD_INSIGHTS.schema.names}
     for key in ("date_start", "date_stop"):
         out[key] = date.fromisoformat(row[key]) if row.get(key) else None
-    out["actions"] = json.dumps(row["actions"]) if row.get("actions") is not None else None
+    for key in ("actions", "action_values"):
+        out[key] = json.dumps(row[key]) if row.get(key) is not None else None
     return out
 
 

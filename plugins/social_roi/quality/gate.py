@@ -61,31 +61,44 @@ def validate_landing(
         from social_roi.connectors import CONNECTORS
 
         entities = {source: module.ENTITIES for source, module in CONNECTORS.items()}
-    parameters = MappingProxyType(interval_parameters(*day_interval(day)))
     runs = []
     for source, source_entities in entities.items():
         if not landing.is_configured(paths.landing, source, day):
             log.info("landing gate: %s not configured on %s, skipped", source, day)
             continue
         for entity in source_entities:
-            table = f"{source}/{entity.name}"
-            suite = load_suite(paths.expectations, landing_suite_name(source, entity.name))
-            file = landing.partition_file(paths.landing, source, entity.name, day)
-            if not file.is_file():
-                runs.append(_unreadable(table, suite.name, "partition_exists",
-                                        {"path": str(file)}, "missing"))
-                continue
-            try:
-                frame = landing.read_partition(paths.landing, source, entity.name, day).to_pandas()
-            except (pa.ArrowException, OSError) as exc:
-                runs.append(_unreadable(table, suite.name, "partition_readable",
-                                        {"path": str(file)}, f"error: {exc}"))
-                continue
-            runs.append(runner.validate_frame(table, frame, suite, parameters))
+            runs.append(_validate_entity(paths, source, entity, day))
     # one file per day; a run on a subset of sources (one per source) gets its own file
     stem = day.isoformat() if default_scope else f"{day.isoformat()}__{'_'.join(sorted(entities))}"
     result_file = paths.run_results / "landing" / f"{stem}.json"
     return _conclude(GateResult.from_runs("landing", day.isoformat(), runs, result_file))
+
+
+def _validate_entity(paths: Paths, source: str, entity: Entity, day: date) -> SuiteRun:
+    """The partitions the run for ``day`` wrote: one, or a restated entity's whole window, read
+    as one frame with a ``date`` column (the partition's day) and checked against the window's
+    interval."""
+    table = f"{source}/{entity.name}"
+    suite = load_suite(paths.expectations, landing_suite_name(source, entity.name))
+    days = entity.days(day)
+    frames = []
+    for partition_day in days:
+        file = landing.partition_file(paths.landing, source, entity.name, partition_day)
+        if not file.is_file():
+            return _unreadable(table, suite.name, "partition_exists", {"path": str(file)}, "missing")
+        try:
+            frames.append(landing.read_partition(paths.landing, source, entity.name, partition_day))
+        except (pa.ArrowException, OSError) as exc:
+            return _unreadable(table, suite.name, "partition_readable", {"path": str(file)},
+                               f"error: {exc}")
+    parameters = interval_parameters(day_interval(days[0])[0], day_interval(days[-1])[1])
+    if len(frames) == 1:
+        return runner.validate_frame(table, frames[0].to_pandas(), suite, MappingProxyType(parameters))
+    # a window: each row with its partition's day (the `date` the warehouse reads), so that the
+    # suite can check that every row sits in the partition of its own day
+    frame = pa.concat_tables([part.append_column("date", pa.array([d] * part.num_rows, pa.date32()))
+                              for d, part in zip(days, frames, strict=True)]).to_pandas()
+    return runner.validate_frame(table, frame, suite, MappingProxyType(parameters))
 
 
 def validate_marts(

@@ -91,6 +91,10 @@ ORGANIC_LANDINGS = [
 ]
 DIRECT_LANDINGS = ["/", "/", "/pricing", "/product", "/demo"]
 
+# Meta ads: share of platform-reported leads reported on their own day (the rest follow within a
+# week), and the value the advertiser assigned to a lead event (action_values).
+LEAD_REPORTED_SAME_DAY = 0.6
+LEAD_CONVERSION_VALUE = 40.0
 LEAD_FORM_ID_BASE = 880000000000000  # + campaign index: one instant form per lead campaign
 FORM_PAGES = {"demo_request": "/demo", "ebook_download": "/resources/roi-ebook", "contact_us": "/contact"}
 
@@ -181,6 +185,7 @@ LINKEDIN_AD_ACCOUNT_NAME = "Acme Analytics - LinkedIn Ads"
 LINKEDIN_AD_CURRENCY = "EUR"
 LINKEDIN_CAMPAIGN_GROUP_ID = "615000001"
 LINKEDIN_CONVERSION_VALUE = 50.0  # per conversion, account currency
+LINKEDIN_MAX_LEAD_LAG = 14  # days after the credited day until a late conversion is reported
 #   (name, objectiveType, daily budget in the account currency, landing path, active day range,
 #    creatives)
 LINKEDIN_AD_CAMPAIGNS = [

@@ -30,7 +30,9 @@ def connection_env(base_url: str, token: str, *, linkedin_version: str | None = 
     return {
         "AIRFLOW_CONN_META_GRAPH": conn({"page_id": catalog.PAGE_ID,
                                          "ig_user_id": catalog.IG_USER_ID,
-                                         "ad_account_id": catalog.AD_ACCOUNT_ID}),
+                                         "ad_account_id": catalog.AD_ACCOUNT_ID,
+                                         # the sandbox's report runs finish at once
+                                         "async_poll_seconds": 0.01}),
         "AIRFLOW_CONN_LINKEDIN": conn({"organization_id": catalog.LINKEDIN_ORG_ID,
                                        "ad_account_id": catalog.LINKEDIN_AD_ACCOUNT_ID,
                                        **({"api_version": linkedin_version} if linkedin_version else {})}),

@@ -20,7 +20,9 @@ syntax and percent-encoded URN colons inside them (anything else: 400 ILLEGAL_AR
 20 ``fields`` per adAnalytics request (without ``fields`` only impressions and clicks come back),
 no paging on adAnalytics, offset paging (``start``/``count``, ``paging.links``) on posts, cursor
 paging (``pageToken``, ``metadata.nextPageToken``) on campaigns, statistics only for our own
-organization's shares (403 ACCESS_DENIED otherwise). Money (``costInLocalCurrency``,
+organization's shares (403 ACCESS_DENIED otherwise). Conversions are credited to the day of the
+click or view and keep arriving for days: a day asked for again later shows more (as Meta's
+restatement; ``AdDay.platform_leads_as_of`` on the date range's last day). Money (``costInLocalCurrency``,
 ``conversionValueInLocalCurrency``) is a decimal string; counts are numbers. Throttling (HTTP 429,
 no Retry-After) and expired tokens are injected as faults (``faults.linkedin_throttle``,
 ``faults.linkedin_expired_token``).
@@ -49,21 +51,30 @@ MAX_FIELDS = 20
 ACTIVE_VERSIONS = 12  # LinkedIn supports a monthly version for about a year
 DAY_MS = 86_400_000
 
-# adAnalytics metrics the sandbox models: name -> value of a group of creative-days
+# adAnalytics metrics the sandbox models: name -> value of a group of creative-days, as reported
+# on the day after `as_of` (conversions credited to a day keep arriving for a while)
 _MONEY = {"costInLocalCurrency", "conversionValueInLocalCurrency"}
+
+
+def _post_click(rows: list[AdDay], as_of: date) -> int:
+    return sum(min(r.true_leads, r.platform_leads_as_of(as_of)) for r in rows)
+
+
 METRICS = {
-    "impressions": lambda rows: sum(r.impressions for r in rows),
-    "clicks": lambda rows: sum(r.clicks for r in rows),
-    "landingPageClicks": lambda rows: sum(r.link_clicks for r in rows),
-    "costInLocalCurrency": lambda rows: sum(r.spend for r in rows),
-    "externalWebsiteConversions": lambda rows: sum(r.platform_leads for r in rows),
-    "externalWebsitePostClickConversions": lambda rows: sum(r.true_leads for r in rows),
-    "externalWebsitePostViewConversions": lambda rows: sum(r.platform_leads - r.true_leads for r in rows),
-    "conversionValueInLocalCurrency": lambda rows: sum(r.conversion_value or 0.0 for r in rows),
-    "oneClickLeads": lambda rows: 0,  # no Lead Gen Form campaigns in this account
-    "oneClickLeadFormOpens": lambda rows: 0,
-    "reactions": lambda rows: sum(r.post_reactions for r in rows),
-    "likes": lambda rows: sum(r.post_reactions for r in rows),
+    "impressions": lambda rows, as_of: sum(r.impressions for r in rows),
+    "clicks": lambda rows, as_of: sum(r.clicks for r in rows),
+    "landingPageClicks": lambda rows, as_of: sum(r.link_clicks for r in rows),
+    "costInLocalCurrency": lambda rows, as_of: sum(r.spend for r in rows),
+    "externalWebsiteConversions": lambda rows, as_of: sum(r.platform_leads_as_of(as_of) for r in rows),
+    "externalWebsitePostClickConversions": _post_click,
+    "externalWebsitePostViewConversions": lambda rows, as_of: (
+        sum(r.platform_leads_as_of(as_of) for r in rows) - _post_click(rows, as_of)),
+    "conversionValueInLocalCurrency": lambda rows, as_of: sum(
+        r.conversion_value_as_of(as_of) or 0.0 for r in rows),
+    "oneClickLeads": lambda rows, as_of: 0,  # no Lead Gen Form campaigns in this account
+    "oneClickLeadFormOpens": lambda rows, as_of: 0,
+    "reactions": lambda rows, as_of: sum(r.post_reactions for r in rows),
+    "likes": lambda rows, as_of: sum(r.post_reactions for r in rows),
 }
 ANALYTICS_FIELDS = {"dateRange", "pivotValues", *METRICS}
 ENTITY_PIVOTS = ("ACCOUNT", "CAMPAIGN_GROUP", "CAMPAIGN", "CREATIVE")
@@ -525,6 +536,7 @@ class LinkedIn:
                 raise illegal(f"Invalid field '{name}' in 'fields'")
         fields = fields or ["impressions", "clicks", "dateRange", "pivotValues"]
         rows = self._facet_rows(params)
+        as_of = min(last or self.today, self.today - timedelta(days=1))  # asked on the day after
         groups: dict[tuple, list[AdDay]] = {}
         for row in rows:
             if not first <= row.day <= (last or self.today):
@@ -547,9 +559,9 @@ class LinkedIn:
                 elif name == "pivotValues":
                     element[name] = list(values)
                 elif name in _MONEY:
-                    element[name] = _decimal(METRICS[name](group))
+                    element[name] = _decimal(METRICS[name](group, as_of))
                 else:
-                    element[name] = METRICS[name](group)
+                    element[name] = METRICS[name](group, as_of)
             elements.append(element)
         return {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}
 

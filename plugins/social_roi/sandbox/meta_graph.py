@@ -6,13 +6,20 @@ Routes (prefix ``/v24.0``):
   GET /act_{account_id}/insights               GET /{page_id} GET /{ig_user_id} GET /act_{account_id}
   GET /{page_id}/leadgen_forms                 GET /{form_id}  GET /{form_id}/leads?filtering=[...]
   GET /{page_id}/insights?metric=page_follows&period=day   GET /{ig_user_id}/insights?metric=follower_count
+  POST /act_{account_id}/insights (async job) -> GET /{report_run_id} -> GET /{report_run_id}/insights
+
+Ads insights answer "as of now", and the sandbox's now is the end of the last day asked for: a
+day's "lead" action grows while Meta keeps attributing delayed conversions to it (restatement),
+so a later re-pull of the same day sees more (``AdDay.platform_leads_as_of``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import date, datetime, timedelta
+from urllib.parse import parse_qsl
 
 from social_roi.sandbox import catalog as C
 from social_roi.sandbox.wire import Request, Response, decode_cursor, encode_cursor, json_response, trace_id
@@ -94,9 +101,13 @@ AD_FIELDS = (
     "cpm",
     "ctr",
     "actions",
+    "action_values",
     "date_start",
     "date_stop",
 )
+# An async insights job (§1.7) reports "Job Running" on this many polls before it completes.
+ASYNC_POLLS_BEFORE_DONE = 1
+ASYNC_JOB_ID_BASE = 1049937379600000
 _LEVEL_FIELDS = {"account": 0, "campaign": 1, "adset": 2, "ad": 3}
 _FIELD_LEVEL = {
     "campaign_id": 1,
@@ -237,6 +248,9 @@ class MetaGraph:
                 self.forms[str(C.LEAD_FORM_ID_BASE + index)] = (f"{name} - instant form", [])
         for lead in sorted(world.form_leads, key=lambda f: (f.created_ts, f.lead_id), reverse=True):
             self.forms[lead.form_id][1].append(lead)
+        # async insights jobs: report_run_id -> [the job's parameters, polls so far]
+        self.jobs: dict[str, list] = {}
+        self._jobs_lock = threading.Lock()
 
     # ---- transport ---------------------------------------------------------------------------
 
@@ -282,9 +296,14 @@ class MetaGraph:
                     "later than the expiry time.",
                     subcode=463,
                 )
-            if req.method != "GET":
+            if req.method == "POST" and parts == [ACT, "insights"]:
+                body = self._create_job(req)
+            elif req.method != "GET":
                 raise GraphError(400, 100, "(#100) Unsupported request method", type_="GraphMethodException")
-            body = self._route(req, parts)
+            elif node in self.jobs:
+                body = self._job(req, node, parts[1:])
+            else:
+                body = self._route(req, parts)
             return json_response(200, body, headers)
         except GraphError as e:
             return json_response(
@@ -571,6 +590,43 @@ class MetaGraph:
 
     # ---- ads insights ------------------------------------------------------------------------
 
+    # ---- async insights jobs (§1.7): POST creates, GET /{id} polls, GET /{id}/insights reads ----
+
+    def _create_job(self, req: Request) -> dict:
+        """The job's parameters come in the form body (or the query, as Graph accepts both)."""
+        params = [*req.query, *parse_qsl(req.body.decode("utf-8"), keep_blank_values=True)]
+        params = [(k, v) for k, v in params if k != "access_token"]
+        self._ads_insights(_with_query(req, params))  # invalid parameters fail at creation
+        with self._jobs_lock:
+            job_id = str(ASYNC_JOB_ID_BASE + len(self.jobs) + 1)
+            self.jobs[job_id] = [params, 0]
+        return {"report_run_id": job_id}
+
+    def _job(self, req: Request, job_id: str, edge: list[str]) -> dict:
+        params, polls = self.jobs[job_id]
+        if edge == ["insights"]:
+            if polls <= ASYNC_POLLS_BEFORE_DONE:
+                raise GraphError(400, 100, "(#100) The report is not ready yet: poll the report run "
+                                 "until async_status is Job Completed")
+            paging = [(k, v) for k, v in req.query if k in ("limit", "after", "before")]
+            return self._ads_insights(_with_query(req, [*params, *paging]))
+        if edge:
+            self._no_edge(edge[0], "AdReportRun")
+        with self._jobs_lock:
+            self.jobs[job_id][1] = polls = polls + 1
+        done = polls > ASYNC_POLLS_BEFORE_DONE
+        since, until = self._time_range(_with_query(req, params))
+        return {
+            "id": job_id,
+            "account_id": C.AD_ACCOUNT_ID,
+            "time_ref": 1700000000 + int(job_id) % 100000,
+            "async_status": "Job Completed" if done else "Job Running",
+            "async_percent_completion": 100 if done else 50,
+            "date_start": since.isoformat(),
+            "date_stop": until.isoformat(),
+            **({"time_completed": 1700000060 + int(job_id) % 100000} if done else {}),
+        }
+
     def _ads_insights(self, req: Request) -> dict:
         level = req.arg("level", "account")
         if level not in _LEVEL_FIELDS:
@@ -604,8 +660,10 @@ class MetaGraph:
             key_parts = (C.AD_ACCOUNT_ID, ad.campaign_id, ad.adset_id, ad.ad_id)[: depth + 1]
             key = (start, stop, key_parts, ad.platform if breakdowns else None)
             groups.setdefault(key, []).append(row)
+        # Meta answers as of now; the sandbox's "now" is the end of the last day asked for, so
+        # a day asked for again later shows its restated (grown) lead count
         rows = [
-            self._ad_row(key, rs, fields, depth, bool(breakdowns))
+            self._ad_row(key, rs, fields, depth, bool(breakdowns), as_of=until)
             for key, rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3] or ""))
         ]
         page, paging = paginate(req, rows, default_limit=25, max_limit=5000)
@@ -645,7 +703,8 @@ class MetaGraph:
         return today - timedelta(days=int(m.group(1))), today - timedelta(days=1)
 
     @staticmethod
-    def _ad_row(key: tuple, rows: list[AdDay], fields: list[str], depth: int, breakdown: bool) -> dict:
+    def _ad_row(key: tuple, rows: list[AdDay], fields: list[str], depth: int, breakdown: bool,
+                as_of: date) -> dict:
         start, stop, _ids, platform = key
         ad = rows[0].ad
         impressions = sum(r.impressions for r in rows)
@@ -659,9 +718,10 @@ class MetaGraph:
                 ("link_click", "link_clicks"),
                 ("landing_page_view", "landing_page_views"),
                 ("post_reaction", "post_reactions"),
-                ("lead", "platform_leads"),
             )
         ]
+        leads = sum(r.platform_leads_as_of(as_of) for r in rows)
+        actions.append(("lead", leads))
         values = {
             "account_currency": C.CURRENCY,
             "account_id": C.AD_ACCOUNT_ID,
@@ -684,6 +744,8 @@ class MetaGraph:
             "cpm": f"{spend / impressions * 1000:.6f}" if impressions else None,
             "ctr": f"{clicks / impressions * 100:.6f}" if impressions else None,
             "actions": [{"action_type": n, "value": str(v)} for n, v in actions if v] or None,
+            "action_values": ([{"action_type": "lead", "value": f"{leads * C.LEAD_CONVERSION_VALUE:.2f}"}]
+                              if leads else None),
         }
         out = {}
         for f in fields:
@@ -714,6 +776,10 @@ def _bucket(day: date, since: date, until: date, increment: str) -> tuple[date, 
     k = (day - since).days // n
     start = since + timedelta(days=k * n)
     return start, min(start + timedelta(days=n - 1), until)
+
+
+def _with_query(req: Request, query: list[tuple[str, str]]) -> Request:
+    return Request(req.method, req.path, query, req.headers, b"", req.base_url)
 
 
 def paginate(req: Request, items: list, *, default_limit: int, max_limit: int):

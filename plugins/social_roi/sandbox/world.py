@@ -63,6 +63,7 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "link_clicks": "int64",
         "spend": "float64",
         "platform_leads": "int64",
+        "platform_leads_final": "int64",
         # extra: the other platform-reported actions the API serves, so they are checkable too
         "landing_page_views": "int64",
         "post_reactions": "int64",
@@ -265,7 +266,20 @@ class AdDay:
     post_reactions: int
     platform_leads: int = 0
     true_leads: int = 0
-    conversion_value: float | None = None  # what the platform values its conversions at
+    # Meta keeps attributing conversions to a day after it ends (delayed and view-through
+    # conversions), so the day's "lead" count grows for a while: per platform lead, the days
+    # after `day` until Meta first reports it. Restatement: re-pulls see more. (LinkedIn too.)
+    lead_lags: tuple[int, ...] = ()
+    value_per_conversion: float | None = None  # what the platform values a conversion at
+
+    def platform_leads_as_of(self, last_day: date) -> int:
+        """The 'lead' count Meta reports for this ad-day when asked on the day after last_day."""
+        return sum(1 for lag in self.lead_lags if (self.day - last_day).days + lag <= 0)
+
+    def conversion_value_as_of(self, last_day: date) -> float | None:
+        if self.value_per_conversion is None:
+            return None
+        return round(self.platform_leads_as_of(last_day) * self.value_per_conversion, 2)
 
 
 @dataclass(slots=True)
@@ -550,6 +564,7 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     form_leads = _generate_form_leads(cfg, rng("form-leads"), ad_days)
     visitors, sessions = _simulate_web(cfg, rng("web"), rng("identity"), post_clicks, ad_clicks)
     _attribute_platform_leads(ad_days, sessions, form_leads, rng("ads-leads"))
+    _delay_platform_leads(ad_days, rng("ads-lead-lags"))
     # Partnerships and advocacy draw from their own streams, so the rest of the world stays the same
     # (only contact ids, which follow creation time, shift).
     partners_rng, advocacy_rng = rng("partners"), rng("advocacy")
@@ -815,7 +830,8 @@ def _uuid(rng: random.Random) -> str:
 def _attribute_linkedin_conversions(ad_days: list[AdDay], sessions: list[Session],
                                     rng: random.Random) -> None:
     """externalWebsiteConversions of the Insight Tag's lead rule: the true click-through leads
-    plus post-view conversions LinkedIn also counts; valued at the rule's fixed value."""
+    plus post-view conversions LinkedIn also counts, valued at the rule's fixed value, some of
+    them reported days after the day they are credited to."""
     true: dict[tuple, int] = {}
     for s in sessions:
         if s.platform == "linkedin" and s.medium == "paid_social" and s.form_name:
@@ -824,7 +840,20 @@ def _attribute_linkedin_conversions(ad_days: list[AdDay], sessions: list[Session
     for row in ad_days:
         row.true_leads = true.get((row.ad.ad_id, row.day), 0)
         row.platform_leads = row.true_leads + _poisson(rng, 0.4 * row.true_leads + row.impressions / 20_000)
-        row.conversion_value = round(row.platform_leads * C.LINKEDIN_CONVERSION_VALUE, 2)
+        row.value_per_conversion = C.LINKEDIN_CONVERSION_VALUE
+        # LinkedIn credits a conversion to the day of the click or view, reported up to
+        # LINKEDIN_MAX_LEAD_LAG days later (well inside its 30-day re-pull)
+        row.lead_lags = tuple(0 if rng.random() < C.LEAD_REPORTED_SAME_DAY
+                              else rng.randint(1, C.LINKEDIN_MAX_LEAD_LAG)
+                              for _ in range(row.platform_leads))
+
+
+def _delay_platform_leads(ad_days: list[AdDay], rng: random.Random) -> None:
+    """Most leads are reported on their day; the rest within a week (never past Meta's 28-day
+    restatement window, so a 28-day re-pull always ends with the final count)."""
+    for row in ad_days:
+        row.lead_lags = tuple(0 if rng.random() < C.LEAD_REPORTED_SAME_DAY else rng.randint(1, 7)
+                              for _ in range(row.platform_leads))
 
 
 # ---- followers ----------------------------------------------------------------------------
@@ -1497,11 +1526,13 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "clicks": [r.clicks for r in rows],
             "link_clicks": [r.link_clicks for r in rows],
             "spend": [r.spend for r in rows],
-            "platform_leads": [r.platform_leads for r in rows],
+            # as the warehouse has them after the world's last daily run (restated up to then)
+            "platform_leads": [r.platform_leads_as_of(world.config.dates[-1]) for r in rows],
+            "platform_leads_final": [r.platform_leads for r in rows],
             "landing_page_views": [r.landing_page_views for r in rows],
             "post_reactions": [r.post_reactions for r in rows],
             "currency": [r.ad.currency for r in rows],
-            "conversion_value": [r.conversion_value for r in rows],
+            "conversion_value": [r.conversion_value_as_of(world.config.dates[-1]) for r in rows],
         }
     )
     ss = world.sessions

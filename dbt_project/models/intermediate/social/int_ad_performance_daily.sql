@@ -14,7 +14,8 @@ unioned as (
 
     select
         ad_id, report_date, platform, campaign_id, campaign_name, impressions, reach,
-        link_clicks, reactions, platform_reported_leads, spend, upper(account_currency) as currency
+        link_clicks, reactions, platform_reported_leads, platform_reported_value, spend,
+        upper(account_currency) as currency
     from meta_ads
 
 ),
@@ -24,7 +25,9 @@ converted as (
     select
         unioned.*,
         fx.rate as fx_rate,
-        {{ to_reporting_currency('unioned.spend', 'fx.rate') }} as spend_usd
+        {{ to_reporting_currency('unioned.spend', 'fx.rate') }} as spend_usd,
+        {{ to_reporting_currency('unioned.platform_reported_value', 'fx.rate') }}
+            as platform_reported_value_usd
     from unioned
     {{ fx_rate_join('fx', 'unioned.currency', 'unioned.report_date') }}
 
