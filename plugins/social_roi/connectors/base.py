@@ -355,6 +355,7 @@ def request(
     *,
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
+    quota_reset: str | None = None,
     **kwargs: Any,
 ) -> Any:
     """One call outside paging (a job to create or poll, a batch read): its JSON body, with the
@@ -363,7 +364,7 @@ def request(
         response = client.request(path, method=method, **kwargs)
         response.raise_for_status()
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
     return response.json()

@@ -13,7 +13,8 @@ Quotas are daily, per application and per member, and reset at midnight UTC; Lin
 no Retry-After. The client backs off exponentially on its own (``base.rest_client``) and a 429
 that outlasts every retry fails the task as an exhausted quota naming the connection and the
 reset. adAnalytics takes at most 20 ``fields`` per request and does not page: the metrics are
-asked for in chunks and merged on (pivot values, date range). Money arrives as decimal strings
+asked for in chunks and merged on (pivot values, date range); it is re-pulled over 30 days, as
+conversions keep arriving for the day they are credited to. Money arrives as decimal strings
 and is landed as such (staging casts it); counts are numbers.
 """
 
@@ -39,6 +40,7 @@ from social_roi.connectors.base import (
     Entity,
     SourceConfig,
     paged,
+    request,
     rest_client,
     unknown_fields,
 )
@@ -51,6 +53,10 @@ QUOTA_RESET = "at midnight UTC (LinkedIn's daily application and member quotas)"
 PAGE_SIZE = 50  # posts per page (the Posts API allows up to 100)
 URNS_PER_REQUEST = 50  # URNs in one List(…): keeps the query string well under LinkedIn's ~4 KB
 MAX_FIELDS = 20  # adAnalytics' limit per request, dateRange and pivotValues included
+# LinkedIn credits a conversion to the day of the click or view (post-click window 30 days by
+# default) and reports it when it happens: a day's conversions keep growing. Each run re-pulls the
+# last 30 days of ad analytics and replaces their partitions (base.Entity.restated_days).
+AD_RESTATEMENT_DAYS = 30
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 # What the connector knows of each API record; anything else is schema drift, kept in
@@ -93,14 +99,14 @@ POSTS = Entity("posts", pa.schema([
 
 FOLLOWER_STATISTICS = Entity("follower_statistics", pa.schema([
     pa.field("organizational_entity", pa.string(), nullable=False),
-    pa.field("date", pa.date32(), nullable=False),
+    pa.field("time_range_start", pa.date32(), nullable=False),  # the day (UTC) of the gains
     pa.field("organic_follower_gain", pa.int64(), nullable=False),  # net of unfollows: may be < 0
     pa.field("paid_follower_gain", pa.int64(), nullable=False),
     EXTRA_FIELD,
-]), "date")
+]), "time_range_start")
 
 AD_ANALYTICS = Entity("ad_analytics", pa.schema([
-    pa.field("date", pa.date32(), nullable=False),
+    pa.field("date_range_start", pa.date32(), nullable=False),  # the day (UTC) of the row
     pa.field("account_id", pa.string(), nullable=False),
     pa.field("currency", pa.string(), nullable=False),  # the ad account's: money is in it
     pa.field("campaign_id", pa.string(), nullable=False),
@@ -112,7 +118,7 @@ AD_ANALYTICS = Entity("ad_analytics", pa.schema([
     ("external_website_conversions", pa.int64()), ("one_click_leads", pa.int64()),
     ("conversion_value_in_local_currency", pa.string()),
     EXTRA_FIELD,
-]), "creative_id")
+]), "creative_id", restated_days=AD_RESTATEMENT_DAYS, day_field="date_range_start")
 
 ENTITIES = (POSTS, FOLLOWER_STATISTICS, AD_ANALYTICS)
 
@@ -184,13 +190,13 @@ class _Api:
         found = []
         query = f"q=author&author={_encode(organization)}&sortBy=LAST_MODIFIED"
         for post in self.get(POSTS, f"/rest/posts?{query}", paginator=RestliOffsetPaginator(size)):
-            modified = post.get("lastModifiedAt")
-            if modified is not None and modified < self.start_ms:
+            modified, published = post.get("lastModifiedAt"), post.get("publishedAt")
+            if _is_ms(modified) and modified < self.start_ms:
                 break
-            published = post.get("publishedAt")
-            if published is not None and self.start_ms <= published < self.end_ms:
+            # a post without a usable publishedAt is kept: the contract check names it
+            if not _is_ms(published) or self.start_ms <= published < self.end_ms:
                 found.append(post)
-        return sorted(found, key=lambda p: (p["publishedAt"], str(p.get("id"))))
+        return sorted(found, key=lambda p: (str(p.get("publishedAt")), str(p.get("id"))))
 
     def share_statistics(self, organization: str, urns: list[str]) -> dict[str, dict[str, Any]]:
         """Lifetime statistics per post, asked for by URN (shares and ugcPosts separately)."""
@@ -210,33 +216,40 @@ class _Api:
                  f"&timeIntervals={interval}")
         return [element for element in
                 self.get(FOLLOWER_STATISTICS, f"/rest/organizationalEntityFollowerStatistics?{query}")
-                if self.start_ms <= ((element.get("timeRange") or {}).get("start") or 0) < self.end_ms]
+                if not _is_ms(start := (element.get("timeRange") or {}).get("start"))
+                or self.start_ms <= start < self.end_ms]
 
     def ad_analytics(self, account_id: str) -> list[dict[str, Any]]:
-        """Creative × day rows of the campaigns that could deliver on the day, the metrics in
-        chunks of at most 20 fields merged on (pivot values, date range)."""
-        [account] = list(self.get(AD_ANALYTICS, f"/rest/adAccounts/{account_id}", data_selector="$"))
+        """Creative × day rows over the restatement window ending with the day, for the campaigns
+        that could deliver in it; the metrics in chunks of at most 20 fields, merged on (pivot
+        values, date range)."""
+        account = request(self.client, SOURCE, AD_ANALYTICS.name, self.day, "GET",
+                          f"/rest/adAccounts/{account_id}", conn_id=self.config.conn_id,
+                          auth_error=is_auth_error, quota_reset=QUOTA_RESET)
+        first = AD_ANALYTICS.days(self.day)[0]
+        window_start_ms = int(datetime.combine(first, time(), tzinfo=UTC).timestamp() * 1000)
         campaigns = {
             f"urn:li:sponsoredCampaign:{c['id']}": c
             for c in self.get(AD_ANALYTICS, f"/rest/adAccounts/{account_id}/adCampaigns?q=search",
                               params={"pageSize": 1000},
                               paginator=JSONResponseCursorPaginator(
                                   cursor_path="metadata.nextPageToken", cursor_param="pageToken"))
-            if _runs_on(c, self.start_ms, self.end_ms)
+            if _runs_on(c, window_start_ms, self.end_ms)
         }
         per_request = int(self.config.extra.get("fields_per_request", MAX_FIELDS)) - len(AD_KEYS)
-        ymd = f"(year:{self.day.year},month:{self.day.month},day:{self.day.day})"
+        date_range = f"(start:{_ymd(first)},end:{_ymd(self.day)})"
         merged: dict[tuple, dict[str, Any]] = {}
         for chunk in _chunks(sorted(campaigns), URNS_PER_REQUEST):
             for metrics in _chunks(list(AD_METRICS), per_request):
                 query = ("q=statistics&pivots=List(CAMPAIGN,CREATIVE)&timeGranularity=DAILY"
-                         f"&dateRange=(start:{ymd},end:{ymd})&campaigns={urn_list(chunk)}"
+                         f"&dateRange={date_range}&campaigns={urn_list(chunk)}"
                          f"&fields={','.join([*sorted(AD_KEYS), *metrics])}")
                 for element in self.get(AD_ANALYTICS, f"/rest/adAnalytics?{query}"):
                     key = (tuple(element.get("pivotValues") or ()), repr(element.get("dateRange")))
                     merged.setdefault(key, {}).update(element)
         rows = [_ad_row(element, account, campaigns) for element in merged.values()]
-        return sorted(rows, key=lambda r: (str(r["date"]), str(r["campaign_id"]), str(r["creative_id"])))
+        return sorted(rows, key=lambda r: (str(r["date_range_start"]), str(r["campaign_id"]),
+                                           str(r["creative_id"])))
 
 
 def is_auth_error(response: Response) -> bool:
@@ -247,6 +260,10 @@ def is_auth_error(response: Response) -> bool:
 def urn_list(urns: list[str]) -> str:
     """Rest.li 2.0 ``List(urn%3Ali%3A…,…)``: literal syntax, percent-encoded URNs."""
     return "List(" + ",".join(_encode(urn) for urn in urns) + ")"
+
+
+def _ymd(day: date) -> str:
+    return f"(year:{day.year},month:{day.month},day:{day.day})"
 
 
 def _encode(value: str) -> str:
@@ -268,8 +285,17 @@ def _runs_on(campaign: dict[str, Any], start_ms: int, end_ms: int) -> bool:
     return (starts is None or starts < end_ms) and (ends is None or ends > start_ms)
 
 
-def _ms_time(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(value / 1000, UTC) if value is not None else None
+def _is_ms(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ms_time(value: Any) -> Any:
+    """Epoch milliseconds as a UTC time; anything else is passed on for the contract to name."""
+    return datetime.fromtimestamp(value / 1000, UTC) if _is_ms(value) else value
+
+
+def _ms_day(value: Any) -> Any:
+    return _ms_time(value).date() if _is_ms(value) else value
 
 
 def _post_row(post: dict[str, Any], statistics: dict[str, Any] | None) -> dict[str, Any]:
@@ -298,10 +324,9 @@ def _post_row(post: dict[str, Any], statistics: dict[str, Any] | None) -> dict[s
 
 def _follower_row(element: dict[str, Any]) -> dict[str, Any]:
     gains = element.get("followerGains") or {}
-    start = (element.get("timeRange") or {}).get("start")
     return {
         "organizational_entity": element.get("organizationalEntity"),
-        "date": _ms_time(start).date() if start is not None else None,
+        "time_range_start": _ms_day((element.get("timeRange") or {}).get("start")),
         "organic_follower_gain": gains.get("organicFollowerGain"),
         "paid_follower_gain": gains.get("paidFollowerGain"),
         EXTRA_FIELDS: {
@@ -322,7 +347,7 @@ def _ad_row(element: dict[str, Any], account: dict[str, Any],
     except (KeyError, TypeError, ValueError):
         day = None
     return {
-        "date": day,
+        "date_range_start": day,
         "account_id": None if account.get("id") is None else str(account["id"]),
         "currency": account.get("currency"),
         "campaign_id": _urn_id(campaign_urn),

@@ -464,7 +464,9 @@ class LinkedIn:
         cfg = self.world.config
         out = []
         for name, objective, budget, _path, (first, last), _creatives in C.LINKEDIN_AD_CAMPAIGNS:
-            ad = next(a for a in self.ads if a.campaign_name == name)
+            ad = next((a for a in self.ads if a.campaign_name == name), None)
+            if ad is None:  # a hand-built world without LinkedIn ads
+                continue
             start = _ms(cfg.start_date + timedelta(days=first))
             schedule = {"start": start}
             if last is not None:

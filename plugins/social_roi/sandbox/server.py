@@ -59,7 +59,7 @@ class SandboxServer:
         self.brandwatch = Brandwatch(self.world)
         self.linkedin = LinkedIn(self.world)
         self._faults = F.FaultQueue()
-        self._log: list[tuple[str, str]] = []
+        self._log: list[tuple[str, str, str]] = []
         self._log_lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -125,7 +125,13 @@ class SandboxServer:
     def requests(self) -> list[tuple[str, str]]:
         """(method, path without query) of every API request received, in arrival order."""
         with self._log_lock:
-            return list(self._log)
+            return [(method, path) for method, path, _query in self._log]
+
+    @property
+    def queries(self) -> list[tuple[str, str]]:
+        """(path, query string exactly as sent) of every API request, in arrival order."""
+        with self._log_lock:
+            return [(path, query) for _method, path, query in self._log]
 
     def clear_requests(self) -> None:
         with self._log_lock:
@@ -137,7 +143,7 @@ class SandboxServer:
         if req.path == CONTROL or req.path.startswith(CONTROL + "/"):
             return self._control(req)
         with self._log_lock:
-            self._log.append((req.method, req.path))
+            self._log.append((req.method, req.path, req.raw_query))
         injected = self._faults.take(req.method, req.path)
         if injected is not None:
             return injected
