@@ -7,6 +7,14 @@ import pandas as pd
 import pytest
 
 from tests.dbt.journeys import truth_totals
+from tests.money import spend_usd, to_usd
+
+CONNECTED = ("facebook", "instagram", "linkedin")  # the organic platforms with a connector
+
+
+def positive(series: pd.Series) -> dict:
+    """The non-zero values of a series, as a dict (a missing cell and a 0 mean the same here)."""
+    return {key: value for key, value in series.items() if value}
 
 
 def read(build_db, sql: str) -> pd.DataFrame:
@@ -17,17 +25,26 @@ def read(build_db, sql: str) -> pd.DataFrame:
 def test_post_performance_counts_each_posts_engagement_and_sessions(month_build):
     world, build_db = month_build
     posts = read(build_db, "select * from main_marts.fct_post_performance")
+    posts = posts[posts.platform.isin(CONNECTED)]
     truth = world.truth["posts"]
-    meta = truth[truth.platform.isin(["facebook", "instagram"])].set_index("post_id")
-    assert sorted(posts.post_id) == sorted(meta.index)
-    posts = posts.set_index("post_id").loc[meta.index]
-    expected = meta.reactions + meta.comments + meta.shares + meta.saves
+    connected = truth[truth.platform.isin(CONNECTED)].set_index("post_id")
+    assert sorted(posts.post_id) == sorted(connected.index)
+    posts = posts.set_index("post_id").loc[connected.index]
+    expected = connected.reactions + connected.comments + connected.shares + connected.saves
     assert (posts.engagements.values == expected.values).all()
     sessions = world.truth["sessions"]
     by_post = sessions[sessions.medium == "social"].groupby("content").size()
-    assert (posts.sessions.values == by_post.reindex(meta.index, fill_value=0).values).all()
+    assert (posts.sessions.values == by_post.reindex(connected.index, fill_value=0).values).all()
     assert posts.sessions.sum() > 0 and posts.attributed_leads.sum() > 0
     assert posts.sort_values("engagement_rank").platform.iloc[0] == "instagram"
+    # LinkedIn's share statistics, and its posts' links (utm_content = the post's URN) tie its
+    # sessions and leads to each post
+    linkedin = connected.platform == "linkedin"
+    for column in ("views", "reach", "reactions", "comments", "shares", "link_clicks"):
+        assert (posts[linkedin][column].values == connected[linkedin][column].values).all(), column
+    assert posts[linkedin].saves.isna().all()  # LinkedIn reports no saves: unknown, not 0
+    assert posts[linkedin].sessions.sum() == by_post.reindex(connected[linkedin].index).sum() > 0
+    assert posts[linkedin].attributed_leads.sum() > 0
 
 
 def test_post_performance_attributes_pipeline_to_the_posts_in_each_deals_journey(month_build):
@@ -92,16 +109,70 @@ def test_cohorts_count_every_contact_once_and_each_stage_reached(month_build):
 
 
 def test_followers_and_their_growth_equal_the_truth(month_build):
+    """Meta reports each day's total (growth from the day before); LinkedIn reports each day's
+    gains and no total (growth on every day, total NULL)."""
     world, build_db = month_build
     mart = read(build_db, "select * from main_marts.fct_followers_daily order by all")
     truth = world.truth["followers"].sort_values(["date", "platform"])
-    assert len(mart) == len(truth) == 2 * world.config.days
-    assert (mart.sort_values(["follower_date", "platform"]).followers.values == truth.followers.values).all()
-    growth = mart.dropna(subset=["follower_growth"]).set_index(["follower_date", "platform"])
-    expected = truth.assign(net=truth.new_followers - truth.lost_followers).set_index(["date", "platform"])
-    assert len(growth) == 2 * (world.config.days - 1)  # the first day has nothing to compare with
-    assert (growth.follower_growth.values
-            == expected.loc[[(d.date(), p) for d, p in growth.index]].net.values).all()
+    assert len(mart) == len(truth) == 3 * world.config.days
+    mart = mart.assign(follower_date=mart.follower_date.dt.date).set_index(
+        ["follower_date", "platform"])
+    truth = truth.assign(net=truth.new_followers - truth.lost_followers).set_index(["date", "platform"])
+    meta = truth.index.get_level_values("platform") != "linkedin"
+    assert (mart.loc[truth.index[meta]].followers.values == truth[meta].followers.values).all()
+    assert mart.loc[truth.index[~meta]].followers.isna().all()
+    growth = mart.dropna(subset=["follower_growth"])
+    assert len(growth) == 3 * world.config.days - 2  # Meta's first day has nothing to compare with
+    assert (growth.follower_growth.values == truth.loc[growth.index].net.values).all()
+
+
+def test_linkedin_funnel_spend_and_conversions_equal_the_truth(month_build):
+    """LinkedIn's row of every funnel stage, exactly: organic posts and paid creatives (spend in
+    EUR converted at the seed's rate of each day), sessions per channel, follower growth, leads,
+    customers and revenue; and the conversions LinkedIn claims beside those the CRM confirms."""
+    world, build_db = month_build
+    funnel = read(build_db, "select * from main_marts.fct_funnel_daily where platform = 'linkedin'")
+    funnel["funnel_date"] = funnel.funnel_date.dt.date
+    truth = world.truth
+    by_group = funnel.groupby(["funnel_date", "channel_group"]).sum(numeric_only=True)
+
+    ads = truth["ad_daily"][truth["ad_daily"].platform == "linkedin"]
+    paid = by_group.xs("Paid Social", level="channel_group")
+    expected_spend = spend_usd(ads).groupby(ads.date).sum().round(2)
+    assert (ads.currency == "EUR").all() and expected_spend.sum() > ads.spend.sum()
+    assert positive(paid.spend_usd.round(2)) == positive(expected_spend)
+    assert positive(paid.views) == positive(ads.groupby("date").impressions.sum())
+    assert positive(paid.link_clicks) == positive(ads.groupby("date").link_clicks.sum())
+    assert to_usd(100, "EUR", ads.date.iloc[0]) > 100  # the seed's EUR is worth more than a dollar
+
+    posts = truth["posts"][truth["posts"].platform == "linkedin"]
+    organic = by_group.xs("Organic Social", level="channel_group")
+    assert positive(organic.views) == positive(posts.groupby("created_date").views.sum())
+    assert organic.reactions.sum() == posts.reactions.sum()
+    followers = truth["followers"][truth["followers"].platform == "linkedin"].set_index("date")
+    assert organic.follower_growth.sum() == (followers.new_followers - followers.lost_followers).sum()
+
+    sessions = truth["sessions"][truth["sessions"].platform == "linkedin"]
+    groups = sessions.medium.map({"social": "Organic Social", "paid_social": "Paid Social",
+                                  "advocacy": "Advocacy"})
+    expected = sessions.groupby([sessions.date, groups]).size()
+    assert positive(by_group.sessions) == positive(expected)
+
+    contacts = truth["contacts"]
+    leads = contacts[(contacts.platform == "linkedin") & contacts.partner_type.isna()]
+    assert funnel.leads.sum() == len(leads)
+    paid_leads = leads[leads.campaign.isin(set(ads.campaign_name))]
+    assert paid.leads.sum() == len(paid_leads) > 0
+    won = truth["customers"][truth["customers"].platform == "linkedin"]
+    assert funnel.customers.sum() == len(won) > 0
+    assert funnel.revenue_usd.sum() == pytest.approx(won.amount.sum())
+
+    claims = read(build_db, "select campaign, sum(platform_reported_leads) as claimed, "
+                            "sum(crm_leads) as crm from main_marts.fct_conversion_reconciliation "
+                            "where platform = 'linkedin' group by all").set_index("campaign")
+    claims = claims.loc[sorted(set(ads.campaign_name))]
+    assert claims.claimed.to_dict() == ads.groupby("campaign_name").platform_leads.sum().to_dict()
+    assert claims.crm.to_dict() == paid_leads.groupby("campaign").size().to_dict()
 
 
 def test_partner_inquiries_by_type_and_day_match_truth(month_build):

@@ -13,6 +13,12 @@ instagram_media as (
 
 ),
 
+linkedin_posts as (
+
+    select * from {{ ref('stg_linkedin__posts') }}
+
+),
+
 unioned as (
 
     select
@@ -31,6 +37,17 @@ unioned as (
         -- Instagram posts carry no clickable link: their clicks are the sessions they bring
         views, reach, reactions, comments, shares, saves, 0 as link_clicks
     from instagram_media
+
+    union all
+
+    select
+        post_id, platform, created_at, created_date, utm_campaign as campaign, utm_content,
+        case when article_url is not null then 'article' else 'text' end as post_type, permalink,
+        -- LinkedIn reports no saves; its clickCount also counts clicks on the company name and
+        -- logo, the closest it has to link clicks
+        views, reach, reactions, comments, shares, cast(null as bigint) as saves,
+        clicks as link_clicks
+    from linkedin_posts
 
 )
 
