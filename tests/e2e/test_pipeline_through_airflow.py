@@ -109,9 +109,11 @@ def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth)
     spend = spend_usd(in_window(truth["ad_daily"], "date")).sum()  # LinkedIn's EUR converted
     assert in_window(funnel, "funnel_date").spend_usd.sum() == pytest.approx(spend, abs=0.01)
     posts = in_window(truth["posts"], "created_date")
-    meta_posts = posts[posts.platform.isin(["facebook", "instagram"])]
+    connected = posts[posts.platform.isin(["facebook", "instagram", "linkedin"])]  # with a connector
     organic = funnel[funnel.channel_group == "Organic Social"]
-    assert organic.reactions.sum() == meta_posts.reactions.sum()
+    assert organic.reactions.sum() == connected.reactions.sum()
+    linkedin = organic[organic.platform == "linkedin"]
+    assert linkedin.views.sum() == connected[connected.platform == "linkedin"].views.sum() > 0
 
 
 def test_roi_media_cost_and_revenue_tie_out_to_ground_truth(sandbox, paths, truth):
