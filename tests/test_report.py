@@ -6,11 +6,15 @@ import duckdb
 
 from social_roi.report import (
     conversation_totals,
+    direct_message_totals,
     format_conversation,
+    format_direct_messages,
     format_identity,
+    format_inquiries,
     format_roi,
     format_vanity_vs_value,
     identity_totals,
+    inquiry_totals,
     post_extremes,
     roi_totals,
 )
@@ -83,3 +87,41 @@ def test_roi_line_counts_every_cost_under_one_model(tmp_path):
                     "$7,000 attributed, ROI +40%; by platform: linkedin +400%, facebook -50%, "
                     "(unattributed) –, (unallocated) -100%.")
     assert format_roi([]) == "ROI with every cost: no cost recorded yet."
+
+
+def test_direct_messages_line_sums_people_messages_per_platform(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_funnel_daily as select * from (values
+                (date '2026-10-01', 'facebook', 3, 1),
+                (date '2026-10-02', 'facebook', 2, 0),
+                (date '2026-10-01', 'instagram', 7, 2),
+                (date '2026-10-01', 'linkedin', 0, 0))
+            t(funnel_date, platform, direct_messages, new_conversations)""")
+    line = format_direct_messages(direct_message_totals(db))
+    assert line == ("Direct messages: 12 received from people (instagram 7, facebook 5), 3 new "
+                    "conversations opened by them.")
+    assert format_direct_messages([]) == "Direct messages: none received yet."
+
+
+def test_inquiries_line_splits_social_from_offline_and_unknown(tmp_path):
+    db = tmp_path / "serving.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            create table fct_funnel_daily as select * from (values
+                (date '2026-10-01', 'Organic Social', 'linkedin', 3, 2),
+                (date '2026-10-02', 'Organic Social', 'linkedin', 1, 0),
+                (date '2026-10-01', 'Paid Social', 'facebook', 1, 1),
+                (date '2026-10-01', 'Advocacy', 'x', 0, 1),
+                (date '2026-10-01', 'Offline', 'offline', 2, 3),
+                (date '2026-10-01', 'Other', '(unknown)', 2, 0),
+                (date '2026-10-01', 'Direct', 'direct', 0, 4),
+                (date '2026-10-01', 'Organic Search', 'google', 0, 0))
+            t(funnel_date, channel_group, platform, phone_inquiries, email_inquiries)""")
+    line = format_inquiries(inquiry_totals(db))
+    # 9 calls + 11 e-mails; social: linkedin 6, facebook 2, x 1 = 9 of 20
+    assert line == ("Inquiries: 9 calls and 11 e-mails; 45% from people social brought (linkedin 6, "
+                    "facebook 2, x 1), 5 from people who first called or wrote (offline), 2 without "
+                    "a contact.")
+    assert format_inquiries([]) == "Inquiries: no phone or e-mail inquiry yet."

@@ -125,12 +125,16 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
 def print_report(paths: Paths) -> int:
     from social_roi.report import (
         conversation_totals,
+        direct_message_totals,
         format_conversation,
+        format_direct_messages,
         format_identity,
+        format_inquiries,
         format_roi,
         format_summary,
         format_vanity_vs_value,
         identity_totals,
+        inquiry_totals,
         platform_totals,
         post_extremes,
         roi_totals,
@@ -143,8 +147,10 @@ def print_report(paths: Paths) -> int:
     print(format_summary(platform_totals(paths.serving_db)))
     print(format_roi(roi_totals(paths.serving_db)))
     print(format_vanity_vs_value(post_extremes(paths.serving_db)))
+    print(format_inquiries(inquiry_totals(paths.serving_db)))
     print(format_identity(identity_totals(paths.serving_db)))
     print(format_conversation(conversation_totals(paths.serving_db)))
+    print(format_direct_messages(direct_message_totals(paths.serving_db)))
     return 0
 
 

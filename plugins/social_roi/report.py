@@ -16,10 +16,13 @@ MATCH_METHODS = {"user_id": "login", "ga_client_id": "GA client id", "click_id":
 
 
 def platform_totals(serving_db: Path) -> list[tuple]:
+    """The table's columns per platform; a platform with none of them (calls without a contact:
+    inquiries only, on their own line) is left out."""
     sums = ", ".join(f"sum({c})" for c in COLUMNS)
     with duckdb.connect(str(serving_db), read_only=True) as con:
         return con.execute(
             f"select platform, {sums} from fct_funnel_daily group by platform "
+            f"having {' or '.join(f'sum({c}) <> 0' for c in COLUMNS)} "
             "order by sum(revenue_usd) desc, platform"
         ).fetchall()
 
@@ -148,3 +151,56 @@ def format_conversation(rows: list[tuple]) -> str:
     theirs = [r for r in rows if not r[1]]
     return (f"Conversation: {total:,} mentions of {len(rows)} tracked brands; share of voice "
             f"{shares}; net sentiment ours {net(ours)}, competitors {net(theirs)}.")
+
+
+def direct_message_totals(serving_db: Path) -> list[tuple]:
+    """(platform, direct messages, new conversations) per platform with any, most messages first."""
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            "select platform, sum(direct_messages), sum(new_conversations) from fct_funnel_daily "
+            "group by platform having sum(direct_messages) > 0 "
+            "order by sum(direct_messages) desc, platform").fetchall()
+
+
+def format_direct_messages(rows: list[tuple]) -> str:
+    """Messages people sent to our accounts (our replies not counted) and the conversations they
+    opened, as fct_funnel_daily defines them."""
+    if not rows:
+        return "Direct messages: none received yet."
+    messages = sum(int(r[1]) for r in rows)
+    opened = sum(int(r[2]) for r in rows)
+    platforms = ", ".join(f"{p} {int(m):,}" for p, m, _ in rows)
+    return (f"Direct messages: {messages:,} received from people ({platforms}), {opened:,} new "
+            "conversations opened by them.")
+
+
+SOCIAL_GROUPS = ("Organic Social", "Paid Social", "Advocacy")
+
+
+def inquiry_totals(serving_db: Path) -> list[tuple]:
+    """(channel group, platform, phone inquiries, e-mail inquiries) of every row with an inquiry."""
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        return con.execute(
+            "select channel_group, platform, sum(phone_inquiries), sum(email_inquiries) "
+            "from fct_funnel_daily group by all "
+            "having sum(phone_inquiries) + sum(email_inquiries) > 0 order by all").fetchall()
+
+
+def format_inquiries(rows: list[tuple]) -> str:
+    """Phone and e-mail inquiries, the share credited to social (the lead source of the person
+    who called or wrote), and those social cannot claim: people who first reached us this way
+    (Offline) and calls logged without a contact."""
+    calls, emails = sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows)
+    if not calls + emails:
+        return "Inquiries: no phone or e-mail inquiry yet."
+    social: dict[str, int] = {}
+    for group, platform, phone, email in rows:
+        if group in SOCIAL_GROUPS:
+            social[platform] = social.get(platform, 0) + int(phone) + int(email)
+    ranked = ", ".join(f"{p} {n}" for p, n in sorted(social.items(), key=lambda kv: (-kv[1], kv[0])))
+    offline = sum(int(r[2]) + int(r[3]) for r in rows if r[0] == "Offline")
+    unknown = sum(int(r[2]) + int(r[3]) for r in rows if r[1] == "(unknown)")
+    share = sum(social.values()) / (calls + emails)
+    return (f"Inquiries: {calls:,} calls and {emails:,} e-mails; {share:.0%} "
+            f"from people social brought ({ranked or 'none'}), {offline} from people who first called "
+            f"or wrote (offline), {unknown} without a contact.")

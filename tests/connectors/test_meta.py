@@ -14,6 +14,7 @@ from social_roi.connectors.base import land_day
 from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
 from social_roi.pii import email_sha256
 from social_roi.sandbox import catalog
+from social_roi.sandbox.faults import meta_throttle
 
 from .conftest import requests_to
 
@@ -37,8 +38,9 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     ads = meta_ads[meta_ads.date == DAY]
     window = meta_ads.date.between(DAY - timedelta(days=27), DAY)  # restated
     leads = world.truth["form_leads"][world.truth["form_leads"].date == DAY]
+    dms = world.truth["direct_messages"][world.truth["direct_messages"].date == DAY]
     assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": int(window.sum()),
-                      "form_leads": len(leads), "account_followers": 2}
+                      "form_leads": len(leads), "account_followers": 2, "direct_messages": len(dms)}
     followers = landing.read_partition(tmp_path, "meta", "account_followers", DAY).to_pandas()
     truth = meta_truth(world, "followers")
     expected = truth[truth.date == DAY].set_index("platform").followers
@@ -137,6 +139,76 @@ def test_lead_form_leads_land_with_the_email_hashed_and_nothing_else_personal(co
     assert "@" not in text and not any(contacts.email.str.split("@").str[0].map(text.__contains__))
 
 
+def _land_direct_messages(config, days, root, **extra) -> pd.DataFrame:
+    frames = []
+    for day in days:
+        land_day(meta, config("meta_graph", **extra), day, root)
+        frames.append(landing.read_partition(root, "meta", "direct_messages", day).to_pandas())
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_direct_messages_land_on_their_day_with_ids_and_direction_only(config, world, tmp_path):
+    """Every message of every day lands once, on the day it was sent, with who sent it (the
+    person's page-scoped id or our account) and whether it opened its conversation, including
+    conversations that go on over several days and threads the page opened itself; no name,
+    username or e-mail relay address reaches the landing zone."""
+    truth = world.truth["direct_messages"]
+    assert (truth.groupby("conversation_id").date.nunique() > 1).any(), "the test needs long threads"
+    assert (truth.is_conversation_start & truth.is_from_page).any(), "and page-started threads"
+    landed = _land_direct_messages(config, world.config.dates, tmp_path)
+    assert landed.message_id.is_unique and sorted(landed.message_id) == sorted(truth.message_id)
+    landed = landed.set_index("message_id").loc[truth.message_id]
+    assert (landed.created_time.values == truth.sent_at.values).all()
+    assert (landed.platform.map({"messenger": "facebook", "instagram": "instagram"}).values
+            == truth.platform.values).all()
+    assert (landed.is_from_page.values == truth.is_from_page.values).all()
+    assert (landed.is_conversation_start.values == truth.is_conversation_start.values).all()
+    assert (landed.conversation_id.values == truth.conversation_id.values).all()
+    people = ~truth.is_from_page.values
+    assert (landed.sender_id.values[people] == truth.person_id.values[people]).all()
+    ours = landed[landed.is_from_page]
+    assert (ours.sender_id == ours.account_id).all()
+    assert set(landed.account_id) == {catalog.PAGE_ID, catalog.IG_USER_ID}
+    text = landed.astype(str).to_string()
+    names = {c.person_name for c in world.conversations}
+    assert "@" not in text and not any(name in text for name in names)
+
+
+def test_direct_messages_page_through_conversations_and_nested_messages(config, server, world,
+                                                                       tmp_path):
+    """Pages of two: the conversation list and each conversation's messages (a nested edge with
+    its own `next`) are followed, and the walk stops at the first conversation last active
+    before the day instead of reading the whole inbox."""
+    day = world.config.dates[-2]
+    path = f"/v24.0/{catalog.PAGE_ID}/conversations"
+    expected = _land_direct_messages(config, [day], tmp_path / "whole")
+    lists, nested = requests_to(server, path), requests_to(server, "/v24.0/t_")
+    paged_ = _land_direct_messages(config, [day], tmp_path / "paged", page_size=2)
+    assert paged_.message_id.is_unique and len(expected) > 0
+    assert sorted(paged_.message_id) == sorted(expected.message_id)
+    assert requests_to(server, "/v24.0/t_") > nested, "nested messages were paged"
+    truth = world.truth["direct_messages"]
+    whole_inbox = sum(-(-n // 2) for n in truth.groupby("platform").conversation_id.nunique())
+    assert 2 <= requests_to(server, path) - lists < whole_inbox
+
+
+def test_a_failing_message_page_fails_the_day_and_lands_nothing(config, server, world, tmp_path):
+    server.add_fault("/v24.0/t_", 500, times=50)
+    with pytest.raises(SourceError) as failure:
+        land_day(meta, config("meta_graph", page_size=2), world.config.dates[-1], tmp_path)
+    assert "meta/direct_messages" in str(failure.value)
+    assert not (tmp_path / "meta").exists()
+
+
+def test_throttled_conversation_list_is_retried(config, server, tmp_path):
+    path = f"/v24.0/{catalog.PAGE_ID}/conversations"
+    server.add_fault(path, **meta_throttle(80001), times=2)
+    before = requests_to(server, path)
+    counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    assert counts["direct_messages"] > 0
+    assert requests_to(server, path) - before == 4  # 2 throttled + messenger + instagram
+
+
 def test_cursor_paging_returns_every_post_once(config, server, world, tmp_path):
     before = requests_to(server, POSTS_PATH)
     land_day(meta, config("meta_graph", page_size=1), DAY, tmp_path)
@@ -207,3 +279,25 @@ def test_a_record_missing_a_required_field_is_named(config, server, tmp_path):
     message = str(failure.value)
     assert "meta/page_posts" in message and "101000000000001_999" in message
     assert "created_time" in message
+
+
+@pytest.mark.parametrize(("retired", "entity", "column"), [
+    ("post_clicks", "page_posts", "post_clicks"),
+    ("saved", "ig_media", "saved"),
+])
+def test_a_metric_meta_retires_lands_null_with_a_warning_and_the_day_goes_on(
+        config, server, world, tmp_path, caplog, retired, entity, column):
+    """Meta answers a retired metric with "(#100) The value must be a valid insights metric" for
+    the whole request: the connector keeps the metrics still answered and names the other."""
+    server.meta.retired.add(retired)
+    try:
+        counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    finally:
+        server.meta.retired.clear()
+    landed = landing.read_partition(tmp_path, "meta", entity, DAY).to_pandas()
+    assert counts[entity] == len(landed) > 0
+    assert landed[column].isna().all()
+    other = {"page_posts": "post_media_view", "ig_media": "views"}[entity]
+    assert landed[other].notna().all() and landed[other].sum() > 0
+    assert any(retired in r.getMessage() and "invalid" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")

@@ -55,6 +55,13 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "lead_id": f"99{i}", "form_id": "88", "created_time": _at(day, i), "ad_id": f"ad_{i}",
             "platform": ("fb", "ig")[i % 2], "email_sha256": f"{i:064x}",
         },
+        ("meta", "direct_messages"): lambda i: {
+            "message_id": f"m_{i}", "conversation_id": f"t_{i // 3}",
+            "platform": ("messenger", "instagram")[i // 3 % 2], "account_id": ("100", "17")[i // 3 % 2],
+            "created_time": _at(day, i),
+            "sender_id": ("100", "17")[i // 3 % 2] if i % 3 == 1 else f"66{i // 3}",
+            "is_from_page": i % 3 == 1, "is_conversation_start": i % 3 == 0,
+        },
         ("ga4", "events"): lambda i: {
             "event_date": day.strftime("%Y%m%d"),
             "event_timestamp": int(_at(day, i).timestamp() * 1_000_000) + i,
@@ -95,6 +102,22 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "cost_in_local_currency": f"{i % 50}.{i % 100:02d}", "external_website_conversions": i % 2,
             "one_click_leads": 0, "conversion_value_in_local_currency": f"{i % 2 * 50}",
         },
+        ("hubspot", "calls"): lambda i: {
+            "call_id": str(4600 + i), "created_at": _at(day, i), "updated_at": _at(day, i),
+            "archived": False, "hs_timestamp": _at(day, i).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "hs_call_direction": ("INBOUND", "OUTBOUND")[i % 2], "hs_call_status": "COMPLETED",
+            "hs_call_duration": str(60_000 * (i % 9)),
+        },
+        ("hubspot", "emails"): lambda i: {
+            "email_id": str(4700 + i), "created_at": _at(day, i), "updated_at": _at(day, i),
+            "archived": False, "hs_timestamp": _at(day, i).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "hs_email_direction": ("INCOMING_EMAIL", "EMAIL", "FORWARDED_EMAIL")[i % 3],
+        },
+        ("hubspot", "engagement_contacts"): lambda i: {
+            "engagement_type": ("calls", "emails")[i % 2], "engagement_id": str(4600 + 100 * (i % 2) + i),
+            "contact_id": str(500 + i), "association_type_id": (194, 198)[i % 2],
+            "association_category": "HUBSPOT_DEFINED",
+        },
         ("brandwatch", "mentions"): lambda i: {
             "mention_id": str(2905000000000 + i), "resource_id": str(1975000000000000000 + i // 2),
             "query_id": 2001990001 + i % 2, "query_name": ("Acme - brand", "Rival - brand")[i % 2],
@@ -130,8 +153,10 @@ def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
 
 
 MEASURES = ("views", "reach", "follower_growth", "reactions", "comments", "shares", "saves", "link_clicks",
+            "direct_messages", "new_conversations",
             "sessions", "engaged_sessions", "engagement_time_msec", "content_downloads",
-            "demo_requests", "contact_requests", "leads", "mqls", "sqls", "opportunities",
+            "demo_requests", "contact_requests", "phone_inquiries", "email_inquiries", "leads", "mqls",
+            "sqls", "opportunities",
             "pipeline_usd", "customers", "revenue_usd", "spend_usd")
 MART_COLUMNS = ("funnel_date", "channel_group", "platform", "campaign", *MEASURES)
 MART_DDL = (
@@ -158,6 +183,7 @@ def mart_rows(n: int, day: date = DAY) -> list[tuple]:
         values.update(views=100 + i, sessions=20 + i % 7, engaged_sessions=10 + i % 7,
                       revenue_usd=float(i % 6) * 99.5, spend_usd=float(i % 10) * 3.25,
                       pipeline_usd=float(i % 4) * 250.0)
+        values["new_conversations"] = values["direct_messages"] // 2  # opened by that day's messages
         rows.append((day - timedelta(days=i // 40), group, platform, f"camp {i % 40 // 4}",
                      *(values[m] for m in MEASURES)))
     return rows

@@ -31,17 +31,19 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 13
+    assert result.suites_evaluated == len(ENTITIES) == 17
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
     assert written["success"] is True and written["failures"] == []
     assert {s["suite"] for s in written["suites"]} == {
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
-        "landing__meta_form_leads", "landing__meta_account_followers", "landing__linkedin_posts",
-        "landing__linkedin_follower_statistics", "landing__linkedin_ad_analytics", "landing__ga4_events",
+        "landing__meta_form_leads", "landing__meta_account_followers", "landing__meta_direct_messages",
+        "landing__linkedin_posts", "landing__linkedin_follower_statistics",
+        "landing__linkedin_ad_analytics", "landing__ga4_events",
         "landing__hubspot_contacts",
-        "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__brandwatch_mentions",
+        "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__hubspot_calls",
+        "landing__hubspot_emails", "landing__hubspot_engagement_contacts", "landing__brandwatch_mentions",
     }
     rows = {s["suite"]: s["rows"] for s in written["suites"]}
     assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
@@ -98,6 +100,18 @@ def test_an_email_in_clear_fails_and_is_not_repeated_in_the_report(clean_landing
     assert "withheld" in str(error)
 
 
+def test_a_dm_sender_other_than_a_page_scoped_id_fails_and_is_withheld(clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "direct_messages", DAY, 12)
+    rows[2]["sender_id"] = "jane.doe.1987"  # an Instagram username instead of the IGSID
+    land(clean_landing, "meta", "direct_messages", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.kwargs["column"]) == ("meta/direct_messages", "sender_id")
+    assert "jane.doe" not in str(error) and "withheld" in str(error)
+
+
 def test_duplicate_post_ids_fail(clean_landing: Paths) -> None:
     rows = clean_rows("meta", "page_posts", DAY, 12)
     rows[5]["post_id"] = rows[4]["post_id"]
@@ -150,6 +164,18 @@ def test_null_required_field_fails(clean_landing: Paths) -> None:
     assert "1 of 12 rows unexpected" in str(error)
 
 
+def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
+    """Only inbound calls and incoming e-mails are inquiries: a direction the models do not know
+    would drop out of the funnel unnoticed."""
+    rows = clean_rows("hubspot", "emails", DAY, 12)
+    rows[4]["hs_email_direction"] = "OUTGOING_EMAIL"
+    land(clean_landing, "hubspot", "emails", DAY, rows)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.expectation) == ("hubspot/emails", "expect_column_values_to_be_in_set")
+    assert failure.kwargs["column"] == "hs_email_direction"
+
+
 @pytest.mark.parametrize(
     ("source", "entity", "column", "bad"),
     [
@@ -159,7 +185,9 @@ def test_null_required_field_fails(clean_landing: Paths) -> None:
         ("linkedin", "posts", "published_at", datetime(2026, 9, 30, 23, 59, tzinfo=UTC)),
         ("linkedin", "follower_statistics", "time_range_start", DAY + timedelta(days=1)),
         ("linkedin", "ad_analytics", "date_range_start", DAY + timedelta(days=1)),
+        ("meta", "direct_messages", "created_time", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
         ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
+        ("hubspot", "calls", "updated_at", datetime(2026, 9, 30, 12, tzinfo=UTC)),
         ("ga4", "events", "event_date", "20261002"),
         ("ga4", "events", "event_timestamp", 1_790_000_000_000_000),  # 2026-09-21
         ("brandwatch", "mentions", "published_at", datetime(2026, 9, 30, 23, 0, tzinfo=UTC)),
@@ -192,9 +220,10 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     error = caught.value
     failed = {f.table for f in error.result.failures}
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
-                      "meta/account_followers", "linkedin/posts", "linkedin/follower_statistics",
-                      "linkedin/ad_analytics", "ga4/events", "hubspot/contacts", "hubspot/deals",
-                      "brandwatch/mentions"}  # deal_contacts: no date
+                      "meta/account_followers", "meta/direct_messages", "linkedin/posts",
+                      "linkedin/follower_statistics", "linkedin/ad_analytics", "ga4/events",
+                      "hubspot/contacts", "hubspot/deals", "hubspot/calls", "hubspot/emails",
+                      "brandwatch/mentions"}  # deal_contacts, engagement_contacts: no date
     assert validate_landing(clean_landing, DAY).success
 
 
@@ -310,6 +339,16 @@ def test_more_engaged_sessions_than_sessions_fails(paths: Paths) -> None:
 
     [failure] = _mart_failure(paths).result.failures
     assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
+
+
+def test_more_new_conversations_than_direct_messages_fails(paths: Paths) -> None:
+    rows = mart_rows(40)
+    rows[1] = with_values(rows[1], direct_messages=2, new_conversations=3)
+    build_marts(paths, rows)
+
+    [failure] = _mart_failure(paths).result.failures
+    assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
+    assert failure.kwargs["column_A"] == "direct_messages"
 
 
 def test_more_customers_than_leads_is_allowed(paths: Paths) -> None:

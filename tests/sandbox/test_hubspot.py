@@ -48,6 +48,8 @@ def platform_of(props: dict) -> str:
         return props["utm_source"]
     if props["hs_analytics_source"] == "PAID_SOCIAL":  # an ad lead form synced without UTMs
         return props["hs_analytics_source_data_1"].lower()
+    if props["hs_analytics_source"] == "OFFLINE":  # created from a call or an e-mail
+        return "offline"
     return "google" if props["hs_analytics_source"] == "ORGANIC_SEARCH" else "direct"
 
 
@@ -246,3 +248,36 @@ def test_auth_errors_and_rate_limit_headers(server, http):
     assert r.status_code == 404 and r.json()["category"] == "OBJECT_NOT_FOUND"
     r = http.get(f"{server.base_url}/crm/v9/whatever")
     assert r.status_code == 404 and r.json()["status"] == "error"
+
+
+def test_calls_and_emails_are_engagements_associated_with_their_contact(server, world, http):
+    """Calls and e-mails search like any object; their v4 contact associations are the truth's, and
+    a call logged without a contact has none (a 207 'no associations' entry, not a failure)."""
+    truth = world.truth["engagements"].set_index("engagement_id")
+    for otype, direction in (("calls", "hs_call_direction"), ("emails", "hs_email_direction")):
+        records, _ = search(server, http, otype, {"properties": ["hs_timestamp", direction], "limit": 200})
+        expected = truth[truth.object_type == otype]
+        assert sorted(r["id"] for r in records) == sorted(expected.index) and len(records) > 0
+        for r in records:
+            assert r["properties"][direction] == expected.loc[r["id"], "direction"]
+            assert (pd.Timestamp(r["properties"]["hs_timestamp"]) == expected.loc[r["id"], "occurred_at"])
+            assert r["createdAt"] == r["properties"]["hs_createdate"]
+        r = http.post(f"{server.base_url}/crm/v4/associations/{otype}/contacts/batch/read",
+                      json={"inputs": [{"id": i} for i in expected.index]})
+        body = r.json()
+        got = {x["from"]["id"]: x["to"][0]["toObjectId"] for x in body["results"]}
+        assert {x["to"][0]["associationTypes"][0]["typeId"] for x in body["results"]} == {
+            "calls": {194}, "emails": {198}}[otype]
+        linked = expected.contact_id.dropna()
+        assert got == linked.to_dict()
+        unlinked = set(expected.index) - set(linked.index)
+        assert {e["context"]["fromObjectId"][0] for e in body.get("errors", [])} == unlinked
+        assert r.status_code == (207 if unlinked else 200)
+    assert truth[truth.object_type == "calls"].contact_id.isna().any()
+
+
+def test_engagements_carry_personal_data_only_when_asked(server, http):
+    calls, _ = search(server, http, "calls", {"limit": 5})
+    assert set(calls[0]["properties"]) == {"hs_createdate", "hs_lastmodifieddate", "hs_object_id"}
+    calls, _ = search(server, http, "calls", {"properties": ["hs_call_from_number"], "limit": 5})
+    assert all(c["properties"]["hs_call_from_number"].startswith("+1555") for c in calls)

@@ -207,6 +207,42 @@ def test_deprecated_metrics_are_an_invalid_metric_error(server, world, http, pat
     assert error["code"] == 100 and error["type"] == "OAuthException" and error["fbtrace_id"]
 
 
+def test_conversations_latest_first_with_nested_message_paging(server, world, http):
+    """Conversations API: one list per platform, most recently updated first; `messages` as a
+    nested edge whose `next` continues at /{conversation-id}/messages; participants and senders
+    carry the page-scoped ids; no message text exists."""
+    truth = world.truth["direct_messages"]
+    fields = "id,updated_time,participants,messages.limit(3){id,created_time,from,message}"
+    for platform, param, account in (("facebook", "messenger", catalog.PAGE_ID),
+                                     ("instagram", "instagram", catalog.IG_USER_ID)):
+        threads, _ = walk(server, f"/v24.0/{catalog.PAGE_ID}/conversations", platform=param,
+                          fields=fields, limit=10)
+        expected = truth[truth.platform == platform]
+        assert sorted(t["id"] for t in threads) == sorted(set(expected.conversation_id))
+        updated = [t["updated_time"] for t in threads]
+        assert updated == sorted(updated, reverse=True)
+        longest = max(threads, key=lambda t: expected.conversation_id.eq(t["id"]).sum())
+        messages = longest["messages"]["data"]
+        url = longest["messages"]["paging"]["next"]
+        assert f"/v24.0/{longest['id']}/messages?" in url
+        while url:
+            page = http.get(url).json()
+            messages += page["data"]
+            url = page.get("paging", {}).get("next")
+        thread = expected[expected.conversation_id == longest["id"]]
+        assert [m["id"] for m in messages] == thread.message_id.tolist()[::-1]
+        assert {m["message"] for m in messages} == {""}
+        senders = {m["from"]["id"] for m in messages}
+        assert senders <= {account, thread.person_id.iloc[0]} and len(thread) > 3
+        assert {p["id"] for p in longest["participants"]["data"]} == {account, thread.person_id.iloc[0]}
+    messenger = truth[truth.platform == "facebook"].iloc[0]
+    r = http.get(server.base_url + f"/v24.0/{catalog.PAGE_ID}/conversations",
+                 params={"platform": "messenger", "user_id": messenger.person_id})
+    assert [t["id"] for t in r.json()["data"]] == [messenger.conversation_id]
+    r = http.get(server.base_url + f"/v24.0/{catalog.PAGE_ID}/conversations", params={"platform": "sms"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == 100
+
+
 def test_bad_or_missing_token_is_oauth_error_190(server):
     for params, headers in [
         ({}, {}),

@@ -107,13 +107,15 @@ def test_truth_is_internally_coherent(world):
         == sessions.groupby("user_pseudo_id").size()
     ).all()
 
-    # Contacts come from lead sessions, one per visitor; deals and customers hang together.
+    # Contacts come from lead sessions (one per visitor), ad lead forms, or a call or an e-mail of
+    # someone new to the CRM; deals and customers hang together.
     contacts, deals, customers = t["contacts"], t["deals"], t["customers"]
     assert contacts.ga_client_id.dropna().is_unique and contacts.email.is_unique
     leads = sessions[sessions.has_lead | sessions.has_partner_inquiry].set_index("contact_id")
     form_leads = t["form_leads"].dropna(subset=["contact_id"]).set_index("contact_id")
     assert leads.index.is_unique and form_leads.index.is_unique and len(form_leads) > 0
-    assert sorted([*leads.index, *form_leads.index]) == sorted(contacts.contact_id)
+    inquirers = t["engagements"][t["engagements"].created_contact].contact_id
+    assert sorted([*leads.index, *form_leads.index, *inquirers]) == sorted(contacts.contact_id)
     web = contacts[contacts.contact_id.isin(leads.index)]
     assert (leads.loc[web.contact_id].platform.values == web.platform.values).all()
     via_form = contacts.set_index("contact_id").loc[form_leads.index]
@@ -133,7 +135,7 @@ def test_truth_is_internally_coherent(world):
     by_contact = contacts.set_index("contact_id")
     assert (customers.platform.values == by_contact.loc[customers.contact_id].platform.values).all()
     assert (by_contact.loc[deals.contact_id].opportunity_at.values == deals.created_at.values).all()
-    assert set(contacts.platform) <= set(catalog.ALL_LEAD_PLATFORMS)
+    assert set(contacts.platform) <= {*catalog.ALL_LEAD_PLATFORMS, "offline"}  # offline: a call / e-mail
 
 
 @pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
@@ -263,3 +265,64 @@ def test_the_ambassadors_seed_lists_the_sandbox_ambassadors():
     seed = pd.read_csv(Path(__file__).parents[2] / "dbt_project" / "seeds" / "ambassadors.csv")
     expected = [(a.ambassador_id, a.name, a.kind, a.is_active) for a in catalog.AMBASSADORS]
     assert list(seed.itertuples(index=False, name=None)) == expected
+
+
+def test_direct_messages_are_conversations_over_time(world):
+    """A few people a day write to each account; the page answers; some threads go on days
+    later, a few the page opened itself (a private reply); nothing after the horizon."""
+    dms = world.truth["direct_messages"]
+    assert dms.message_id.is_unique and set(dms.platform) == set(catalog.META_PLATFORMS)
+    assert dms.sent_at.min() >= pd.Timestamp(DEFAULT.start) and dms.sent_at.max() < pd.Timestamp(DEFAULT.end)
+    for _, thread in dms.groupby("conversation_id"):
+        assert thread.sent_at.is_monotonic_increasing and thread.person_id.nunique() == 1
+        assert thread.is_conversation_start.tolist() == [True] + [False] * (len(thread) - 1)
+    inbound = dms[~dms.is_from_page].groupby(["platform", "date"]).size().groupby("platform").mean()
+    assert 3 <= inbound["facebook"] < inbound["instagram"] <= 20
+    starts = dms[dms.is_conversation_start]
+    assert 0 < starts.is_from_page.sum() < 0.3 * len(starts)
+    assert (dms.groupby("conversation_id").date.nunique() > 1).sum() > 10
+    assert dms.is_from_page.mean() > 0.25  # the page answers
+
+
+def test_direct_messages_draw_from_their_own_stream(monkeypatch):
+    """Twice the conversations, and every other truth table stays exactly the same."""
+    config = WorldConfig(seed=4, days=5, scale=0.5)
+    before = generate_world(config).truth
+    monkeypatch.setattr(catalog, "DM_CONVERSATIONS_PER_DAY",
+                        {k: 2 * v for k, v in catalog.DM_CONVERSATIONS_PER_DAY.items()})
+    after = generate_world(config).truth
+    assert len(after["direct_messages"]) > len(before["direct_messages"])
+    for name in set(before) - {"direct_messages"}:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+
+def test_phone_and_email_inquiries_hang_together(world):
+    """Inquiries are inbound calls and incoming e-mails; reps' follow-ups and forwarded threads are
+    outbound. People new to the CRM become contacts from their inquiry (source offline), after it;
+    some calls have no contact; a missed call is followed by another one."""
+    t = world.truth
+    engagements, contacts = t["engagements"], t["contacts"].set_index("contact_id")
+    assert engagements.engagement_id.is_unique
+    assert set(engagements.direction) == {"INBOUND", "OUTBOUND", "INCOMING_EMAIL", "EMAIL",
+                                          "FORWARDED_EMAIL"}
+    assert (engagements.is_inquiry == engagements.direction.isin(["INBOUND", "INCOMING_EMAIL"])).all()
+    assert (engagements.object_type == engagements.direction.map(
+        lambda d: "calls" if d in ("INBOUND", "OUTBOUND") else "emails")).all()
+    assert (engagements.modified_at >= engagements.occurred_at).all()
+    assert (engagements.modified_at < pd.Timestamp(world.config.end)).all()
+    created = engagements[engagements.created_contact]
+    assert len(created) > 5 and created.is_inquiry.all() and created.contact_id.is_unique
+    assert (contacts.loc[created.contact_id].platform == "offline").all()
+    assert (contacts.loc[created.contact_id].created_at.values > created.occurred_at.values).all()
+    assert set(contacts[contacts.platform == "offline"].index) == set(created.contact_id)
+    linked = engagements.dropna(subset=["contact_id"])
+    assert (linked.platform.values == contacts.loc[linked.contact_id].platform.values).all()
+    unknown = engagements[engagements.contact_id.isna()]
+    assert len(unknown) > 0 and (unknown.direction == "INBOUND").all()
+    outbound = engagements[~engagements.is_inquiry]
+    assert outbound.contact_id.notna().all() and len(outbound) > len(engagements) / 3
+    missed = engagements[(engagements.status == "MISSED") & engagements.contact_id.notna()]
+    assert len(missed) > 0
+    inquiries = engagements[engagements.is_inquiry]
+    assert (inquiries.groupby([inquiries.contact_id, inquiries.date, inquiries.object_type]).size() > 1).any()
+    assert contacts.loc[inquiries.contact_id.dropna()].partner_type.notna().any()  # partners write too

@@ -1,10 +1,13 @@
-"""HubSpot CRM: contacts and deals modified in the run's interval (search API), and the
-deal-to-contact associations of those deals (v4 batch read).
+"""HubSpot CRM: contacts, deals, calls and e-mails modified in the run's interval (search API),
+and the contacts associated with those deals, calls and e-mails (v4 batch read).
 
 Records are landed in the partition of the day they were last modified: a record that changes on
 several days lands several versions, and staging keeps the latest. All property values arrive as
 strings and stay strings in landing. The search API stops at 10,000 results per query, so a window
 with more is split in halves until each half fits.
+
+Calls and e-mails (engagements) land without personal data: ids, timestamps, direction, status
+and duration only — no phone numbers, e-mail addresses, subjects or bodies are requested.
 """
 
 from __future__ import annotations
@@ -52,6 +55,15 @@ DEAL_PROPERTIES = (
     "dealname", "amount", "deal_currency_code", "dealstage", "pipeline", "closedate",
     "createdate", "hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won",
 )
+# hs_timestamp: when the call started / the e-mail was sent; direction INBOUND or OUTBOUND for
+# calls, INCOMING_EMAIL, EMAIL (sent) or FORWARDED_EMAIL for e-mails; duration in milliseconds.
+CALL_PROPERTIES = (
+    "hs_timestamp", "hs_call_direction", "hs_call_status", "hs_call_duration",
+    "hs_createdate", "hs_lastmodifieddate",
+)
+EMAIL_PROPERTIES = (
+    "hs_timestamp", "hs_email_direction", "hs_email_status", "hs_createdate", "hs_lastmodifieddate",
+)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -73,8 +85,21 @@ DEAL_CONTACTS = Entity("deal_contacts", pa.schema([
     ("association_type_id", pa.int64()),
     ("association_category", pa.string()),
 ]), "deal_id")
+CALLS = _record_entity("calls", "call_id", CALL_PROPERTIES)
+EMAILS = _record_entity("emails", "email_id", EMAIL_PROPERTIES)
+# one entity for the contacts of every engagement type (calls, emails): meetings or notes would
+# add rows, not entities
+ENGAGEMENT_CONTACTS = Entity("engagement_contacts", pa.schema([
+    pa.field("engagement_type", pa.string(), nullable=False),
+    pa.field("engagement_id", pa.string(), nullable=False),
+    pa.field("contact_id", pa.string(), nullable=False),
+    ("association_type_id", pa.int64()),
+    ("association_category", pa.string()),
+]), "engagement_id")
 
-ENTITIES = (CONTACTS, DEALS, DEAL_CONTACTS)
+ENTITIES = (CONTACTS, DEALS, DEAL_CONTACTS, CALLS, EMAILS, ENGAGEMENT_CONTACTS)
+# the v4 batch read answers an object without any association of the type with this error entry
+NO_ASSOCIATIONS = "crm.associations.NO_ASSOCIATIONS_FOUND"
 
 
 def is_auth_error(response: Response) -> bool:
@@ -97,11 +122,24 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
                        CONTACT_PROPERTIES, start, end)
     deals = search.modified_between(DEALS, "deals", "hs_lastmodifieddate",
                     DEAL_PROPERTIES, start, end)
-    links = _deal_contacts(client, config, day, [deal["id"] for deal in deals])
+    calls = search.modified_between(CALLS, "calls", "hs_lastmodifieddate", CALL_PROPERTIES, start, end)
+    emails = search.modified_between(EMAILS, "emails", "hs_lastmodifieddate", EMAIL_PROPERTIES,
+                                     start, end)
+    deal_links = _associated_contacts(client, config, day, DEAL_CONTACTS, "deals",
+                                      [deal["id"] for deal in deals])
+    engagement_links = [
+        {"engagement_type": object_type, "engagement_id": from_id, **link}
+        for object_type, records in (("calls", calls), ("emails", emails))
+        for from_id, link in _associated_contacts(client, config, day, ENGAGEMENT_CONTACTS, object_type,
+                                                  [record["id"] for record in records])
+    ]
     return {
         CONTACTS.name: [_record_row(r, CONTACTS) for r in contacts],
         DEALS.name: [_record_row(r, DEALS) for r in deals],
-        DEAL_CONTACTS.name: links,
+        DEAL_CONTACTS.name: [{"deal_id": from_id, **link} for from_id, link in deal_links],
+        CALLS.name: [_record_row(r, CALLS) for r in calls],
+        EMAILS.name: [_record_row(r, EMAILS) for r in emails],
+        ENGAGEMENT_CONTACTS.name: engagement_links,
     }
 
 
@@ -138,26 +176,31 @@ class _Search:
                                   day=self.day)
 
 
-def _deal_contacts(client, config, day, deal_ids: list[str]) -> list[dict[str, Any]]:
+def _associated_contacts(client, config, day, entity: Entity, object_type: str,
+                         ids: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The contacts of records of ``object_type`` (v4 batch read, 1,000 ids a request): one
+    ``(record id, {contact_id, association_type_id, association_category})`` per association
+    type. A record without any contact (a call logged without one) simply has no row."""
     rows = []
-    for offset in range(0, len(deal_ids), ASSOCIATION_BATCH):
-        batch = deal_ids[offset:offset + ASSOCIATION_BATCH]
-        payload = request(client, SOURCE, DEAL_CONTACTS.name, day, "POST",
-                          "/crm/v4/associations/deals/contacts/batch/read",
-                          json={"inputs": [{"id": deal_id} for deal_id in batch]},
+    for offset in range(0, len(ids), ASSOCIATION_BATCH):
+        batch = ids[offset:offset + ASSOCIATION_BATCH]
+        payload = request(client, SOURCE, entity.name, day, "POST",
+                          f"/crm/v4/associations/{object_type}/contacts/batch/read",
+                          json={"inputs": [{"id": record_id} for record_id in batch]},
                           conn_id=config.conn_id, auth_error=is_auth_error)
-        if payload.get("errors"):  # HTTP 207: some inputs failed; never drop them silently
-            raise SourceError(SOURCE, DEAL_CONTACTS.name, day,
-                              f"association read partly failed: {payload['errors'][:3]}")
+        # HTTP 207: some inputs have no contact (fine) or failed (never dropped silently)
+        failed = [e for e in payload.get("errors") or [] if e.get("subCategory") != NO_ASSOCIATIONS]
+        if failed:
+            raise SourceError(SOURCE, entity.name, day,
+                              f"association read partly failed: {failed[:3]}")
         for result in payload.get("results", []):
             for target in result.get("to", []):
                 for kind in target.get("associationTypes") or [{}]:
-                    rows.append({
-                        "deal_id": str(result["from"]["id"]),
+                    rows.append((str(result["from"]["id"]), {
                         "contact_id": str(target["toObjectId"]),
                         "association_type_id": kind.get("typeId"),
                         "association_category": kind.get("category"),
-                    })
+                    }))
     return rows
 
 

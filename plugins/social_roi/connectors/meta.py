@@ -1,7 +1,9 @@
 """Meta Graph API: Facebook Page posts (with lifetime insights inline), Instagram media (with
 insights), Marketing API ad insights (daily, ad level, split by publisher platform), and the
 leads of the Page's instant forms (lead ads), landed with the e-mail hashed and nothing else
-personal.
+personal, and the direct messages of the day to our Page (Messenger) and Instagram account
+(Conversations API), landed as ids, times and direction only: never their text, names or
+e-mail relay addresses.
 
 Ads insights come from an async report run (create, poll, page the result) over the last 28
 days: Meta keeps revising a day's conversions for that long, so every run re-pulls the window
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time as time_module
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -37,10 +40,11 @@ CONN_ID = "meta_graph"
 
 POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks",
                 "post_reactions_by_type_total")
-POST_FIELDS = ",".join((
-    "id", "created_time", "message", "permalink_url", "status_type", "shares",
-    "comments.summary(true).limit(0)", f"insights.metric({','.join(POST_METRICS)})",
-))
+def post_fields(metrics: tuple[str, ...] = POST_METRICS) -> str:
+    insights = [f"insights.metric({','.join(metrics)})"] if metrics else []
+    return ",".join(("id", "created_time", "message", "permalink_url", "status_type", "shares",
+                     "comments.summary(true).limit(0)", *insights))
+
 IG_MEDIA_FIELDS = ("id,caption,timestamp,media_type,media_product_type,permalink,"
                    "like_count,comments_count")
 IG_MEDIA_METRICS = ("views", "reach", "saved", "shares")
@@ -52,6 +56,7 @@ ASYNC_DONE, ASYNC_FAILED = "Job Completed", ("Job Failed", "Job Skipped")
 AD_NUMBERS = ("impressions", "reach", "clicks", "inline_link_clicks", "spend")
 
 THROTTLE_CODES = {4, 17, 32, 613}
+INVALID_METRIC = "must be a valid insights metric"  # Meta's (#100) answer to a retired metric
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 PAGE_POSTS = Entity("page_posts", pa.schema([
@@ -108,7 +113,24 @@ ACCOUNT_FOLLOWERS = Entity("account_followers", pa.schema([
     pa.field("followers", pa.int64(), nullable=False),
 ]), "platform")
 
-ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS, FORM_LEADS, ACCOUNT_FOLLOWERS)
+# Direct messages: one row per message sent on the run's day in a conversation with our Page
+# (platform=messenger) or Instagram account (platform=instagram). The Conversations API has no
+# time filter: conversations come most recently updated first, each with its messages newest
+# first (a nested edge with its own paging). The sender is a page-scoped id (PSID / IGSID):
+# pseudonymous, and the only personal field landed.
+DM_PLATFORMS = ("messenger", "instagram")
+DIRECT_MESSAGES = Entity("direct_messages", pa.schema([
+    pa.field("message_id", pa.string(), nullable=False),
+    pa.field("conversation_id", pa.string(), nullable=False),
+    pa.field("platform", pa.string(), nullable=False),  # messenger | instagram, as requested
+    pa.field("account_id", pa.string(), nullable=False),  # our Page / Instagram account
+    pa.field("created_time", TIMESTAMP, nullable=False),
+    pa.field("sender_id", pa.string(), nullable=False),  # PSID / IGSID, or account_id
+    pa.field("is_from_page", pa.bool_(), nullable=False),  # sent by us (account_id)
+    pa.field("is_conversation_start", pa.bool_(), nullable=False),  # its conversation's first
+]), "message_id")
+
+ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS, FORM_LEADS, ACCOUNT_FOLLOWERS, DIRECT_MESSAGES)
 
 
 def is_throttled(response: Response | None, _exc: BaseException | None) -> bool:
@@ -153,13 +175,18 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
                           conn_id=config.conn_id))
 
     page_id = config.require("page_id")
-    posts = get(PAGE_POSTS, f"{page_id}/posts", {"fields": POST_FIELDS, "limit": limit, **window})
+    _, posts = answered_metrics(PAGE_POSTS, day, POST_METRICS, lambda metrics: get(
+        PAGE_POSTS, f"{page_id}/posts", {"fields": post_fields(metrics), "limit": limit, **window}))
 
     ig_user_id = config.require("ig_user_id")
     media = get(IG_MEDIA, f"{ig_user_id}/media",
                 {"fields": IG_MEDIA_FIELDS, "limit": limit, **window})
+    media_metrics = IG_MEDIA_METRICS
     for item in media:  # insights are a separate edge per media object
-        metrics = get(IG_MEDIA, f"{item['id']}/insights", {"metric": ",".join(IG_MEDIA_METRICS)})
+        def insights(names: tuple[str, ...], media_id: str = item["id"]) -> list[dict[str, Any]]:
+            return get(IG_MEDIA, f"{media_id}/insights", {"metric": ",".join(names)}) if names else []
+
+        media_metrics, metrics = answered_metrics(IG_MEDIA, day, media_metrics, insights)
         item["insights"] = {"data": metrics}
 
     account = config.require("ad_account_id")
@@ -186,13 +213,58 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
                           {"metric": FOLLOWER_METRICS[platform], "period": "day", **window})
         for value in metric.get("values") or []
     ]
+
+    def lazily(path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Records of ``path`` (or a `next` URL), each page fetched only when reached."""
+        return paged(client, SOURCE, DIRECT_MESSAGES.name, day, path, params=params,
+                     data_selector="data", auth_error=is_auth_error, conn_id=config.conn_id)
+
+    end = start + timedelta(days=1)
+    fields = f"id,updated_time,messages.limit({limit}){{id,created_time,from}}"
+    direct_messages = []
+    for platform, account in zip(DM_PLATFORMS, (page_id, ig_user_id), strict=True):
+        for conversation in lazily(f"/{version}/{page_id}/conversations",
+                                   {"platform": platform, "fields": fields, "limit": limit}):
+            updated = parse_time(conversation.get("updated_time"))
+            if updated is not None and updated < start:
+                break  # this and every later conversation were last active before the day
+            direct_messages += _messages_of_day(conversation, platform, account, start, end, lazily)
     return {
         ACCOUNT_FOLLOWERS.name: followers,
         PAGE_POSTS.name: [_post_row(post, page_id) for post in posts],
         IG_MEDIA.name: [_media_row(item, ig_user_id) for item in media],
         AD_INSIGHTS.name: [_ad_row(row) for row in ads],
         FORM_LEADS.name: [_lead_row(lead) for lead in leads],
+        DIRECT_MESSAGES.name: direct_messages,
     }
+
+
+def answered_metrics(entity: Entity, day: date, metrics: tuple[str, ...],
+                     call: Callable[[tuple[str, ...]], Any]) -> tuple[tuple[str, ...], Any]:
+    """``call(metrics)``, and the metrics it was made with. Meta retires insight metrics every
+    few months and then refuses the whole request with an invalid-metric error (api_shapes.md
+    §1.3): the day must not fail for that. Each metric is then asked alone, the ones Meta still
+    answers are kept, and the others land as NULL with a warning naming them."""
+    try:
+        return metrics, call(metrics)
+    except SourceError as exc:
+        if INVALID_METRIC not in str(exc):
+            raise
+    kept = tuple(m for m in metrics if _answered(call, m))
+    log.warning("meta/%s %s: Meta refuses the insight metric(s) %s as invalid (retired?); they land "
+                "as NULL until social_roi/connectors/meta.py asks for their successors",
+                entity.name, day, ", ".join(m for m in metrics if m not in kept))
+    return kept, call(kept)
+
+
+def _answered(call: Callable[[tuple[str, ...]], Any], metric: str) -> bool:
+    try:
+        call((metric,))
+    except SourceError as exc:
+        if INVALID_METRIC not in str(exc):
+            raise
+        return False
+    return True
 
 
 def _report_job(client, config: SourceConfig, day: date, prefix: str, path: str,
@@ -298,3 +370,36 @@ def _follower_row(platform: str, account_id: str, value: dict[str, Any]) -> dict
     end = parse_time(value.get("end_time"))
     return {"platform": platform, "account_id": account_id,
             "date": (end - timedelta(days=1)).date() if end else None, "followers": value.get("value")}
+
+
+def _messages_of_day(
+    conversation: dict[str, Any], platform: str, account_id: str, start: datetime, end: datetime,
+    lazily: Callable[[str], Iterator[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The conversation's messages sent in [start, end), read newest first until one is older
+    than the day (the nested edge's later pages through ``lazily``). A message is its
+    conversation's start when nothing older exists."""
+    edge = conversation.get("messages") or {}
+
+    def newest_first() -> Iterator[dict[str, Any]]:
+        yield from edge.get("data") or []
+        if (edge.get("paging") or {}).get("next"):
+            yield from lazily(edge["paging"]["next"])
+
+    rows, older = [], False
+    for message in newest_first():
+        created = parse_time(message.get("created_time"))
+        if created is not None and created < start:
+            older = True
+            break
+        if created is None or created < end:  # a missing time fails the contract, by message id
+            sender = (message.get("from") or {}).get("id")
+            rows.append({
+                "message_id": message.get("id"), "conversation_id": conversation.get("id"),
+                "platform": platform, "account_id": account_id, "created_time": created,
+                "sender_id": sender, "is_from_page": None if sender is None else sender == account_id,
+                "is_conversation_start": False,
+            })
+    if rows and not older:
+        rows[-1]["is_conversation_start"] = True
+    return rows

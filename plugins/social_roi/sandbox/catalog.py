@@ -255,6 +255,8 @@ FUNNEL = {
     "x": Funnel(0.35, 0.55, 0.65, 0.40, 0.35, 7500.0, 0.30),
     "google": Funnel(0.45, 0.60, 0.75, 0.45, 0.30, 9000.0, 0.30),
     "direct": Funnel(0.45, 0.60, 0.75, 0.45, 0.30, 8500.0, 0.30),
+    # people who first reached us by phone or e-mail (contacts the CRM created from the inquiry)
+    "offline": Funnel(0.60, 0.60, 0.75, 0.45, 0.30, 8000.0, 0.30),
 }
 DEAL_STAGES_OPEN = [
     "appointmentscheduled",
@@ -279,6 +281,10 @@ HS_SOURCE = {  # (hs_analytics_source, hs_analytics_source_data_1) by session pl
     ("x", "advocacy"): ("SOCIAL_MEDIA", "Twitter"),
     ("facebook", "advocacy"): ("SOCIAL_MEDIA", "Facebook"),
     ("linkedin", "paid_social"): ("PAID_SOCIAL", "LinkedIn"),
+    # a contact the CRM creates from an inquiry: the rep logging a call (CRM UI), the shared sales
+    # inbox receiving an e-mail (Conversations); HubSpot knows no web visit of theirs
+    ("offline", "call"): ("OFFLINE", "CRM_UI"),
+    ("offline", "email"): ("OFFLINE", "CONVERSATIONS"),
 }
 CHANNEL_GROUP = {
     "paid_social": "Paid Social",
@@ -396,6 +402,17 @@ LINKEDIN_FOLLOWERS_AT_START = 8_600
 LINKEDIN_NEW_FOLLOWERS_PER_1K_POST_REACH = 3.0
 LINKEDIN_NEW_FOLLOWERS_PER_1K_AD_REACH = 0.8
 
+# Direct messages to our Facebook Page (Messenger) and Instagram account: people who start a
+# conversation per day (at scale 1), a few conversations the page starts itself (a private reply
+# to a comment), back-and-forth turns, and people who come back to the same conversation later.
+DM_CONVERSATIONS_PER_DAY = {"facebook": 1.8, "instagram": 3.2}
+DM_PAGE_STARTED_SHARE = 0.12
+DM_EXTRA_TURNS = 1.3  # Poisson mean of turns after the first one in an exchange
+DM_EXTRA_MESSAGES_PER_TURN = 0.6  # Poisson mean of messages after the first one in a turn
+DM_REPLY_MEAN_MINUTES = {"person": 25.0, "page": 45.0}  # waiting time before a turn
+DM_RETURN_PROB = 0.3  # chance the person writes again in the same conversation
+DM_RETURN_MEAN_DAYS = 3.0
+
 # ---- partnerships and advocacy ---------------------------------------------------------------
 
 # Partner inquiries: a visitor who never became a lead fills the "become a partner" form (GA4
@@ -439,3 +456,25 @@ AMBASSADORS = (
 ADVOCACY_SHARE_PROB = 0.35  # chance an active ambassador re-shares one of our posts on their network
 ADVOCACY_CTR = 0.0015  # link clicks per audience member per share
 ADVOCACY_CLICK_MEAN_HOURS = 6.0
+
+# ---- phone and e-mail inquiries (HubSpot calls and e-mails) --------------------------------------
+
+# Some people call or e-mail sales instead of, or after, filling a form. Reps log every call and
+# e-mail on the person's contact record (HubSpot engagements associated with the contact); inbound
+# ones are inquiries, outbound ones (follow-ups) and e-mail threads a rep forwards to the CRM are not.
+SALES_PHONE = "+15550100100"
+SALES_EMAIL = "sales@acme-analytics.example"
+# chance that a contact calls / e-mails us after becoming one, and the mean delay (exponential)
+INQUIRY_AFTER_CONTACT = {"call": 0.14, "email": 0.18}
+INQUIRY_DELAY_DAYS = 2.0
+MISSED_CALL_SHARE = 0.2  # an inbound call nobody picked up: the person calls again the same day
+# unknown people reaching us (scale 1, per day): the CRM creates their contact from the inquiry
+NEW_INQUIRERS_PER_DAY = {"call": 0.35, "email": 0.45}
+# inbound calls logged without a contact (the caller left no name: no association)
+UNKNOWN_CALLS_PER_DAY = 0.3
+CALL_MINUTES_MEDIAN = 6.0  # connected calls, lognormal
+OUTBOUND_CALL_STATUS = {"COMPLETED": 0.55, "NO_ANSWER": 0.30, "BUSY": 0.15}
+FORWARDED_EMAIL_SHARE = 0.3  # deals whose rep forwards an internal thread to the CRM
+LATE_EDIT_SHARE = 0.15  # engagements a rep edits again (outcome, notes) hours after logging them
+INQUIRY_SUBJECTS = ("Question about pricing", "Demo follow-up", "Do you integrate with our CRM?",
+                    "Trial extension", "Request for a quote", "Onboarding question")

@@ -1,9 +1,15 @@
 """HubSpot CRM v3 objects + v4 associations shapes (api_shapes.md §6).
 
 Routes:
-  POST /crm/v3/objects/{contacts|deals}/search     GET /crm/v3/objects/{contacts|deals}[/{id}]
+  POST /crm/v3/objects/{contacts|deals|calls|emails}/search
+  GET  /crm/v3/objects/{contacts|deals|calls|emails}[/{id}]
   POST /crm/v4/associations/{from}/{to}/batch/read GET /crm/v4/objects/{from}/{id}/associations/{to}
   GET  /crm/v3/pipelines/deals
+
+Calls and e-mails are engagement objects (HubSpot docs "Activities | Calls", "Activities | Email"):
+`hs_timestamp`, `hs_call_direction` (INBOUND / OUTBOUND), `hs_call_status`, `hs_call_duration`
+(milliseconds), `hs_email_direction` (EMAIL / INCOMING_EMAIL / FORWARDED_EMAIL), `hs_email_status`,
+and personal data (numbers, addresses, subjects, bodies) a connector should not ask for.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from datetime import datetime
 
 from social_roi.sandbox import catalog as C
 from social_roi.sandbox.wire import Request, Response, correlation_id, json_response
-from social_roi.sandbox.world import UTC, Contact, Deal, World
+from social_roi.sandbox.world import UTC, Contact, Deal, Engagement, World
 
 SEARCH_MAX_LIMIT = 200
 SEARCH_CAP = 10_000
@@ -32,6 +38,8 @@ STAGE_LABELS = {
 }
 DATETIME_PROPS = {
     "createdate",
+    "hs_createdate",
+    "hs_timestamp",
     "lastmodifieddate",
     "hs_lastmodifieddate",
     "closedate",
@@ -48,6 +56,7 @@ NUMBER_PROPS = {
     "num_associated_deals",
     "num_associated_contacts",
     "hs_deal_stage_probability",
+    "hs_call_duration",
 }
 DEFAULT_PROPS = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
@@ -61,14 +70,27 @@ DEFAULT_PROPS = {
         "hs_object_id",
         "pipeline",
     ),
+    "calls": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "emails": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 ALWAYS_PROPS = {
     "contacts": ("hs_object_id", "createdate", "lastmodifieddate"),
     "deals": ("hs_object_id", "createdate", "hs_lastmodifieddate"),
+    "calls": ("hs_object_id", "hs_createdate", "hs_lastmodifieddate"),
+    "emails": ("hs_object_id", "hs_createdate", "hs_lastmodifieddate"),
 }
-MODIFIED_PROP = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
-ASSOC_TYPE = {("deals", "contacts"): 3, ("contacts", "deals"): 4}
-SINGULAR = {"contacts": "contact", "deals": "deal", "companies": "company"}
+CREATED_PROP = {"contacts": "createdate", "deals": "createdate", "calls": "hs_createdate",
+                "emails": "hs_createdate"}
+MODIFIED_PROP = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate",
+                 "calls": "hs_lastmodifieddate", "emails": "hs_lastmodifieddate"}
+# HUBSPOT_DEFINED association type ids (v4): deal→contact 3, call→contact 194, email→contact 198
+ASSOC_TYPE = {("deals", "contacts"): 3, ("contacts", "deals"): 4, ("calls", "contacts"): 194,
+              ("contacts", "calls"): 193, ("emails", "contacts"): 198, ("contacts", "emails"): 197}
+SINGULAR = {"contacts": "contact", "deals": "deal", "companies": "company", "calls": "call",
+            "emails": "email"}
+OBJECT_TYPE_IDS = {"0-1": "contacts", "0-3": "deals", "0-48": "calls", "0-49": "emails"}
+SEARCH_TEXT_PROPS = {"contacts": ("email", "firstname", "lastname", "company"), "deals": ("dealname",),
+                     "calls": ("hs_call_title", "hs_call_body"), "emails": ("hs_email_subject",)}
 OPERATORS = {
     "EQ",
     "NEQ",
@@ -150,11 +172,12 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
         "hs_latest_source_data_1": c.hs_source_data_1,
         "hs_latest_source_data_2": campaign,
         "hs_analytics_first_url": s.landing_url if s else None,
+        # a contact created from a call or an e-mail converted on no form
         "first_conversion_event_name": c.form_name,
-        "first_conversion_date": iso_ms(c.created_ms),
+        "first_conversion_date": iso_ms(c.created_ms) if c.form_name else None,
         "recent_conversion_event_name": c.form_name,
-        "recent_conversion_date": iso_ms(c.created_ms),
-        "num_conversion_events": "1",
+        "recent_conversion_date": iso_ms(c.created_ms) if c.form_name else None,
+        "num_conversion_events": "1" if c.form_name else "0",
         "hubspot_owner_id": c.owner,
         "num_associated_deals": "1" if c.deal is not None else None,
     }
@@ -186,6 +209,40 @@ def deal_properties(d: Deal) -> dict[str, str | None]:
         "hs_analytics_source_data_1": c.hs_source_data_1,
         "hs_analytics_source_data_2": c.campaign if c.session is None or c.session.tagged else None,
         "num_associated_contacts": "1",
+    }
+
+
+def engagement_properties(e: Engagement) -> dict[str, str | None]:
+    common = {
+        "hs_object_id": e.engagement_id,
+        "hs_createdate": iso_ms(e.logged_ms),
+        "hs_lastmodifieddate": iso_ms(e.modified_ms),
+        "hs_timestamp": iso_ms(e.ts_ms),
+        "hubspot_owner_id": e.owner,
+    }
+    if e.kind == "call":
+        inbound = e.direction == "INBOUND"
+        return {
+            **common,
+            "hs_call_direction": e.direction,
+            "hs_call_status": e.status,
+            "hs_call_duration": str(e.duration_ms),
+            "hs_call_title": e.subject,
+            "hs_call_body": f"<p>{e.subject}: spoke about the product.</p>" if e.duration_ms else None,
+            "hs_call_from_number": e.counterpart if inbound else C.SALES_PHONE,
+            "hs_call_to_number": C.SALES_PHONE if inbound else e.counterpart,
+            "hs_call_callee_object_id": e.contact.contact_id if e.contact else None,
+            "hs_call_callee_object_type": "CONTACT" if e.contact else None,
+        }
+    incoming = e.direction == "INCOMING_EMAIL"
+    return {
+        **common,
+        "hs_email_direction": e.direction,
+        "hs_email_status": e.status,
+        "hs_email_subject": e.subject,
+        "hs_email_text": f"{e.subject}\n\nBest regards",
+        "hs_email_from_email": e.counterpart if incoming else C.SALES_EMAIL,
+        "hs_email_to_email": C.SALES_EMAIL if incoming else e.counterpart,
     }
 
 
@@ -229,14 +286,24 @@ def _matches(props: dict, f: dict) -> bool:
 class HubSpot:
     def __init__(self, world: World) -> None:
         self.world = world
+        engagements = {kind: [e for e in world.engagements if e.object_type == kind]
+                       for kind in ("calls", "emails")}
         self.props = {
             "contacts": {c.contact_id: contact_properties(c) for c in world.contacts},
             "deals": {d.deal_id: deal_properties(d) for d in world.deals},
+            **{kind: {e.engagement_id: engagement_properties(e) for e in es}
+               for kind, es in engagements.items()},
         }
         self.objects = {
             "contacts": {c.contact_id: c for c in world.contacts},
             "deals": {d.deal_id: d for d in world.deals},
+            **{kind: {e.engagement_id: e for e in es} for kind, es in engagements.items()},
         }
+        self.engagements_of: dict[tuple[str, str], list[str]] = {}  # (contact id, type) -> ids
+        for kind, es in engagements.items():
+            for e in es:
+                if e.contact is not None:
+                    self.engagements_of.setdefault((e.contact.contact_id, kind), []).append(e.engagement_id)
         self.ordered = {t: sorted(ids, key=int) for t, ids in self.props.items()}
 
     def handle(self, req: Request, token: str) -> Response:
@@ -300,10 +367,11 @@ class HubSpot:
 
     @staticmethod
     def _type(name: str) -> str:
-        if name in ("contacts", "contact", "0-1"):
-            return "contacts"
-        if name in ("deals", "deal", "0-3"):
-            return "deals"
+        if name in OBJECT_TYPE_IDS:
+            return OBJECT_TYPE_IDS[name]
+        for plural, singular in SINGULAR.items():
+            if name in (plural, singular) and plural in CREATED_PROP:
+                return plural
         raise HubSpotError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {name}")
 
     @staticmethod
@@ -330,7 +398,7 @@ class HubSpot:
         return {
             "id": oid,
             "properties": {n: props[n] for n in sorted(names) if n in props},
-            "createdAt": props["createdate"],
+            "createdAt": props[CREATED_PROP[otype]],
             "updatedAt": iso_ms(obj.lastmodified_ms),
             "archived": False,
         }
@@ -374,7 +442,7 @@ class HubSpot:
             ]
         query = str(body.get("query") or "").strip().lower()
         if query:
-            fields = ("email", "firstname", "lastname", "company") if otype == "contacts" else ("dealname",)
+            fields = SEARCH_TEXT_PROPS[otype]
             ids = [i for i in ids if any(query in (props[i].get(f) or "").lower() for f in fields)]
         ids = self._sorted(ids, props, body.get("sorts") or [])
         names = self._prop_names(otype, body.get("properties"))
@@ -438,8 +506,12 @@ class HubSpot:
         if obj is None or from_type == to_type:
             return []
         if from_type == "deals":
-            return [obj.contact.contact_id]
-        return [obj.deal.deal_id] if obj.deal is not None else []
+            return [obj.contact.contact_id] if to_type == "contacts" else []
+        if from_type in ("calls", "emails"):  # an engagement logged without a contact has none
+            return [obj.contact.contact_id] if to_type == "contacts" and obj.contact else []
+        if to_type in ("calls", "emails"):
+            return list(self.engagements_of.get((oid, to_type), []))
+        return [obj.deal.deal_id] if to_type == "deals" and obj.deal is not None else []
 
     def _batch_associations(self, from_raw: str, to_raw: str, body: dict) -> tuple[int, dict]:
         from_type, to_type = self._type(from_raw), self._type(to_raw)

@@ -7,10 +7,30 @@ Routes (prefix ``/v24.0``):
   GET /{page_id}/leadgen_forms                 GET /{form_id}  GET /{form_id}/leads?filtering=[...]
   GET /{page_id}/insights?metric=page_follows&period=day   GET /{ig_user_id}/insights?metric=follower_count
   POST /act_{account_id}/insights (async job) -> GET /{report_run_id} -> GET /{report_run_id}/insights
+  GET /{page_id}/conversations?platform=messenger|instagram  GET /{conversation_id}
+  GET /{conversation_id}/messages
 
 Ads insights answer "as of now", and the sandbox's now is the end of the last day asked for: a
 day's "lead" action grows while Meta keeps attributing delayed conversions to it (restatement),
 so a later re-pull of the same day sees more (``AdDay.platform_leads_as_of``).
+
+Conversations API (Messenger Platform "Conversations API" guide; Graph reference Page
+Conversations, Conversation, Conversation Messages). Documented: ``/{page-id}/conversations``
+with ``platform=messenger|instagram`` (Instagram through the linked Page, Facebook Login) and an
+optional ``user_id`` (the person's PSID / IGSID) listing ``id`` and ``updated_time`` (the time of
+the last message); no time-based paging on this endpoint (no since/until), only cursors;
+``messages`` is an edge of the conversation, also requested as a field with its own sub-fields
+(``messages{id,created_time,from,to}``); a message has ``id``, ``created_time``, ``from``, ``to``
+and ``message``; ``participants`` lists the person and the Page (``id``, plus ``name`` and
+``email`` on Messenger, ``username`` on Instagram); only the 20 most recent messages of an
+Instagram conversation can be read in detail; permissions ``pages_messaging`` (Messenger),
+``instagram_manage_messages`` (+ instagram_basic, pages_manage_metadata). Convention (observed in
+clients, not stated in the guide): conversations come most recently updated first, messages
+newest first; timestamps are ``+0000`` strings like every Graph datetime (the guide's sample
+writes "UNIX-TIMESTAMP"); a nested edge pages like any edge (``paging.cursors`` and a ``next``
+URL to ``/{conversation-id}/messages``); 25 items per page by default. The sandbox world has no
+message text (it would be personal data): ``message`` is served empty, as Meta serves an
+attachment-only message.
 """
 
 from __future__ import annotations
@@ -23,7 +43,7 @@ from urllib.parse import parse_qsl
 
 from social_roi.sandbox import catalog as C
 from social_roi.sandbox.wire import Request, Response, decode_cursor, encode_cursor, json_response, trace_id
-from social_roi.sandbox.world import UTC, AdDay, FormLead, Post, World
+from social_roi.sandbox.world import UTC, AdDay, Conversation, DirectMessage, FormLead, Post, World
 
 PREFIX = "/v24.0"
 ACT = f"act_{C.AD_ACCOUNT_ID}"
@@ -181,9 +201,12 @@ def parse_fields(spec: str) -> list[tuple[str, dict[str, str]]]:
     for item in (i.strip() for i in items):
         if not item:
             continue
-        item = re.sub(r"\{.*\}", "", item)  # sub-field selections are accepted and ignored
+        nested = re.search(r"\{(.*)\}", item)
+        item = re.sub(r"\{.*\}", "", item)  # a sub-field selection comes back as mods["fields"]
         name, _, rest = item.partition(".")
         mods = dict(re.findall(r"(\w+)\(([^()]*)\)", rest))
+        if nested:
+            mods["fields"] = nested.group(1)
         out.append((name.strip(), mods))
     return out
 
@@ -213,11 +236,11 @@ def _metric(obj_id: str, name: str, title: str, description: str, value) -> dict
     }
 
 
-def _metrics(obj: Post, names: list[str], catalog: dict) -> list[dict]:
+def _metrics(obj: Post, names: list[str], catalog: dict, retired: set[str]) -> list[dict]:
     if not names:
         raise GraphError(400, 100, "(#100) The parameter metric is required")
     for name in names:
-        if _DEPRECATED.match(name) or name not in catalog:
+        if _DEPRECATED.match(name) or name in retired or name not in catalog:
             raise GraphError(400, 100, INVALID_METRIC)
     return [_metric(obj.post_id, n, catalog[n][0], catalog[n][1], catalog[n][2](obj)) for n in names]
 
@@ -228,6 +251,38 @@ ACCOUNT_METRICS = {
     "facebook": {"page_follows": ("Daily Page Follows", "Daily: The number of people who follow your Page.")},
     "instagram": {"follower_count": ("Follower Count", "Total number of followers")},
 }
+
+
+# The Conversations API's `platform` parameter -> the world's platform.
+DM_PLATFORMS = {"messenger": "facebook", "instagram": "instagram"}
+
+
+def _participant(c: Conversation, *, person: bool) -> dict:
+    """A participant as the API shows it: Messenger gives name and e-mail (a relay address),
+    Instagram the username."""
+    if c.platform == "facebook":
+        if person:
+            return {"name": c.person_name, "email": f"{c.person_id}@facebook.com", "id": c.person_id}
+        return {"name": C.COMPANY, "email": f"{C.PAGE_ID}@facebook.com", "id": C.PAGE_ID}
+    if person:
+        return {"username": c.person_name, "id": c.person_id}
+    return {"username": C.IG_USERNAME, "id": C.IG_USER_ID}
+
+
+def _message(c: Conversation, m: DirectMessage, fields: list[str]) -> dict:
+    sender = _participant(c, person=not m.from_page)
+    recipient = _participant(c, person=m.from_page)
+    values = {"id": m.message_id, "created_time": graph_time(m.created_ts), "from": sender,
+              "to": {"data": [recipient]}, "message": ""}
+    out = {}
+    for name in fields:
+        if name not in values:
+            raise GraphError(
+                400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Message)"
+            )
+        out[name] = values[name]
+    out.setdefault("id", m.message_id)
+    return out
 
 
 def _split(value: str) -> list[str]:
@@ -248,9 +303,17 @@ class MetaGraph:
                 self.forms[str(C.LEAD_FORM_ID_BASE + index)] = (f"{name} - instant form", [])
         for lead in sorted(world.form_leads, key=lambda f: (f.created_ts, f.lead_id), reverse=True):
             self.forms[lead.form_id][1].append(lead)
+        # metrics Meta retires from now on (tests add names here: the next deprecation wave)
+        self.retired: set[str] = set()
         # async insights jobs: report_run_id -> [the job's parameters, polls so far]
         self.jobs: dict[str, list] = {}
         self._jobs_lock = threading.Lock()
+        # conversations per `platform` parameter, the most recently updated first
+        latest_first = sorted(world.conversations, key=lambda c: (c.updated_ts, c.conversation_id),
+                              reverse=True)
+        self.conversations = {param: [c for c in latest_first if c.platform == platform]
+                              for param, platform in DM_PLATFORMS.items()}
+        self.conversation_by_id = {c.conversation_id: c for c in latest_first}
 
     # ---- transport ---------------------------------------------------------------------------
 
@@ -336,6 +399,8 @@ class MetaGraph:
                 return self._list(req, self.fb_posts, self._post, default_fields="created_time,message,id")
             if edge == "insights":
                 return self._account_insights(req, C.PAGE_ID, "facebook", ACCOUNT_METRICS["facebook"])
+            if edge == "conversations":
+                return self._conversations(req)
             if edge == "leadgen_forms":
                 forms = [{"id": fid, "name": name, "status": "ACTIVE", "locale": "en_US",
                           "leads_count": len(leads)} for fid, (name, leads) in self.forms.items()]
@@ -378,6 +443,14 @@ class MetaGraph:
             if edge == "insights":
                 return self._ads_insights(req)
             self._no_edge(edge, "AdAccount")
+        conversation = self.conversation_by_id.get(node)
+        if conversation is not None:
+            if edge == "messages":
+                return self._messages(req, conversation)
+            if edge is None:
+                return self._conversation(req, conversation,
+                                          parse_fields(req.arg("fields") or "id,updated_time"))
+            self._no_edge(edge, "Conversation")
         post = self.by_id.get(node)
         if post is None:
             raise GraphError(
@@ -392,7 +465,7 @@ class MetaGraph:
             )
         catalog = FB_POST_METRICS if post.platform == "facebook" else IG_MEDIA_METRICS
         if edge == "insights":
-            return {"data": _metrics(post, _split(req.arg("metric", "")), catalog)}
+            return {"data": _metrics(post, _split(req.arg("metric", "")), catalog, self.retired)}
         if edge is not None:
             self._no_edge(edge, "Post" if post.platform == "facebook" else "IGMedia")
         render = self._post if post.platform == "facebook" else self._media
@@ -475,7 +548,8 @@ class MetaGraph:
                         "specify one or more comma separated metrics.",
                         subcode=1504028,
                     )
-                out["insights"] = {"data": _metrics(p, _split(mods["metric"]), FB_POST_METRICS)}
+                names = _split(mods["metric"])
+                out["insights"] = {"data": _metrics(p, names, FB_POST_METRICS, self.retired)}
             else:
                 raise GraphError(
                     400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Post)"
@@ -502,7 +576,8 @@ class MetaGraph:
         out = {}
         for name, mods in fields:
             if name == "insights":
-                out["insights"] = {"data": _metrics(p, _split(mods.get("metric", "")), IG_MEDIA_METRICS)}
+                names = _split(mods.get("metric", ""))
+                out["insights"] = {"data": _metrics(p, names, IG_MEDIA_METRICS, self.retired)}
             elif name in values:
                 out[name] = values[name]
             else:
@@ -524,7 +599,7 @@ class MetaGraph:
         if req.arg("period", "day") != "day":
             raise GraphError(400, 100, "(#100) period must be day for these metrics")
         for name in names:
-            if _DEPRECATED.match(name) or name not in catalog:
+            if _DEPRECATED.match(name) or name in self.retired or name not in catalog:
                 raise GraphError(400, 100, INVALID_METRIC)
         since = _unix(req.arg("since"), self.world.config.start_ts)
         until = _unix(req.arg("until"), self.world.config.end_ts)
@@ -540,6 +615,59 @@ class MetaGraph:
             data.append({"name": name, "period": "day", "values": values, "title": title,
                          "description": description, "id": f"{obj_id}/insights/{name}/day"})
         return {"data": data}
+
+    # ---- direct messages (Conversations API) -------------------------------------------------
+
+    def _conversations(self, req: Request) -> dict:
+        """GET /{page_id}/conversations?platform=…: most recently updated first, cursor paging."""
+        param = req.arg("platform", "messenger")
+        if param not in DM_PLATFORMS:
+            raise GraphError(400, 100, "(#100) param platform must be one of {MESSENGER, INSTAGRAM}")
+        items = self.conversations[param]
+        if req.arg("user_id"):
+            items = [c for c in items if c.person_id == req.arg("user_id")]
+        fields = parse_fields(req.arg("fields") or "id,updated_time")
+        page, paging = paginate(req, items, default_limit=25, max_limit=100)
+        body = {"data": [self._conversation(req, c, fields) for c in page]}
+        return {**body, "paging": paging} if paging else body
+
+    def _conversation(self, req: Request, c: Conversation, fields: list[tuple[str, dict]]) -> dict:
+        person, account = _participant(c, person=True), _participant(c, person=False)
+        out: dict = {}
+        for name, mods in fields:
+            if name == "id":
+                out["id"] = c.conversation_id
+            elif name == "updated_time":
+                out["updated_time"] = graph_time(c.updated_ts)
+            elif name == "message_count":
+                out["message_count"] = len(c.messages)
+            elif name == "unread_count":
+                out["unread_count"] = 0
+            elif name == "can_reply":
+                out["can_reply"] = True
+            elif name == "participants":
+                out["participants"] = {"data": [person, account]}
+            elif name == "messages":
+                # the nested edge pages like the edge itself: its `next` is /{id}/messages
+                query = [("access_token", req.arg("access_token")),
+                         ("fields", mods.get("fields") or "id,created_time"),
+                         ("limit", mods.get("limit") or "25")]
+                edge = Request("GET", f"{PREFIX}/{c.conversation_id}/messages",
+                               [(k, v) for k, v in query if v is not None], {}, b"", req.base_url)
+                out["messages"] = self._messages(edge, c)
+            else:
+                raise GraphError(
+                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Conversation)"
+                )
+        out.setdefault("id", c.conversation_id)
+        return out
+
+    def _messages(self, req: Request, c: Conversation) -> dict:
+        """GET /{conversation_id}/messages: newest first, cursor paging."""
+        fields = [f for f, _ in parse_fields(req.arg("fields") or "id,created_time")]
+        page, paging = paginate(req, c.messages[::-1], default_limit=25, max_limit=100)
+        body = {"data": [_message(c, m, fields) for m in page]}
+        return {**body, "paging": paging} if paging else body
 
     # ---- lead ads ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ The truth says who is behind each session and whether the data links them (``ide
 
 from __future__ import annotations
 
+import base64
 import heapq
 import math
 import random
@@ -145,6 +146,16 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "platform": "string",
         "campaign": "string",
     },
+    "direct_messages": {  # one row per message in a conversation with our Page / IG account
+        "message_id": "string",
+        "conversation_id": "string",
+        "platform": "string",  # facebook (Messenger) | instagram
+        "person_id": "string",  # the person's page-scoped id (PSID / IGSID)
+        "sent_at": "timestamp",
+        "date": "date",
+        "is_from_page": "bool",  # sent by us (a reply, or a private reply starting the thread)
+        "is_conversation_start": "bool",  # the conversation's first message
+    },
     "advocacy_shares": {  # one row per ambassador re-share of one of our posts
         "share_id": "string",
         "ambassador_id": "string",
@@ -168,6 +179,20 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "added_at": "timestamp",
         "page_type": "string",
         "sentiment": "string",
+    },
+    "engagements": {  # HubSpot calls and e-mails logged on the CRM, inbound and outbound
+        "engagement_id": "string",
+        "object_type": "string",  # calls | emails
+        "direction": "string",  # INBOUND / OUTBOUND; INCOMING_EMAIL / EMAIL / FORWARDED_EMAIL
+        "status": "string",
+        "is_inquiry": "bool",  # an inbound call or an incoming e-mail
+        "occurred_at": "timestamp",  # hs_timestamp
+        "date": "date",
+        "modified_at": "timestamp",
+        "contact_id": "string",  # None: logged without a contact (no association)
+        "created_contact": "bool",  # the CRM created the contact from this inquiry
+        "platform": "string",  # the contact's lead platform ("offline" if created from it)
+        "campaign": "string",
     },
 }
 TRUTH_TABLES = tuple(TRUTH_SCHEMA)
@@ -331,6 +356,60 @@ class Mention:
 
 
 @dataclass(slots=True)
+class DirectMessage:
+    message_id: str
+    created_ts: int  # unix seconds, as the Graph API serves created_time
+    from_page: bool
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A Messenger / Instagram conversation between one person and our account. The world holds
+    no message text: it would be personal data, and nothing downstream needs it."""
+
+    conversation_id: str
+    platform: str  # facebook (Messenger) | instagram
+    person_id: str  # page-scoped id: PSID (Messenger) or IGSID (Instagram)
+    person_name: str  # Messenger name / Instagram username, as the API shows it (never landed)
+    messages: list[DirectMessage] = field(default_factory=list)  # oldest first
+
+    @property
+    def updated_ts(self) -> int:
+        return self.messages[-1].created_ts
+
+
+@dataclass(slots=True)
+class Engagement:
+    """A call or an e-mail a rep logged on the CRM (HubSpot engagement), in CRM milliseconds."""
+
+    engagement_id: str
+    kind: str  # call | email
+    direction: str  # calls: INBOUND / OUTBOUND; e-mails: INCOMING_EMAIL / EMAIL / FORWARDED_EMAIL
+    status: str | None
+    ts_ms: int  # hs_timestamp: when the call started / the e-mail was sent
+    logged_ms: int  # when the record was created
+    modified_ms: int
+    contact: Contact | None
+    owner: str
+    counterpart: str  # the other side's phone number or e-mail address (personal data)
+    subject: str
+    duration_ms: int | None = None  # calls
+    created_contact: bool = False  # the CRM created `contact` from this inquiry
+
+    @property
+    def object_type(self) -> str:
+        return f"{self.kind}s"
+
+    @property
+    def is_inquiry(self) -> bool:
+        return self.direction in ("INBOUND", "INCOMING_EMAIL")
+
+    @property
+    def lastmodified_ms(self) -> int:
+        return self.modified_ms
+
+
+@dataclass(slots=True)
 class Visitor:
     user_pseudo_id: str
     first_ts_us: int
@@ -424,17 +503,24 @@ class Contact:
     deal: Deal | None = None
     form_lead: FormLead | None = None
     partner_type: str | None = None  # HubSpot custom property, set by the partner inquiry form
+    inquiry: Engagement | None = None  # the call or e-mail the CRM created this contact from
 
     @property
     def platform(self) -> str:
+        if self.inquiry is not None:
+            return "offline"  # HubSpot's analytics source OFFLINE: no web visit known
         return self.session.platform if self.session else self.form_lead.platform
 
     @property
-    def form_name(self) -> str:
+    def form_name(self) -> str | None:
+        if self.inquiry is not None:
+            return None  # no form conversion
         return self.session.form_name if self.session else C.LEAD_FORM_NAME
 
     @property
     def campaign(self) -> str | None:
+        if self.inquiry is not None:
+            return None
         return self.session.campaign if self.session else self.form_lead.ad.campaign_name
 
     @property
@@ -528,6 +614,8 @@ class World:
     # (platform, day) -> (followers at the end of the day, new, lost)
     followers: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
     shares: list[AdvocacyShare] = field(default_factory=list)
+    conversations: list[Conversation] = field(default_factory=list)
+    engagements: list[Engagement] = field(default_factory=list)  # calls and e-mails, by id
     # LinkedIn Page: day -> (organic gain net of unfollows, paid gain), as LinkedIn reports them
     linkedin_follower_gains: dict[date, tuple[int, int]] = field(default_factory=dict)
 
@@ -577,14 +665,22 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     sessions = _simulate_one_off_visits(rng("linkedin-ads-web"), li_clicks, visitors, sessions)
     _attribute_linkedin_conversions(li_ad_days, sessions, li_rng)
     _fill_partner_forms(partners_rng, sessions)
-    streams = {"partners": partners_rng, "advocacy": advocacy_rng, "linkedin-ads": rng("linkedin-ads-crm")}
-    contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads, streams)
+    # Phone and e-mail inquiries too: people new to the CRM become contacts (contact ids shift).
+    inquiries_rng = rng("inquiries")
+    first_inquiries = _new_inquirers(cfg, inquiries_rng)
+    streams = {"partners": partners_rng, "advocacy": advocacy_rng, "inquiries": inquiries_rng,
+               "linkedin-ads": rng("linkedin-ads-crm")}
+    contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads, streams,
+                                    first_inquiries)
+    engagements = _log_engagements(cfg, inquiries_rng, contacts, first_inquiries)
     mentions = _generate_mentions(cfg, rng("listening"), posts, ad_days)
     followers = _simulate_followers(cfg, rng("followers"), posts, ad_days)
     li_followers, li_gains = _simulate_linkedin_followers(cfg, rng("linkedin-followers"), posts, li_ad_days)
     followers.update(li_followers)
+    conversations = _generate_conversations(cfg, rng("direct-messages"))
     return World(cfg, posts, ads + li_ads, ad_days + li_ad_days, visitors, sessions, contacts, deals,
-                 form_leads, mentions, followers, shares, li_gains)
+                 form_leads, mentions, followers, shares, conversations, engagements,
+                 linkedin_follower_gains=li_gains)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -909,6 +1005,77 @@ def _simulate_linkedin_followers(
         totals[("linkedin", day)] = (followers, organic + paid, lost)
         gains[day] = (organic - lost, paid)
     return totals, gains
+
+
+# ---- direct messages (Messenger, Instagram) ---------------------------------------------------
+
+
+def _generate_conversations(cfg: WorldConfig, rng: random.Random) -> list[Conversation]:
+    """People start conversations with our Page and Instagram account every day (a few are
+    started by the page: a private reply to a comment); each exchange alternates turns of one or
+    more messages; some people come back days later to the same conversation (Meta keeps one
+    conversation per person and account). Messages after the horizon end do not exist yet."""
+    end = cfg.end_ts
+    conversations: list[Conversation] = []
+    for platform in C.META_PLATFORMS:
+        for day_index in range(cfg.days):
+            day_start = cfg.start_ts + day_index * DAY
+            for _ in range(_poisson(rng, C.DM_CONVERSATIONS_PER_DAY[platform] * cfg.scale)):
+                started = day_start + int(_hour_second(rng))
+                page_first = rng.random() < C.DM_PAGE_STARTED_SHARE
+                conversation = _new_conversation(rng, platform)
+                ts = started
+                while ts < end:
+                    ts = _exchange(rng, conversation, ts, page_first, end)
+                    page_first = False
+                    if rng.random() >= C.DM_RETURN_PROB:
+                        break
+                    ts += int(rng.expovariate(1.0 / (C.DM_RETURN_MEAN_DAYS * DAY)))
+                if conversation.messages:
+                    conversations.append(conversation)
+    return conversations
+
+
+def _new_conversation(rng: random.Random, platform: str) -> Conversation:
+    if platform == "facebook":
+        person_id = str(rng.randrange(10**15, 10**16))  # PSIDs are 16-digit numbers
+        name = f"{rng.choice(C.FIRST_NAMES)} {rng.choice(C.LAST_NAMES)}"
+        conversation_id = f"t_{rng.randrange(10**14, 10**15)}"
+        return Conversation(conversation_id, platform, person_id, name)
+    person_id = str(rng.randrange(10**16, 10**17))  # IGSIDs are 17-digit numbers
+    name = f"{rng.choice(C.FIRST_NAMES).lower()}.{_token(rng, 5, string.ascii_lowercase)}"
+    thread = f"ig_message_thread:1:IGMessageThread:{C.IG_USER_ID}:{person_id}"
+    return Conversation(_graph_b64(thread), platform, person_id, name)
+
+
+def _graph_b64(raw: str) -> str:
+    """Opaque Instagram messaging ids are URL-safe base64 of a typed key."""
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _exchange(rng: random.Random, conversation: Conversation, ts: int, page_first: bool,
+              end: int) -> int:
+    """One exchange from ``ts``: alternating turns, each of one or more messages. Returns the time
+    of its last message (or ``end`` once the horizon is reached)."""
+    from_page = page_first
+    for turn in range(1 + _poisson(rng, C.DM_EXTRA_TURNS)):
+        if turn:
+            wait = C.DM_REPLY_MEAN_MINUTES["page" if from_page else "person"] * 60
+            ts += 1 + int(rng.expovariate(1.0 / wait))
+        for message in range(1 + _poisson(rng, C.DM_EXTRA_MESSAGES_PER_TURN)):
+            if message:
+                ts += rng.randint(3, 90)
+            if ts >= end:
+                return end
+            seq = len(conversation.messages)
+            if conversation.platform == "facebook":
+                message_id = f"m_{_token(rng, 42)}"
+            else:
+                message_id = _graph_b64(f"ig_message_item:1:IGMessage:{conversation.person_id}:{seq}:"
+                                        f"{_token(rng, 12)}")
+            conversation.messages.append(DirectMessage(message_id, ts, from_page))
+        from_page = not from_page
+    return ts
 
 
 # ---- social listening (Brandwatch) ----------------------------------------------------------
@@ -1339,13 +1506,16 @@ def _simulate_crm(
     sessions: list[Session],
     form_leads: list[FormLead],
     streams: dict[str, random.Random],
+    first_inquiries: list[Engagement] = (),
 ):
-    """`streams`: the RNGs of partner-form, advocacy and LinkedIn Ads contacts ("partners",
-    "advocacy", "linkedin-ads"), so that adding them leaves every other contact's draws unchanged."""
+    """`streams`: the RNGs of partner-form, advocacy, inquiry and LinkedIn Ads contacts
+    ("partners", "advocacy", "inquiries", "linkedin-ads"), so that adding them leaves every other
+    contact's draws unchanged.
+    `first_inquiries`: calls and e-mails of people new to the CRM, who become contacts from them."""
     end_ms = cfg.end_ts * 1000
     # (CRM creation ms, tie-break, web session or instant-form lead)
     # (CRM timestamps carry the CRM clock's offset from the web analytics clock)
-    arrivals: list[tuple[int, str, Session | FormLead]] = [
+    arrivals: list[tuple[int, str, Session | FormLead | Engagement]] = [
         (s.lead_us // 1000 + C.CRM_CLOCK_OFFSET_MS, s.visitor.user_pseudo_id, s)
         for s in sessions
         if s.form_name
@@ -1355,6 +1525,8 @@ def _simulate_crm(
                      + C.CRM_CLOCK_OFFSET_MS)
         if synced_ms < end_ms:  # a lead synced after the horizon has no contact yet
             arrivals.append((synced_ms, f.lead_id, f))
+    for e in first_inquiries:  # the rep creates the contact while logging the call / e-mail
+        arrivals.append((e.logged_ms, f"~{e.kind}{e.ts_ms}", e))
     arrivals.sort(key=lambda a: (a[0], a[1]))
     contacts: list[Contact] = []
     deals: list[Deal] = []
@@ -1366,6 +1538,7 @@ def _simulate_crm(
     main = (rng, id_rng)
     for n, (created_ms, _, origin) in enumerate(arrivals, 1):
         s = origin if isinstance(origin, Session) else None
+        inquiry = origin if isinstance(origin, Engagement) else None
         kind = None
         if s is not None and s.form_name == C.PARTNER_FORM_NAME:
             kind = "partners"
@@ -1373,12 +1546,17 @@ def _simulate_crm(
             kind = "advocacy"
         elif s is not None and (s.platform, s.medium) == ("linkedin", "paid_social"):
             kind = "linkedin-ads"
+        elif inquiry is not None:
+            kind = "inquiries"
         rng, id_rng = (streams[kind], streams[kind]) if kind else main
         first, last = rng.choice(C.FIRST_NAMES), rng.choice(C.LAST_NAMES)
         company = f"{rng.choice(C.COMPANY_PARTS_A)} {rng.choice(C.COMPANY_PARTS_B)}"
-        if s is None:  # the integration copies the name the person gave in the form
+        if s is None and inquiry is None:  # the integration copies the name the person gave in the form
             first, last = (part.capitalize() for part in origin.email.strip().lower().split(".")[:2])
-        platform, medium = (s.platform, s.medium) if s else (origin.platform, "paid_social")
+        if inquiry is not None:
+            platform, medium = "offline", inquiry.kind
+        else:
+            platform, medium = (s.platform, s.medium) if s else (origin.platform, "paid_social")
         hs_source, data_1 = C.HS_SOURCE[(platform, medium)]
         if platform == "direct":
             data_1 = s.landing_url  # HubSpot records the first page URL for direct traffic
@@ -1386,7 +1564,8 @@ def _simulate_crm(
             str(51000000000 + n * 7),
             s,
             created_ms,
-            f"{first.lower()}.{last.lower()}.{n}@example.com" if s else origin.email.strip().lower(),
+            (f"{first.lower()}.{last.lower()}.{n}@example.com" if s or inquiry
+             else origin.email.strip().lower()),
             first,
             last,
             company,
@@ -1395,7 +1574,11 @@ def _simulate_crm(
             hs_source,
             data_1,
         )
-        if s is None:
+        if inquiry is not None:
+            c.inquiry, inquiry.contact = inquiry, c
+            if inquiry.kind == "email":  # the person wrote from this address
+                inquiry.counterpart = c.email
+        elif s is None:
             c.form_lead, origin.contact = origin, c
         else:
             if id_rng.random() >= C.FORM_CLIENT_ID_MISSING:
@@ -1410,7 +1593,7 @@ def _simulate_crm(
             continue
 
         funnel = C.FUNNEL[platform]
-        boost = form_boost[c.form_name]
+        boost = form_boost.get(c.form_name, 1.0)
         if rng.random() >= min(0.95, funnel.mql * boost):
             continue
         mql = c.created_ms + int(rng.uniform(0, 5) * DAY_MS)
@@ -1469,6 +1652,125 @@ def _simulate_crm(
     for i, d in enumerate(deals, 1):
         d.deal_id = str(30000000000 + i * 13)
     return contacts, deals
+
+
+# ---- phone and e-mail inquiries (HubSpot calls and e-mails) ----------------------------------
+
+
+def _new_inquirers(cfg: WorldConfig, rng: random.Random) -> list[Engagement]:
+    """People the CRM does not know yet who call sales or e-mail the shared sales inbox (the number
+    and the address are on our pages and profiles). The rep logs the inquiry and the CRM creates
+    the contact from it (in `_simulate_crm`); HubSpot knows no web visit of theirs."""
+    end_ms = cfg.end_ts * 1000
+    out: list[Engagement] = []
+    for d in range(cfg.days):
+        day_ms = (cfg.start_ts + d * DAY) * 1000
+        for kind in ("call", "email"):
+            for _ in range(_poisson(rng, C.NEW_INQUIRERS_PER_DAY[kind] * cfg.scale)):
+                e = _inbound(rng, end_ms, kind, day_ms + int(_hour_second(rng) * 1000), None)
+                if e.logged_ms < end_ms:
+                    e.created_contact = True
+                    out.append(e)
+    return out
+
+
+def _log_engagements(
+    cfg: WorldConfig, rng: random.Random, contacts: list[Contact], first_inquiries: list[Engagement]
+) -> list[Engagement]:
+    """Every call and e-mail the CRM holds at the horizon end. Inbound: the new inquirers' first
+    contact, contacts calling or writing after becoming one (a missed call is followed by another
+    call), and calls logged without a contact. Outbound (not inquiries): the rep's follow-up e-mail
+    and call to a marketing-qualified lead, the partner manager's reply, and e-mail threads a rep
+    forwards to the CRM once a deal is open."""
+    end_ms = cfg.end_ts * 1000
+    engagements = list(first_inquiries)
+    for c in contacts:
+        if c.inquiry is None:
+            for kind in ("call", "email"):
+                if rng.random() >= C.INQUIRY_AFTER_CONTACT[kind]:
+                    continue
+                ts = c.created_ms + int(rng.expovariate(1.0 / C.INQUIRY_DELAY_DAYS) * DAY_MS)
+                if kind == "call" and rng.random() < C.MISSED_CALL_SHARE:
+                    engagements.append(_inbound(rng, end_ms, "call", ts, c, status="MISSED"))
+                    ts += int(rng.uniform(10, 180) * 60_000)
+                engagements.append(_inbound(rng, end_ms, kind, ts, c))
+        if c.mql_ms is not None:
+            for kind, (lo, hi) in (("email", (0.02, 0.5)), ("call", (0.05, 1.5))):
+                ts = c.mql_ms + int(rng.uniform(lo, hi) * DAY_MS)
+                engagements.append(_outbound(rng, end_ms, kind, ts, c))
+        if c.partner_type is not None:
+            ts = c.created_ms + int(rng.uniform(0.1, 1) * DAY_MS)
+            engagements.append(_outbound(rng, end_ms, "email", ts, c))
+        if c.deal is not None and rng.random() < C.FORWARDED_EMAIL_SHARE:
+            forwarded = c.deal.created_ms + int(rng.uniform(0, 2) * DAY_MS)
+            engagements.append(_outbound(rng, end_ms, "email", forwarded, c, direction="FORWARDED_EMAIL"))
+    for d in range(cfg.days):
+        day_ms = (cfg.start_ts + d * DAY) * 1000
+        for _ in range(_poisson(rng, C.UNKNOWN_CALLS_PER_DAY * cfg.scale)):
+            status = "MISSED" if rng.random() < 0.5 else "COMPLETED"
+            engagements.append(_inbound(rng, end_ms, "call", day_ms + int(_hour_second(rng) * 1000), None,
+                                        status=status))
+    engagements = [e for e in engagements if e.logged_ms < end_ms]
+    engagements.sort(key=lambda e: (e.ts_ms, e.logged_ms, e.kind, e.direction, e.counterpart))
+    seq = {"call": 0, "email": 0}
+    for e in engagements:  # ids grow with time like real ones
+        seq[e.kind] += 1
+        e.engagement_id = str((46_000_000_000 if e.kind == "call" else 47_000_000_000) + seq[e.kind] * 11)
+    return engagements
+
+
+def _call_duration(rng: random.Random, status: str) -> int:
+    if status != "COMPLETED":
+        return 0
+    return int(rng.lognormvariate(math.log(C.CALL_MINUTES_MEDIAN), 0.6) * 60_000)
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+1555{rng.randrange(10**7):07d}"
+
+
+def _logged(rng: random.Random, end_ms: int, kind: str, ts_ms: int, duration_ms: int) -> tuple[int, int]:
+    """(record creation, last modification): a call is logged once it ends, an e-mail when the
+    inbox syncs; some records are edited again hours later (the outcome, notes), before the
+    horizon end or not at all."""
+    logged = ts_ms + duration_ms + int(rng.uniform(5, 300 if kind == "call" else 30) * 1000)
+    modified = logged
+    if rng.random() < C.LATE_EDIT_SHARE:
+        modified = logged + int(rng.uniform(1, 36) * 3_600_000)
+        if modified >= end_ms:
+            modified = logged
+    return logged, modified
+
+
+def _inbound(
+    rng: random.Random, end_ms: int, kind: str, ts_ms: int, contact: Contact | None,
+    status: str | None = None,
+) -> Engagement:
+    owner = contact.owner if contact is not None else rng.choice(C.HUBSPOT_OWNERS)
+    if kind == "call":
+        status = status or "COMPLETED"
+        duration = _call_duration(rng, status)
+        logged, modified = _logged(rng, end_ms, kind, ts_ms, duration)
+        return Engagement("", "call", "INBOUND", status, ts_ms, logged, modified, contact, owner,
+                          _phone(rng), "Inbound call", duration)
+    logged, modified = _logged(rng, end_ms, kind, ts_ms, 0)
+    return Engagement("", "email", "INCOMING_EMAIL", None, ts_ms, logged, modified, contact, owner,
+                      contact.email if contact is not None else "", rng.choice(C.INQUIRY_SUBJECTS))
+
+
+def _outbound(
+    rng: random.Random, end_ms: int, kind: str, ts_ms: int, contact: Contact, direction: str | None = None
+) -> Engagement:
+    if kind == "call":
+        status = rng.choices(list(C.OUTBOUND_CALL_STATUS), list(C.OUTBOUND_CALL_STATUS.values()))[0]
+        duration = _call_duration(rng, status)
+        logged, modified = _logged(rng, end_ms, kind, ts_ms, duration)
+        return Engagement("", "call", "OUTBOUND", status, ts_ms, logged, modified, contact, contact.owner,
+                          _phone(rng), f"Call with {contact.firstname} {contact.lastname}", duration)
+    logged, modified = _logged(rng, end_ms, kind, ts_ms, 0)
+    subject = f"Re: {rng.choice(C.INQUIRY_SUBJECTS)}"
+    return Engagement("", "email", direction or "EMAIL", "SENT", ts_ms, logged, modified, contact,
+                      contact.owner, contact.email, subject)
 
 
 # ---- ground truth ----------------------------------------------------------------------------
@@ -1644,6 +1946,19 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "campaign": [d.contact.campaign for d in won],
         }
     )
+    dms = [(c, m) for c in world.conversations for m in c.messages]
+    direct_messages = pd.DataFrame(
+        {
+            "message_id": [m.message_id for _, m in dms],
+            "conversation_id": [c.conversation_id for c, _ in dms],
+            "platform": [c.platform for c, _ in dms],
+            "person_id": [c.person_id for c, _ in dms],
+            "sent_at": _ts([m.created_ts for _, m in dms], "s"),
+            "date": [datetime.fromtimestamp(m.created_ts, UTC).date() for _, m in dms],
+            "is_from_page": [m.from_page for _, m in dms],
+            "is_conversation_start": [m is c.messages[0] for c, m in dms],
+        }
+    )
     ms = world.mentions
     mentions = pd.DataFrame(
         {
@@ -1660,6 +1975,23 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "sentiment": [m.sentiment for m in ms],
         }
     )
+    es = world.engagements
+    engagements = pd.DataFrame(
+        {
+            "engagement_id": [e.engagement_id for e in es],
+            "object_type": [e.object_type for e in es],
+            "direction": [e.direction for e in es],
+            "status": [e.status for e in es],
+            "is_inquiry": [e.is_inquiry for e in es],
+            "occurred_at": _ts([e.ts_ms for e in es], "ms"),
+            "date": [datetime.fromtimestamp(e.ts_ms // 1000, UTC).date() for e in es],
+            "modified_at": _ts([e.modified_ms for e in es], "ms"),
+            "contact_id": [e.contact.contact_id if e.contact else None for e in es],
+            "created_contact": [e.created_contact for e in es],
+            "platform": [e.contact.platform if e.contact else None for e in es],
+            "campaign": [e.contact.campaign if e.contact else None for e in es],
+        }
+    )
     tables = {
         "posts": posts,
         "ad_daily": ad_daily,
@@ -1671,6 +2003,8 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "mentions": mentions,
         "followers": followers,
         "advocacy_shares": advocacy_shares,
+        "direct_messages": direct_messages,
+        "engagements": engagements,
     }
     # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
     for name, df in tables.items():

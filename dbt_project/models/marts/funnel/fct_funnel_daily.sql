@@ -5,8 +5,10 @@
 {#- each KPI of the funnel, stage by stage (PRODUCT.md); the yml states every formula -#}
 {%- set measures = [
     'views', 'reach', 'follower_growth', 'reactions', 'comments', 'shares', 'saves', 'link_clicks',
+    'direct_messages', 'new_conversations',
     'sessions', 'engaged_sessions', 'engagement_time_msec',
-    'content_downloads', 'demo_requests', 'contact_requests', 'leads',
+    'content_downloads', 'demo_requests', 'contact_requests', 'phone_inquiries',
+    'email_inquiries', 'leads',
     'mqls', 'sqls', 'opportunities', 'pipeline_usd',
     'customers', 'revenue_usd', 'spend_usd'] %}
 
@@ -36,6 +38,12 @@ contacts as (
 
 ),
 
+inquiries as (
+
+    select * from {{ ref('int_inquiries_sourced') }}
+
+),
+
 deals as (
 
     select * from {{ ref('int_deals_sourced') }}
@@ -48,6 +56,12 @@ followers as (
 
 ),
 
+direct_messages as (
+
+    select * from {{ ref('stg_meta__direct_messages') }}
+
+),
+
 -- net new followers of our accounts, an organic-social measure of the platform
 follower_measures as (
 
@@ -55,6 +69,21 @@ follower_measures as (
         cast(null as varchar) as campaign, follower_growth
     from followers
     where follower_growth is not null
+
+),
+
+-- conversation: direct messages people sent to our Page / Instagram account that day (the
+-- page's own replies are not counted), and the conversations a person opened that day; an
+-- organic-social measure of the platform, like followers
+direct_message_measures as (
+
+    select
+        sent_date as funnel_date, platform as source, 'social' as medium,
+        cast(null as varchar) as campaign,
+        count(*) filter (where not is_from_page) as direct_messages,
+        count(*) filter (where not is_from_page and is_conversation_start) as new_conversations
+    from direct_messages
+    group by all
 
 ),
 
@@ -89,6 +118,19 @@ session_measures as (
         cast(lead_form_name = 'demo_request' as integer) as demo_requests,
         cast(lead_form_name = 'contact_us' as integer) as contact_requests
     from sessions
+
+),
+
+-- phone and e-mail inquiries: inbound calls and incoming e-mails on the day they happened,
+-- credited like the lead (int_inquiries_sourced; "(unknown)" without a contact)
+inquiry_measures as (
+
+    select
+        inquiry_date as funnel_date, source, medium, campaign,
+        cast(engagement_type = 'call' as integer) as phone_inquiries,
+        cast(engagement_type = 'email' as integer) as email_inquiries
+    from inquiries
+    where partner_type is null  -- a would-be partner is not sales demand (fct_partner_inquiries)
 
 ),
 
@@ -145,8 +187,10 @@ unioned as (
 
     select * from post_measures
     union all by name select * from follower_measures
+    union all by name select * from direct_message_measures
     union all by name select * from ad_measures
     union all by name select * from session_measures
+    union all by name select * from inquiry_measures
     union all by name select * from lead_measures
     union all by name select * from mql_measures
     union all by name select * from sql_measures
