@@ -13,6 +13,7 @@ from social_roi.settings import REPO_ROOT, Paths
 POOLS = {
     "duckdb_writer": (1, "One writer at a time on the DuckDB build database."),
     "api_meta": (2, "Concurrent calls to the Meta Graph API."),
+    "api_linkedin": (1, "Calls to the LinkedIn Marketing API (daily quotas per application and member)."),
     "api_ga4": (2, "Concurrent downloads of GA4 export files."),
     "api_hubspot": (2, "Concurrent calls to the HubSpot API (per-portal rate limits)."),
     "api_brandwatch": (1, "Calls to Brandwatch (30 requests per 10 minutes per user)."),

@@ -8,15 +8,22 @@ from contextlib import contextmanager
 
 @contextmanager
 def fail_fast_on() -> Iterator[None]:
-    """Errors that a retry cannot fix (refused credentials, bad data, failed models) fail the
-    task at once instead of burning the retries; anything else is left to Airflow's retries."""
+    """Errors that a retry cannot fix (refused credentials, bad data, an exhausted quota, failed
+    models) fail the task at once instead of burning the retries; anything else is left to
+    Airflow's retries."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from social_roi.errors import SchemaViolation, SocialRoiError, SourceAuthError, SourceError
+    from social_roi.errors import (
+        SchemaViolation,
+        SocialRoiError,
+        SourceAuthError,
+        SourceError,
+        SourceQuotaExhausted,
+    )
 
     try:
         yield
-    except (SourceAuthError, SchemaViolation) as exc:
+    except (SourceAuthError, SchemaViolation, SourceQuotaExhausted) as exc:
         raise AirflowFailException(str(exc)) from exc
     except SourceError:
         raise  # transient API trouble: Airflow retries the task

@@ -36,3 +36,8 @@ class SourceAuthError(SourceError):
 
 class SchemaViolation(SourceError):
     """A record does not match its landing contract (missing required field, wrong type)."""
+
+
+class SourceQuotaExhausted(SourceError):
+    """The API's quota for the period is used up and stayed so through the retries. Retrying
+    before the quota resets only burns more of the next one: fail, and rerun after the reset."""

@@ -14,6 +14,8 @@ WORLD = WorldConfig(seed=7, start_date=date(2026, 10, 1), days=4)
 EXTRAS = {
     "meta_graph": {"page_id": catalog.PAGE_ID, "ig_user_id": catalog.IG_USER_ID,
                    "ad_account_id": catalog.AD_ACCOUNT_ID, "async_poll_seconds": 0.01},
+    "linkedin": {"organization_id": catalog.LINKEDIN_ORG_ID,
+                 "ad_account_id": catalog.LINKEDIN_AD_ACCOUNT_ID},
     "ga4_export": {"property_id": catalog.GA4_PROPERTY_ID},
     "hubspot": {},
     "brandwatch": {"project_id": catalog.LISTENING_PROJECT_ID,

@@ -42,7 +42,10 @@ def test_every_contact_and_deal_lands_once_on_its_last_modification_day(config, 
     assert set(deals.deal_id) == set(world.truth["deals"].deal_id.astype(str))
     assert contacts.email.notna().all()
     truth = world.truth["contacts"].set_index("contact_id")
-    for prop, column in (("ga_client_id", "ga_client_id"), ("hs_facebook_click_id", "click_id"),
+    # the form copies the landing URL's click id into its platform's property (fbclid, li_fat_id)
+    contacts["click_id"] = contacts.hs_facebook_click_id.fillna(contacts.li_fat_id)
+    assert contacts.li_fat_id.notna().any() and contacts.hs_facebook_click_id.notna().any()
+    for prop, column in (("ga_client_id", "ga_client_id"), ("click_id", "click_id"),
                          ("app_user_id", "app_user_id"), ("partner_type", "partner_type")):
         assert (contacts.set_index("contact_id")[prop].fillna("")
                 == truth.loc[contacts.contact_id, column].fillna("").values).all()

@@ -22,22 +22,28 @@ DAY = date(2026, 10, 2)
 POSTS_PATH = f"/v24.0/{catalog.PAGE_ID}/posts"
 
 
+def meta_truth(world, table: str):
+    """The truth of Meta's platforms (the world also runs LinkedIn ads)."""
+    frame = world.truth[table]
+    return frame[frame.platform.isin(catalog.META_PLATFORMS)]
+
+
 def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_path):
     counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
 
     truth = world.truth["posts"]
     fb = truth[(truth.platform == "facebook") & (truth.created_date == DAY)]
     ig = truth[(truth.platform == "instagram") & (truth.created_date == DAY)]
-    ads = world.truth["ad_daily"][world.truth["ad_daily"].date == DAY]
-    window = world.truth["ad_daily"].date.between(DAY - timedelta(days=27), DAY)  # restated
+    meta_ads = meta_truth(world, "ad_daily")
+    ads = meta_ads[meta_ads.date == DAY]
+    window = meta_ads.date.between(DAY - timedelta(days=27), DAY)  # restated
     leads = world.truth["form_leads"][world.truth["form_leads"].date == DAY]
     dms = world.truth["direct_messages"][world.truth["direct_messages"].date == DAY]
     assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": int(window.sum()),
                       "form_leads": len(leads), "account_followers": 2, "direct_messages": len(dms)}
     followers = landing.read_partition(tmp_path, "meta", "account_followers", DAY).to_pandas()
-    truth = world.truth["followers"]
-    expected = truth[(truth.date == DAY) & truth.platform.isin(["facebook", "instagram"])]
-    expected = expected.set_index("platform").followers
+    truth = meta_truth(world, "followers")
+    expected = truth[truth.date == DAY].set_index("platform").followers
     assert followers.set_index("platform").followers.to_dict() == expected.to_dict()
     assert (followers.date == DAY).all()
     assert len(fb) and len(ig) and len(ads)
@@ -69,7 +75,7 @@ def test_ads_come_from_an_async_report_run_over_the_restatement_window(config, s
     polls = [p for m, p in calls if m == "GET" and not p.endswith("/insights")]
     pages = [p for m, p in calls if m == "GET" and p.endswith("/insights")]
     assert len(polls) == 2, "one 'Job Running' answer, then 'Job Completed'"
-    truth = world.truth["ad_daily"]
+    truth = meta_truth(world, "ad_daily")
     rows_in_window = int(truth.date.between(DAY - timedelta(days=27), DAY).sum())
     assert len(pages) == -(-rows_in_window // 2)  # pages of 2 rows
     days = sorted(p.parent.name for p in (tmp_path / "meta" / "ad_insights").glob("date=*/data.parquet"))
@@ -90,7 +96,7 @@ def test_a_later_run_restates_earlier_days_and_keeps_one_version_of_each(config,
     """Meta attributes late conversions to past days: the run of the day after re-pulls the
     window and replaces each day's partition with the grown counts."""
     first, last = world.config.dates[0], world.config.dates[-1]
-    rows = [r for r in world.ad_days if r.day == first]
+    rows = [r for r in world.ad_days if r.day == first and r.ad.platform in catalog.META_PLATFORMS]
     assert sum(r.platform_leads_as_of(first) for r in rows) < sum(r.platform_leads_as_of(last) for r in rows)
     land_day(meta, config("meta_graph"), first, tmp_path)
     assert _reported_leads(tmp_path, first) == sum(r.platform_leads_as_of(first) for r in rows)

@@ -306,13 +306,13 @@ def test_an_unknown_new_field_is_kept_and_named(x_config, x_server, tmp_path, ca
     with caplog.at_level(logging.WARNING, logger="social_roi.connectors.base"):
         land_day(x, x_config(), DAY, tmp_path)
     [row] = landed(tmp_path, "tweets").to_dict("records")
-    assert json.loads(row["unknown_fields"]) == {"community_id": "1600000000000000001",
+    assert json.loads(row["extra_fields"]) == {"community_id": "1600000000000000001",
                                                  "public_metrics.view_count": 120}
     warning = " ".join(r.getMessage() for r in caplog.records)
     assert "x/tweets day=2026-10-02" in warning
     assert "community_id" in warning and "public_metrics.view_count" in warning
-    # staging reads it: union_by_name keeps the column, unknown_fields is part of the contract
-    assert "unknown_fields" in pq.read_schema(landing.contract_file(tmp_path, "x", "tweets")).names
+    # staging reads it: union_by_name keeps the column, extra_fields is part of the contract
+    assert "extra_fields" in pq.read_schema(landing.contract_file(tmp_path, "x", "tweets")).names
 
 
 def test_a_count_of_the_wrong_type_fails_naming_the_post(x_config, x_server, tmp_path):

@@ -7,6 +7,14 @@ import pandas as pd
 import pytest
 
 from tests.dbt.journeys import truth_totals
+from tests.money import spend_usd, to_usd
+
+CONNECTED = ("facebook", "instagram", "linkedin")  # the organic platforms with a connector
+
+
+def positive(series: pd.Series) -> dict:
+    """The non-zero values of a series, as a dict (a missing cell and a 0 mean the same here)."""
+    return {key: value for key, value in series.items() if value}
 
 
 def read(build_db, sql: str) -> pd.DataFrame:
@@ -20,6 +28,7 @@ CONNECTED = ["facebook", "instagram", "x"]  # the platforms whose posts have a c
 def test_post_performance_counts_each_posts_engagement_and_sessions(month_build):
     world, build_db = month_build
     posts = read(build_db, "select * from main_marts.fct_post_performance")
+    posts = posts[posts.platform.isin(CONNECTED)]
     truth = world.truth["posts"]
     connected = truth[truth.platform.isin(CONNECTED)].set_index("post_id")
     assert sorted(posts.post_id) == sorted(connected.index)
@@ -31,6 +40,14 @@ def test_post_performance_counts_each_posts_engagement_and_sessions(month_build)
     assert (posts.sessions.values == by_post.reindex(connected.index, fill_value=0).values).all()
     assert posts.sessions.sum() > 0 and posts.attributed_leads.sum() > 0
     assert posts.sort_values("engagement_rank").platform.iloc[0] == "instagram"
+    # LinkedIn's share statistics, and its posts' links (utm_content = the post's URN) tie its
+    # sessions and leads to each post
+    linkedin = connected.platform == "linkedin"
+    for column in ("views", "reach", "reactions", "comments", "shares", "link_clicks"):
+        assert (posts[linkedin][column].values == connected[linkedin][column].values).all(), column
+    assert posts[linkedin].saves.isna().all()  # LinkedIn reports no saves: unknown, not 0
+    assert posts[linkedin].sessions.sum() == by_post.reindex(connected[linkedin].index).sum() > 0
+    assert posts[linkedin].attributed_leads.sum() > 0
 
 
 def test_x_posts_have_their_exact_metrics_and_sessions(month_build):
@@ -121,18 +138,73 @@ def test_cohorts_count_every_contact_once_and_each_stage_reached(month_build):
 
 
 def test_followers_and_their_growth_equal_the_truth(month_build):
+    """Meta and X report each day's total (growth from the day before); LinkedIn reports each
+    day's gains and no total (growth on every day, total NULL)."""
     world, build_db = month_build
     mart = read(build_db, "select * from main_marts.fct_followers_daily order by all")
     truth = world.truth["followers"].sort_values(["date", "platform"])
-    assert len(mart) == len(truth) == truth.platform.nunique() * world.config.days
+    platforms = truth.platform.nunique()  # facebook, instagram and x report totals; linkedin gains
+    assert len(mart) == len(truth) == platforms * world.config.days
     assert "x" in set(mart.platform), "X's daily readings, taken the day after each day"
-    assert (mart.sort_values(["follower_date", "platform"]).followers.values == truth.followers.values).all()
-    growth = mart.dropna(subset=["follower_growth"]).set_index(["follower_date", "platform"])
-    expected = truth.assign(net=truth.new_followers - truth.lost_followers).set_index(["date", "platform"])
-    # the first day has nothing to compare with
-    assert len(growth) == truth.platform.nunique() * (world.config.days - 1)
-    assert (growth.follower_growth.values
-            == expected.loc[[(d.date(), p) for d, p in growth.index]].net.values).all()
+    mart = mart.assign(follower_date=mart.follower_date.dt.date).set_index(
+        ["follower_date", "platform"])
+    truth = truth.assign(net=truth.new_followers - truth.lost_followers).set_index(["date", "platform"])
+    totals = truth.index.get_level_values("platform") != "linkedin"
+    assert (mart.loc[truth.index[totals]].followers.values == truth[totals].followers.values).all()
+    assert mart.loc[truth.index[~totals]].followers.isna().all()
+    growth = mart.dropna(subset=["follower_growth"])
+    # a platform reporting totals has nothing to compare its first day with
+    assert len(growth) == platforms * world.config.days - (platforms - 1)
+    assert (growth.follower_growth.values == truth.loc[growth.index].net.values).all()
+
+
+def test_linkedin_funnel_spend_and_conversions_equal_the_truth(month_build):
+    """LinkedIn's row of every funnel stage, exactly: organic posts and paid creatives (spend in
+    EUR converted at the seed's rate of each day), sessions per channel, follower growth, leads,
+    customers and revenue; and the conversions LinkedIn claims beside those the CRM confirms."""
+    world, build_db = month_build
+    funnel = read(build_db, "select * from main_marts.fct_funnel_daily where platform = 'linkedin'")
+    funnel["funnel_date"] = funnel.funnel_date.dt.date
+    truth = world.truth
+    by_group = funnel.groupby(["funnel_date", "channel_group"]).sum(numeric_only=True)
+
+    ads = truth["ad_daily"][truth["ad_daily"].platform == "linkedin"]
+    paid = by_group.xs("Paid Social", level="channel_group")
+    expected_spend = spend_usd(ads).groupby(ads.date).sum().round(2)
+    assert (ads.currency == "EUR").all() and expected_spend.sum() > ads.spend.sum()
+    assert positive(paid.spend_usd.round(2)) == positive(expected_spend)
+    assert positive(paid.views) == positive(ads.groupby("date").impressions.sum())
+    assert positive(paid.link_clicks) == positive(ads.groupby("date").link_clicks.sum())
+    assert to_usd(100, "EUR", ads.date.iloc[0]) > 100  # the seed's EUR is worth more than a dollar
+
+    posts = truth["posts"][truth["posts"].platform == "linkedin"]
+    organic = by_group.xs("Organic Social", level="channel_group")
+    assert positive(organic.views) == positive(posts.groupby("created_date").views.sum())
+    assert organic.reactions.sum() == posts.reactions.sum()
+    followers = truth["followers"][truth["followers"].platform == "linkedin"].set_index("date")
+    assert organic.follower_growth.sum() == (followers.new_followers - followers.lost_followers).sum()
+
+    sessions = truth["sessions"][truth["sessions"].platform == "linkedin"]
+    groups = sessions.medium.map({"social": "Organic Social", "paid_social": "Paid Social",
+                                  "advocacy": "Advocacy"})
+    expected = sessions.groupby([sessions.date, groups]).size()
+    assert positive(by_group.sessions) == positive(expected)
+
+    contacts = truth["contacts"]
+    leads = contacts[(contacts.platform == "linkedin") & contacts.partner_type.isna()]
+    assert funnel.leads.sum() == len(leads)
+    paid_leads = leads[leads.campaign.isin(set(ads.campaign_name))]
+    assert paid.leads.sum() == len(paid_leads) > 0
+    won = truth["customers"][truth["customers"].platform == "linkedin"]
+    assert funnel.customers.sum() == len(won) > 0
+    assert funnel.revenue_usd.sum() == pytest.approx(won.amount.sum())
+
+    claims = read(build_db, "select campaign, sum(platform_reported_leads) as claimed, "
+                            "sum(crm_leads) as crm from main_marts.fct_conversion_reconciliation "
+                            "where platform = 'linkedin' group by all").set_index("campaign")
+    claims = claims.loc[sorted(set(ads.campaign_name))]
+    assert claims.claimed.to_dict() == ads.groupby("campaign_name").platform_leads.sum().to_dict()
+    assert claims.crm.to_dict() == paid_leads.groupby("campaign").size().to_dict()
 
 
 def test_partner_inquiries_by_type_and_day_match_truth(month_build):

@@ -25,6 +25,7 @@ from tests.connectors.conftest import TOKEN
 WORLD = WorldConfig(seed=5, start_date=date(2026, 10, 1), days=2, scale=0.3)
 DAYS = [WORLD.start_date + timedelta(days=offset) for offset in range(WORLD.days)]
 SWITCHED_OFF = "brandwatch"
+ALSO_OFF = "linkedin"  # an organic + ad platform feeding shared marts, switched off with it
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def extract_all(paths: Paths, server: SandboxServer, switched_off: set[str]) -> 
 
 @pytest.fixture(scope="module")
 def built_without_listening(paths, server):
-    landed = extract_all(paths, server, {SWITCHED_OFF})
+    landed = extract_all(paths, server, {SWITCHED_OFF, ALSO_OFF})
     gates = [validate_landing(paths, day) for day in DAYS]
     dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     return landed, gates
@@ -72,7 +73,7 @@ def test_the_landing_gate_skips_it_but_checks_every_configured_source(built_with
     _, gates = built_without_listening
     checked = {run.table.split("/")[0] for gate in gates for run in gate.suites}
     assert SWITCHED_OFF not in checked
-    assert checked == set(CONNECTORS) - {SWITCHED_OFF}
+    assert checked == set(CONNECTORS) - {SWITCHED_OFF, ALSO_OFF}
 
 
 def test_its_marts_build_empty_and_pass_the_marts_gate(paths, built_without_listening):
@@ -82,6 +83,23 @@ def test_its_marts_build_empty_and_pass_the_marts_gate(paths, built_without_list
     assert mentions == (0,) and sessions[0] > 0
     assert landed_parameters(paths.landing, CONNECTORS)["min_rows_brandwatch"] == 0
     assert validate_marts(paths, pipeline.MARTS).success
+
+
+def test_a_platform_of_shared_marts_switched_off_only_leaves_its_rows_out(paths, built_without_listening):
+    """LinkedIn feeds the organic-post, ad and follower contracts next to Meta: without its
+    connection those marts build without LinkedIn's posts, spend and follower rows, and nothing
+    fails (its sessions and leads still come from GA4 and the CRM)."""
+    landed, _ = built_without_listening
+    assert all(landed[(ALSO_OFF, day)] == {} for day in DAYS)
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        posts = con.execute("select platform, count(*) from main_marts.fct_post_performance "
+                            "group by all").fetchall()
+        followers = con.execute("select distinct platform from main_marts.fct_followers_daily").fetchall()
+        funnel = con.execute("select sum(spend_usd), sum(sessions) from main_marts.fct_funnel_daily "
+                             "where platform = 'linkedin'").fetchone()
+    assert "linkedin" not in dict(posts) and dict(posts).get("facebook", 0) > 0
+    assert sorted(followers) == [("facebook",), ("instagram",)]
+    assert funnel[0] == 0 and funnel[1] > 0
 
 
 def test_a_configured_source_that_never_landed_still_fails_the_gate(paths, built_without_listening):

@@ -1,6 +1,7 @@
-"""The ROI mart against the sandbox's ground truth (one month, all USD, so converting must change
-nothing): media cost to the cent, pipeline to the cent, and first- and last-touch revenue per
-platform as the independent journeys of test_attribution_against_truth give it."""
+"""The ROI mart against the sandbox's ground truth (one month; the LinkedIn ad account bills in
+EUR, every other amount is USD): media cost to the cent, pipeline to the cent, and first- and
+last-touch revenue per platform as the independent journeys of test_attribution_against_truth
+give it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.dbt.test_attribution_against_truth import assert_same, truth_totals
+from tests.money import spend_usd
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +26,10 @@ def roi(month_build) -> pd.DataFrame:
 
 def test_media_cost_per_platform_is_the_ad_spend_under_every_model(month_build, roi):
     truth = month_build[0].truth
-    spend = truth["ad_daily"].groupby("platform").spend.sum()
-    assert len(spend) > 1 and spend.sum() > 0
+    ads = truth["ad_daily"]
+    spend = spend_usd(ads).groupby(ads.platform).sum()  # each amount converted on its day
+    assert len(spend) == 3 and spend.sum() > 0
+    assert spend.linkedin > ads[ads.platform == "linkedin"].spend.sum()  # EUR is worth more
     assert roi.attribution_model.nunique() == 10
     for model, rows in roi.groupby("attribution_model"):
         media = rows[rows.media_cost > 0].set_index("platform").media_cost

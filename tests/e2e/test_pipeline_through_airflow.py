@@ -16,13 +16,14 @@ import pytest
 import requests
 
 from social_roi import airflow_env
-from social_roi.connectors import meta
+from social_roi.connectors import linkedin, meta
 from social_roi.pipeline import MARTS
 from social_roi.runner import RunFailed, run_days
 from social_roi.sandbox import catalog
 from social_roi.sandbox.connections import sandbox_session
 from social_roi.sandbox.world import WorldConfig, generate_world
 from social_roi.settings import Paths
+from tests.money import spend_usd
 
 WORLD = WorldConfig(seed=42, start_date=date(2026, 10, 1), days=30)
 RUN_DAYS = [WORLD.start_date + timedelta(days=d) for d in range(WORLD.days - 3, WORLD.days)]
@@ -56,6 +57,14 @@ def mart(paths: Paths) -> pd.DataFrame:
 
 def in_window(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame[frame[column].isin(RUN_DAYS)]
+
+
+def landed_ads(truth) -> pd.DataFrame:
+    """The ad-days the runs landed: every run re-pulls its platform's restatement window."""
+    ads = truth["ad_daily"]
+    first = {"linkedin": linkedin.AD_ANALYTICS.days(RUN_DAYS[0])[0]}
+    start = ads.platform.map(lambda p: first.get(p, meta.AD_INSIGHTS.days(RUN_DAYS[0])[0]))
+    return ads[(ads.date >= start) & (ads.date <= RUN_DAYS[-1])]
 
 
 def by_platform(series: pd.Series) -> dict[str, float]:
@@ -99,14 +108,16 @@ def test_sessions_spend_and_post_views_match_ground_truth(sandbox, paths, truth)
     sessions = in_window(truth["sessions"], "date").groupby(["date", "platform"]).size()
     got = funnel[funnel.sessions > 0].groupby(["funnel_date", "platform"]).sessions.sum()
     assert got.to_dict() == sessions.to_dict()
-    spend = truth["ad_daily"][truth["ad_daily"].date.isin(AD_DAYS)].spend.sum()
+    spend = spend_usd(landed_ads(truth)).sum()  # LinkedIn's EUR converted
     assert funnel.spend_usd.sum() == pytest.approx(spend, abs=0.01)
     posts = in_window(truth["posts"], "created_date")
-    connected = posts[posts.platform.isin(["facebook", "instagram", "x"])]
+    connected = posts[posts.platform.isin(["facebook", "instagram", "linkedin", "x"])]  # with a connector
     organic = funnel[funnel.channel_group == "Organic Social"]
     assert organic.reactions.sum() == connected.reactions.sum()
+    for platform in ("linkedin", "x"):
+        rows = organic[organic.platform == platform]
+        assert rows.views.sum() == connected[connected.platform == platform].views.sum() > 0
     x_posts, x_rows = posts[posts.platform == "x"], organic[organic.platform == "x"]
-    assert x_rows.views.sum() == x_posts.views.sum() > 0
     assert x_rows.link_clicks.sum() == x_posts.link_clicks.sum()
 
 
@@ -119,16 +130,16 @@ def test_direct_messages_match_ground_truth(sandbox, paths, truth):
 
 
 def test_roi_media_cost_and_revenue_tie_out_to_ground_truth(sandbox, paths, truth):
-    """The published ROI mart (through the gate) against the sandbox's truth, all USD: media cost
-    is the ad spend of the days the runs landed (the restatement window) under every model;
-    first- and last-touch revenue is the window's won revenue; and every model carries the same
-    total cost, the costs mart's."""
+    """The published ROI mart (through the gate) against the sandbox's truth: media cost is the
+    ad spend of the days the runs landed (each platform's restatement window; LinkedIn's EUR
+    converted at the seed's rates) under every model; first- and last-touch revenue is the
+    window's won revenue; and every model carries the same total cost, the costs mart's."""
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         roi = con.execute("select attribution_model, sum(media_cost_usd) as media, "
                           "sum(total_cost_usd) as total, sum(attributed_revenue_usd) as revenue "
                           "from fct_roi_monthly group by all").df().set_index("attribution_model")
         [(costs,)] = con.execute("select sum(cost_usd) from fct_costs_monthly").fetchall()
-    spend = truth["ad_daily"][truth["ad_daily"].date.isin(AD_DAYS)].spend.sum()
+    spend = spend_usd(landed_ads(truth)).sum()
     won = in_window(truth["customers"], "won_date").amount.sum()
     assert len(roi) == 10 and spend > 0 and won > 0
     assert roi.media.round(2).tolist() == [round(spend, 2)] * 10

@@ -84,6 +84,24 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "deal_id": str(900 + i), "contact_id": str(500 + i), "association_type_id": 3,
             "association_category": "HUBSPOT_DEFINED",
         },
+        ("linkedin", "posts"): lambda i: {
+            "post_id": f"urn:li:share:738000000000000{i:04d}", "author": "urn:li:organization:1",
+            "published_at": _at(day, i), "created_at": _at(day, i), "lifecycle_state": "PUBLISHED",
+            "commentary": f"post {i}", "article_url": f"https://example.com/?utm_content=urn%3Ali%3Ashare%3A{i}",
+            "impression_count": 500 + i, "unique_impressions_count": 300 + i, "click_count": i % 9,
+            "like_count": i % 7, "comment_count": i % 3, "share_count": i % 2, "engagement": 0.02,
+        },
+        ("linkedin", "follower_statistics"): lambda i: {
+            "organizational_entity": f"urn:li:organization:{100 + i}", "time_range_start": day,
+            "organic_follower_gain": i % 5 - 1, "paid_follower_gain": i % 3,
+        },
+        ("linkedin", "ad_analytics"): lambda i: {
+            "date_range_start": day, "account_id": "512", "currency": "EUR", "campaign_id": f"7{i % 3}",
+            "campaign_name": f"camp {i % 3}", "creative_id": f"14{i}", "impressions": 1000 + i,
+            "clicks": 10 + i % 5, "landing_page_clicks": 8 + i % 3, "reactions": i % 4,
+            "cost_in_local_currency": f"{i % 50}.{i % 100:02d}", "external_website_conversions": i % 2,
+            "one_click_leads": 0, "conversion_value_in_local_currency": f"{i % 2 * 50}",
+        },
         ("hubspot", "calls"): lambda i: {
             "call_id": str(4600 + i), "created_at": _at(day, i), "updated_at": _at(day, i),
             "archived": False, "hs_timestamp": _at(day, i).strftime("%Y-%m-%dT%H:%M:%S.000Z"),

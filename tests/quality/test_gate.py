@@ -31,7 +31,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 16
+    assert result.suites_evaluated == len(ENTITIES) == 19
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
@@ -39,7 +39,8 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     assert {s["suite"] for s in written["suites"]} == {
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
         "landing__meta_form_leads", "landing__meta_account_followers", "landing__meta_direct_messages",
-        "landing__ga4_events",
+        "landing__linkedin_posts", "landing__linkedin_follower_statistics",
+        "landing__linkedin_ad_analytics", "landing__ga4_events",
         "landing__hubspot_contacts",
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__hubspot_calls",
         "landing__hubspot_emails", "landing__hubspot_engagement_contacts", "landing__brandwatch_mentions",
@@ -47,6 +48,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     }
     rows = {s["suite"]: s["rows"] for s in written["suites"]}
     assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
+    assert rows.pop("landing__linkedin_ad_analytics") == 12 + 29 * 2  # and LinkedIn's 30 days
     assert set(rows.values()) == {12}
 
 
@@ -181,6 +183,9 @@ def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
         ("meta", "page_posts", "created_time", datetime(2026, 10, 2, tzinfo=UTC)),  # = end: out
         ("meta", "ig_media", "created_time", datetime(2026, 9, 30, 23, 59, tzinfo=UTC)),
         ("meta", "ad_insights", "date_start", DAY + timedelta(days=1)),  # after the 28-day window
+        ("linkedin", "posts", "published_at", datetime(2026, 9, 30, 23, 59, tzinfo=UTC)),
+        ("linkedin", "follower_statistics", "time_range_start", DAY + timedelta(days=1)),
+        ("linkedin", "ad_analytics", "date_range_start", DAY + timedelta(days=1)),
         ("meta", "direct_messages", "created_time", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
         ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
         ("hubspot", "calls", "updated_at", datetime(2026, 9, 30, 12, tzinfo=UTC)),
@@ -218,7 +223,8 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     error = caught.value
     failed = {f.table for f in error.result.failures}
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
-                      "meta/account_followers", "meta/direct_messages", "ga4/events",
+                      "meta/account_followers", "meta/direct_messages", "linkedin/posts",
+                      "linkedin/follower_statistics", "linkedin/ad_analytics", "ga4/events",
                       "hubspot/contacts", "hubspot/deals", "hubspot/calls", "hubspot/emails",
                       "brandwatch/mentions", "x/tweets", "x/account_followers",
                       }  # deal_contacts, engagement_contacts: no date

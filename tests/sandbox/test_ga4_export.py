@@ -173,16 +173,22 @@ def test_clicks_from_posts_and_ads_equal_tagged_sessions(export, small_world, sm
         a: n for a, n in shares.groupby("ambassador_id").clicks.sum().items() if n
     }
     tagged = [e for e in tagged if e not in advocacy]
-    assert len(tagged) == ad_clicks + post_clicks and ad_clicks > 0 and post_clicks > 0
+    linkedin_ads = small_world.truth["ad_daily"].query("platform == 'linkedin'")
+    li_clicks = int(linkedin_ads.link_clicks.sum())
+    assert len(tagged) == ad_clicks + li_clicks + post_clicks and ad_clicks > 0 and post_clicks > 0
+    assert li_clicks > 0
     by_content = Counter(e["collected_traffic_source"]["manual_content"] for e in tagged)
     per_ad = Counter()
     for row in ads["data"]:
         per_ad[row["ad_id"]] += int(row["inline_link_clicks"])
+    for ad, n in linkedin_ads.groupby("ad_id").link_clicks.sum().items():
+        per_ad[ad] += n
     assert all(by_content[ad] == n for ad, n in per_ad.items())
     for p in small_world.posts:
         assert by_content[p.post_id] == p.link_clicks
     paid = [e for e in tagged if e["collected_traffic_source"]["manual_medium"] == "paid_social"]
-    assert all("fbclid=" in params(e)["page_location"] for e in paid)
+    assert all(("li_fat_id=" if e["collected_traffic_source"]["manual_source"] == "linkedin" else "fbclid=")
+               in params(e)["page_location"] for e in paid)
     assert all(
         e["session_traffic_source_last_click"]["cross_channel_campaign"]["default_channel_group"]
         == "Paid Social"

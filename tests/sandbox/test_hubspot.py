@@ -15,6 +15,7 @@ CONTACT_PROPS = [
     "ga_client_id",
     "app_user_id",
     "hs_facebook_click_id",
+    "li_fat_id",
     "hs_analytics_source_data_1",
     "hs_analytics_source_data_2",
     "lifecyclestage",
@@ -101,8 +102,10 @@ def test_leads_per_platform_and_day_from_api_equal_truth(server, world, http):
     by_id = truth.set_index("contact_id")
     for c in contacts:
         t = by_id.loc[c["id"]]
+        # the landing URL's click id goes to its platform's property (fbclid / li_fat_id)
+        c["properties"]["click_id"] = c["properties"]["hs_facebook_click_id"] or c["properties"]["li_fat_id"]
         for prop, column in (("ga_client_id", "ga_client_id"), ("app_user_id", "app_user_id"),
-                             ("hs_facebook_click_id", "click_id")):
+                             ("click_id", "click_id")):
             assert c["properties"][prop] == (None if pd.isna(t[column]) else t[column])
         assert c["properties"]["lifecyclestage"] == t.lifecyclestage
         campaign = c["properties"]["utm_campaign"] or (

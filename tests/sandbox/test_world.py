@@ -54,7 +54,9 @@ def test_volumes_at_scale_one(world):
     assert revenue.get("facebook", 0) > 0 and revenue.get("linkedin", 0) > 0
     per_platform_day = t["posts"].groupby("platform").size() / DEFAULT.days
     assert 1.0 <= per_platform_day["facebook"] <= 3.5 and 2.0 <= per_platform_day["instagram"] <= 4.5
-    assert 2 <= t["ad_daily"].campaign_id.nunique() <= 3
+    campaigns = t["ad_daily"].groupby("platform").campaign_id.nunique()
+    assert 2 <= campaigns.facebook + campaigns.instagram <= 3 and campaigns.linkedin == 2
+    assert set(t["ad_daily"].groupby("platform").currency.first()) == {"USD", "EUR"}
 
 
 def test_scale_multiplies_volumes_roughly_linearly(world):
@@ -210,7 +212,11 @@ def test_identity_signals(world):
     web = contacts[contacts.contact_id.isin(lead.index)]
     assert (web.click_id.fillna("") == lead.loc[web.contact_id].click_id.fillna("").values).all()
     assert contacts.click_id.notna().sum() > 10
-    assert (sessions.click_id.dropna().str.startswith("IwAR")).all()
+    paid = sessions.dropna(subset=["click_id"])
+    meta = paid.platform.isin(catalog.META_PLATFORMS)
+    assert paid[meta].click_id.str.startswith("IwAR").all()  # fbclid
+    assert paid[~meta].click_id.str.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}").all()  # li_fat_id
+    assert set(paid[~meta].platform) == {"linkedin"}
     assert (sessions.click_id.notna() == (sessions.medium == "paid_social")).all()
 
 

@@ -1,5 +1,6 @@
-"""What every connector shares: configuration, the HTTP client (paging, retries, auth errors),
-the landing contract check, and the fetch-everything-then-land sequence.
+"""What every connector shares: configuration, the HTTP client (paging, retries, auth errors,
+exhausted quotas), the landing contract check (with the fields an API added kept, not dropped),
+and the fetch-everything-then-land sequence.
 
 A connector only knows its API: which endpoints, which paginator, how to flatten a record.
 """
@@ -30,7 +31,7 @@ from requests import HTTPError, PreparedRequest, RequestException, Response
 from requests.adapters import HTTPAdapter
 
 from social_roi import landing
-from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
+from social_roi.errors import SchemaViolation, SourceAuthError, SourceError, SourceQuotaExhausted
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +94,14 @@ def rest_client(
     paginator: BasePaginator | None = None,
     retry_condition: RetryPredicate | None = None,
     rate_limit: RateLimitHeaders | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> RESTClient:
-    """dlt's REST client: retries 429 (honouring Retry-After) and 5xx with exponential backoff,
-    plus any API-specific retryable answer (``retry_condition``); 4xx auth errors are not retried.
-    An API that announces its rate-limit window in headers (``rate_limit``) is waited for until
-    the window resets, never longer than the connection's ``max_retry_delay``."""
+    """dlt's REST client: retries 429 and 5xx with exponential backoff (``backoff_factor`` × 2^n
+    seconds, at most ``max_retry_delay``, ``max_attempts`` tries; a Retry-After header, when the
+    API sends one, sets the wait instead), plus any API-specific retryable answer
+    (``retry_condition``); 4xx auth errors are not retried. An API that announces its rate-limit
+    window in headers (``rate_limit``) is waited for until the window resets, never longer than
+    the connection's ``max_retry_delay``. ``headers`` go on every request."""
     session = Client(
         request_max_attempts=config.max_attempts,
         request_backoff_factor=config.backoff_factor,
@@ -109,7 +113,8 @@ def rest_client(
         adapter = RateLimitAdapter(config.conn_id, rate_limit, config.max_retry_delay)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-    return RESTClient(base_url=config.base_url, auth=auth, paginator=paginator, session=session)
+    return RESTClient(base_url=config.base_url, auth=auth, paginator=paginator, session=session,
+                      headers=dict(headers or {}))
 
 
 @dataclass(frozen=True)
@@ -197,8 +202,67 @@ class Entity:
         return [day - timedelta(days=back) for back in range(self.restated_days - 1, -1, -1)]
 
 
+# Schema drift: a field the API added, that the connector does not know, is not dropped. An entity
+# whose contract has this column lands such fields there, as a JSON object keyed by the field's
+# path in the API record; the landing logs a warning naming them and the day's status file lists
+# them, so the new field is visible before anyone adds it to the contract.
+EXTRA_FIELDS = "extra_fields"
+EXTRA_FIELD = pa.field(EXTRA_FIELDS, pa.string())
+
+
+def unknown_fields(record: Mapping[str, Any] | None, known: Collection[str],
+                   prefix: str = "") -> dict[str, Any]:
+    """The fields of an API record (or of a nested object, under ``prefix``) outside ``known``:
+    what a row builder puts under ``EXTRA_FIELDS``. Nested objects are named by path
+    (``public_metrics.view_count``) when ``known`` names the parent's fields that way; a parent
+    not named in ``known`` at all is reported whole."""
+    extra: dict[str, Any] = {}
+    for key, value in (record or {}).items():
+        if key in known:
+            continue
+        children = {k.split(".", 1)[1] for k in known if k.startswith(key + ".")}
+        if children and isinstance(value, Mapping):
+            extra.update(unknown_fields(value, children, f"{prefix}{key}."))
+        else:
+            extra[f"{prefix}{key}"] = value
+    return extra
+
+
+def unknown_field_names(entity: Entity, rows: list[dict[str, Any]]) -> list[str]:
+    if EXTRA_FIELDS not in entity.schema.names:
+        return []
+    names: set[str] = set()
+    for row in rows:
+        extra = row.get(EXTRA_FIELDS)
+        if isinstance(extra, str):
+            extra = json.loads(extra)
+        names.update(extra or {})
+    return sorted(names)
+
+
+def _keep_unknown_fields(source: str, entity: Entity, day: date,
+                         rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if EXTRA_FIELDS not in entity.schema.names:
+        return rows
+    names = unknown_field_names(entity, rows)
+    if names:
+        carrying = sum(1 for row in rows if row.get(EXTRA_FIELDS))
+        log.warning("[%s/%s day=%s] %d record(s) carry field(s) the landing contract does not know: "
+                    "%s; landed as JSON in '%s' (add them to the contract in connectors/%s.py to "
+                    "model them)", source, entity.name, day, carrying, ", ".join(names), EXTRA_FIELDS,
+                    source)
+    return [{**row, EXTRA_FIELDS: _json_object(row.get(EXTRA_FIELDS))} for row in rows]
+
+
+def _json_object(extra: Any) -> str | None:
+    if isinstance(extra, dict):
+        return json.dumps(extra, sort_keys=True, default=str) if extra else None
+    return extra or None
+
+
 def to_table(source: str, entity: Entity, day: date, rows: list[dict[str, Any]]) -> pa.Table:
     """Check every row against the contract; on violation name the record and the field."""
+    rows = _keep_unknown_fields(source, entity, day, rows)
     required = [f.name for f in entity.schema if not f.nullable]
     for index, row in enumerate(rows):
         missing = [name for name in required if row.get(name) is None]
@@ -233,48 +297,6 @@ def _record_ref(entity: Entity, row: dict[str, Any], index: int) -> str:
     return f"#{index + 1} of the day without {entity.id_field} {str(known)[:200]}"
 
 
-def unknown_fields(record: Mapping[str, Any], known: Collection[str]) -> dict[str, Any]:
-    """The fields of an API record that the connector does not map (schema drift: the API added
-    something). Nested objects are named by path (``public_metrics.view_count``) when ``known``
-    names the parent's fields that way; a parent not named in ``known`` at all is reported whole."""
-    extra: dict[str, Any] = {}
-    for key, value in record.items():
-        if key in known:
-            continue
-        children = {k.split(".", 1)[1] for k in known if k.startswith(key + ".")}
-        if children and isinstance(value, Mapping):
-            extra.update({f"{key}.{k}": v for k, v in unknown_fields(value, children).items()})
-        else:
-            extra[key] = value
-    return extra
-
-
-class DriftLog:
-    """Collects, for one entity and day, the fields the API sent that the landing contract does
-    not name, and says so once (a warning naming source, entity, day and fields): the connector
-    keeps them in the record's ``unknown_fields`` column, visible, unmodelled, until someone adds
-    them to the contract."""
-
-    def __init__(self, source: str, entity: str, day: date) -> None:
-        self.source, self.entity, self.day = source, entity, day
-        self.fields: dict[str, int] = {}
-
-    def extra(self, record: Mapping[str, Any], known: Collection[str]) -> str | None:
-        """The record's unknown fields as JSON (None when there are none)."""
-        found = unknown_fields(record, known)
-        for name in found:
-            self.fields[name] = self.fields.get(name, 0) + 1
-        return json.dumps(found, sort_keys=True, default=str) if found else None
-
-    def report(self) -> None:
-        if self.fields:
-            log.warning(
-                "%s/%s day=%s: the API sent field(s) the landing contract does not name: %s. "
-                "Landed in `unknown_fields` (JSON), not modelled: add them to the contract to use them.",
-                self.source, self.entity, self.day.isoformat(),
-                ", ".join(f"{name} ({count} records)" for name, count in sorted(self.fields.items())))
-
-
 def paged(*args: Any, **kwargs: Any) -> Iterator[Any]:
     """Every record of every page; same arguments and error handling as ``pages``."""
     for page in pages(*args, **kwargs):
@@ -290,15 +312,18 @@ def pages(
     *,
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
+    quota_reset: str | None = None,
     **kwargs: Any,
 ) -> Iterator[Any]:
     """Every page of ``path`` (``page.response`` gives totals). HTTP failures that survive the
     client's retries become errors naming the source, entity and day; refused credentials
-    (401, or the API's own ``auth_error`` answer) become ``SourceAuthError``."""
+    (401, or the API's own ``auth_error`` answer) become ``SourceAuthError``; a 429 that outlasts
+    the retries of an API with a periodic quota (``quota_reset`` says when it resets) becomes
+    ``SourceQuotaExhausted``."""
     try:
         yield from client.paginate(path, **kwargs)
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
 
@@ -344,6 +369,7 @@ def http_error(
     response: Response | None,
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
+    quota_reset: str | None = None,
 ) -> SourceError:
     if response is None:
         return SourceError(source, entity, day, "no response from the API")
@@ -354,6 +380,13 @@ def http_error(
             source, entity, day,
             f"credentials refused (HTTP {response.status_code} from {url}): renew the Airflow "
             f"connection '{conn_id}'. API said: {body}",
+        )
+    if response.status_code == 429 and quota_reset:
+        return SourceQuotaExhausted(
+            source, entity, day,
+            f"still rate limited after every retry (HTTP 429 from {url}): the API quota of the "
+            f"Airflow connection '{conn_id}' is used up. It resets {quota_reset}; rerun the day "
+            f"after that. API said: {body}",
         )
     return SourceError(source, entity, day, f"HTTP {response.status_code} from {url}: {body}")
 
@@ -380,6 +413,8 @@ def land_day(
             records = _carry_over(entity, records, existing)
         table = to_table(connector.SOURCE, entity, day, records or [])
         partitions[entity.name] = _by_day(connector.SOURCE, entity, day, table)
+    drift = {entity.name: names for entity in connector.ENTITIES if entity.name in partitions
+             and (names := unknown_field_names(entity, rows_by_entity[entity.name] or []))}
     write_contracts(connector, landing_root)
     for name, tables in partitions.items():
         for partition_day, table in tables.items():
@@ -394,7 +429,8 @@ def land_day(
                  connector.SOURCE, name, day, count)
     counts = {name: sum(t.num_rows for t in tables.values()) for name, tables in partitions.items()}
     rows = {entity.name: (counts | kept)[entity.name] for entity in connector.ENTITIES}
-    landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows)
+    landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows,
+                         unknown_fields=drift)
     return rows
 
 
@@ -424,6 +460,7 @@ def request(
     *,
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
+    quota_reset: str | None = None,
     **kwargs: Any,
 ) -> Any:
     """One call outside paging (a job to create or poll, a batch read): its JSON body, with the
@@ -432,7 +469,7 @@ def request(
         response = client.request(path, method=method, **kwargs)
         response.raise_for_status()
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
     return response.json()

@@ -18,7 +18,7 @@ X's quirks, and what this connector does about them (api_shapes.md §4, decision
   (``base.RateLimitAdapter``), never longer than the connection's ``max_retry_delay``.
 * Links in a Post's text are t.co short links: the tracked URL (with its UTMs) is
   ``entities.urls[].expanded_url``, landed as ``expanded_urls``.
-* Fields X adds that the contract does not know are kept as JSON in ``unknown_fields`` and named
+* Fields X adds that the contract does not know are kept as JSON in ``extra_fields`` and named
   in a warning; counts are JSON integers, so a count of another type fails the day naming the Post.
 """
 
@@ -36,7 +36,16 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator, SinglePagePaginator
 from requests import Response
 
-from social_roi.connectors.base import DriftLog, Entity, RateLimitHeaders, SourceConfig, pages, rest_client
+from social_roi.connectors.base import (
+    EXTRA_FIELD,
+    EXTRA_FIELDS,
+    Entity,
+    RateLimitHeaders,
+    SourceConfig,
+    pages,
+    rest_client,
+    unknown_fields,
+)
 from social_roi.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -76,7 +85,7 @@ TWEETS = Entity("tweets", pa.schema([
     ("url_link_clicks", pa.int64()),
     ("user_profile_clicks", pa.int64()),
     pa.field("observed_at", TIMESTAMP, nullable=False),  # X's clock when the metrics were read
-    ("unknown_fields", pa.string()),  # JSON: fields X sent that this contract does not name
+    EXTRA_FIELD,  # JSON: fields X sent that this contract does not name
 ]), "tweet_id", sticky=("non_public_impression_count", "url_link_clicks", "user_profile_clicks"))
 
 ACCOUNT_FOLLOWERS = Entity("account_followers", pa.schema([
@@ -87,7 +96,7 @@ ACCOUNT_FOLLOWERS = Entity("account_followers", pa.schema([
     ("tweet_count", pa.int64()),
     ("listed_count", pa.int64()),
     pa.field("observed_at", TIMESTAMP, nullable=False),
-    ("unknown_fields", pa.string()),
+    EXTRA_FIELD,
 ]), "account_id")
 
 ENTITIES = (TWEETS, ACCOUNT_FOLLOWERS)
@@ -116,13 +125,11 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
     horizon = min(max(horizon.replace(microsecond=0) + timedelta(seconds=1), start), end)
     if str(config.extra.get("non_public_metrics", True)).lower() in ("false", "0", "no"):
         horizon = end  # an app-only token: public metrics only
-    drift = DriftLog(SOURCE, TWEETS.name, day)
     tweets = [
-        _tweet_row(tweet, page_observed, drift)
+        _tweet_row(tweet, page_observed)
         for lo, hi, non_public in ((start, horizon, False), (horizon, end, True)) if lo < hi
         for tweet, page_observed in _timeline(client, config, day, user_id, lo, hi, non_public)
     ]
-    drift.report()
     # end_time is documented both as inclusive and as exclusive: keep the day's Posts only
     tweets = [t for t in tweets if t["created_at"] is None or start <= t["created_at"] < end]
     return {
@@ -189,7 +196,7 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
-def _tweet_row(tweet: dict[str, Any], observed_at: datetime, drift: DriftLog) -> dict[str, Any]:
+def _tweet_row(tweet: dict[str, Any], observed_at: datetime) -> dict[str, Any]:
     public = tweet.get("public_metrics") or {}
     private = tweet.get("non_public_metrics") or {}
     urls = ((tweet.get("entities") or {}).get("urls")) or []
@@ -205,7 +212,7 @@ def _tweet_row(tweet: dict[str, Any], observed_at: datetime, drift: DriftLog) ->
         "url_link_clicks": private.get("url_link_clicks"),
         "user_profile_clicks": private.get("user_profile_clicks"),
         "observed_at": observed_at,
-        "unknown_fields": drift.extra(tweet, TWEET_KNOWN),
+        EXTRA_FIELDS: unknown_fields(tweet, TWEET_KNOWN),
     }
 
 
@@ -218,7 +225,6 @@ def _followers_rows(user: dict[str, Any], day: date,
                     "says %s): the day's count is kept as landed, or stays unobserved",
                     day, observed_at.isoformat())
         return None
-    drift = DriftLog(SOURCE, ACCOUNT_FOLLOWERS.name, day)
     metrics = user.get("public_metrics") or {}
     row = {
         "account_id": user.get("id"),
@@ -226,7 +232,6 @@ def _followers_rows(user: dict[str, Any], day: date,
         "followers_count": metrics.get("followers_count"),
         **{m: metrics.get(m) for m in USER_METRICS[1:]},
         "observed_at": observed_at,
-        "unknown_fields": drift.extra(user, USER_KNOWN),
+        EXTRA_FIELDS: unknown_fields(user, USER_KNOWN),
     }
-    drift.report()
     return [row]

@@ -18,7 +18,8 @@ AD_ACCOUNT_NAME = "Acme Analytics - Paid Social"
 GA4_PROPERTY_ID = "350000001"
 GA4_STREAM_ID = "4200000001"
 GA4_BUCKET = "acme-analytics-ga4-export"
-LINKEDIN_ORG_URN = "urn:li:organization:10500001"
+LINKEDIN_ORG_ID = "10500001"
+LINKEDIN_ORG_URN = f"urn:li:organization:{LINKEDIN_ORG_ID}"
 X_USER_ID = "1500000000000000001"
 X_USERNAME = "acmeanalytics"
 
@@ -171,7 +172,29 @@ class AdProfile(NamedTuple):
 AD_PROFILE = {
     "facebook": AdProfile(24.0, 0.0125, 0.72, 1.6, 1.35),
     "instagram": AdProfile(8.5, 0.0060, 0.55, 9.0, 1.55),
+    # LinkedIn: dear impressions (in the account currency), few clicks, most of them to the site
+    "linkedin": AdProfile(38.0, 0.0060, 0.80, 1.8, 1.7),
 }
+
+# LinkedIn Ads: account -> campaign group -> campaigns -> creatives. The account bills in euros,
+# so its spend goes through the FX seed. Every landing-page click opens the site with LinkedIn's
+# dynamic UTMs (utm_campaign = campaign name, utm_content = creative id) and its click id
+# (li_fat_id). Conversions are the Insight Tag's "lead" rule (post-click and post-view), valued
+# at a fixed amount per conversion; no Lead Gen Form campaigns (oneClickLeads stay 0).
+LINKEDIN_AD_ACCOUNT_ID = "512000001"  # urn:li:sponsoredAccount:512000001
+LINKEDIN_AD_ACCOUNT_NAME = "Acme Analytics - LinkedIn Ads"
+LINKEDIN_AD_CURRENCY = "EUR"
+LINKEDIN_CAMPAIGN_GROUP_ID = "615000001"
+LINKEDIN_CONVERSION_VALUE = 50.0  # per conversion, account currency
+LINKEDIN_MAX_LEAD_LAG = 14  # days after the credited day until a late conversion is reported
+#   (name, objectiveType, daily budget in the account currency, landing path, active day range,
+#    creatives)
+LINKEDIN_AD_CAMPAIGNS = [
+    ("li_demo_requests_q4", "WEBSITE_CONVERSION", 160.0, "/demo", (0, None),
+     ["li_demo_single_image", "li_customer_proof_video"]),
+    ("li_roi_ebook_q4", "WEBSITE_VISIT", 70.0, "/resources/roi-ebook", (2, 26),
+     ["li_ebook_document_ad"]),
+]
 
 # Web behaviour.
 NEW_ORGANIC_VISITORS_PER_DAY = 35.0  # new visitors arriving from google organic search
@@ -208,6 +231,7 @@ LEAD_RATE = {
     ("linkedin", "advocacy"): 0.070,
     ("x", "advocacy"): 0.020,
     ("facebook", "advocacy"): 0.030,
+    ("linkedin", "paid_social"): 0.050,
 }
 RETURNING_LEAD_BOOST = 1.4
 
@@ -257,6 +281,7 @@ HS_SOURCE = {  # (hs_analytics_source, hs_analytics_source_data_1) by session pl
     ("linkedin", "advocacy"): ("SOCIAL_MEDIA", "LinkedIn"),
     ("x", "advocacy"): ("SOCIAL_MEDIA", "Twitter"),
     ("facebook", "advocacy"): ("SOCIAL_MEDIA", "Facebook"),
+    ("linkedin", "paid_social"): ("PAID_SOCIAL", "LinkedIn"),
     # a contact the CRM creates from an inquiry: the rep logging a call (CRM UI), the shared sales
     # inbox receiving an e-mail (Conversations); HubSpot knows no web visit of theirs
     ("offline", "call"): ("OFFLINE", "CRM_UI"),
@@ -373,6 +398,11 @@ FOLLOWERS_AT_START = {"facebook": 12_400, "instagram": 31_800, "x": 8_900}
 NEW_FOLLOWERS_PER_1K_POST_REACH = {"facebook": 1.6, "instagram": 4.5, "x": 2.2}
 NEW_FOLLOWERS_PER_1K_AD_REACH = {"facebook": 0.25, "instagram": 0.6, "x": 0.0}
 DAILY_UNFOLLOW_RATE = 0.0004
+# Our LinkedIn Page (its own stream of draws, so the Meta accounts stay as they were). LinkedIn
+# reports a day's gains split organic / paid (sponsored content), not the total.
+LINKEDIN_FOLLOWERS_AT_START = 8_600
+LINKEDIN_NEW_FOLLOWERS_PER_1K_POST_REACH = 3.0
+LINKEDIN_NEW_FOLLOWERS_PER_1K_AD_REACH = 0.8
 
 # Direct messages to our Facebook Page (Messenger) and Instagram account: people who start a
 # conversation per day (at scale 1), a few conversations the page starts itself (a private reply

@@ -12,12 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from social_roi.sandbox import catalog
+from social_roi.sandbox.linkedin import current_version
 from social_roi.sandbox.server import SandboxServer
 from social_roi.sandbox.world import WorldConfig
 from social_roi.settings import temporary_environ
 
 
-def connection_env(base_url: str, token: str, **retry: float) -> dict[str, str]:
+def connection_env(base_url: str, token: str, *, linkedin_version: str | None = None,
+                   **retry: float) -> dict[str, str]:
+    """``linkedin_version``: the LinkedIn-Version to send (the sandbox world's current one), else the
+    connector's default."""
+
     def conn(extra: dict[str, object]) -> str:
         return json.dumps({"conn_type": "http", "host": base_url, "password": token,
                            "extra": {**extra, **retry}})
@@ -28,6 +33,9 @@ def connection_env(base_url: str, token: str, **retry: float) -> dict[str, str]:
                                          "ad_account_id": catalog.AD_ACCOUNT_ID,
                                          # the sandbox's report runs finish at once
                                          "async_poll_seconds": 0.01}),
+        "AIRFLOW_CONN_LINKEDIN": conn({"organization_id": catalog.LINKEDIN_ORG_ID,
+                                       "ad_account_id": catalog.LINKEDIN_AD_ACCOUNT_ID,
+                                       **({"api_version": linkedin_version} if linkedin_version else {})}),
         "AIRFLOW_CONN_GA4_EXPORT": conn({"property_id": catalog.GA4_PROPERTY_ID}),
         "AIRFLOW_CONN_HUBSPOT": conn({}),
         "AIRFLOW_CONN_BRANDWATCH": conn({"project_id": catalog.LISTENING_PROJECT_ID,
@@ -41,5 +49,6 @@ def sandbox_session(world: WorldConfig, **retry: float) -> Iterator[SandboxServe
     """Start the sandbox, export the connections, yield the server; restore the env after."""
     token = secrets.token_urlsafe(16)
     with SandboxServer(world, token=token) as server:
-        with temporary_environ(connection_env(server.base_url, token, **retry)):
+        version = current_version(server.world.config)
+        with temporary_environ(connection_env(server.base_url, token, linkedin_version=version, **retry)):
             yield server

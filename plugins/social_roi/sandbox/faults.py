@@ -1,4 +1,4 @@
-"""Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §4.4,
+"""Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §3.1, §4.4,
 §6.4, §8.1).
 
 Helpers return keyword arguments for ``SandboxServer.add_fault``::
@@ -164,6 +164,31 @@ def x_server_error(status: int = 503) -> dict:
                                        "status": status}}
 
 
+def linkedin_throttle() -> dict:
+    """LinkedIn's 429 (application or member daily quota, or infrastructure protection): no
+    Retry-After and no rate-limit headers; the quotas reset at midnight UTC."""
+    return {
+        "status": 429,
+        "headers": {},
+        "body": {"status": 429, "serviceErrorCode": 101, "code": "TOO_MANY_REQUESTS",
+                 "message": "Resource level throttle limit for calls to this resource is reached."},
+    }
+
+
+def linkedin_expired_token() -> dict:
+    """An access token past its 60 days (or revoked: code REVOKED_ACCESS_TOKEN)."""
+    return {
+        "status": 401,
+        "body": {"status": 401, "serviceErrorCode": 65601, "code": "EXPIRED_ACCESS_TOKEN",
+                 "message": "The token used in the request has expired"},
+    }
+
+
+def linkedin_server_error(status: int = 500) -> dict:
+    return {"status": status, "body": {"status": status, "code": "INTERNAL_SERVER_ERROR",
+                                       "message": "Internal Server Error"}}
+
+
 def server_error(status: int = 500) -> dict:
     """A bare 5xx from a load balancer: plain text body."""
     return {"status": status, "body": f"{status} Server Error", "headers": {}}
@@ -177,6 +202,9 @@ PRESETS = {
     "google_error": google_error,
     "brandwatch_rate_limit": brandwatch_rate_limit,
     "x_server_error": x_server_error,
+    "linkedin_throttle": linkedin_throttle,
+    "linkedin_expired_token": linkedin_expired_token,
+    "linkedin_server_error": linkedin_server_error,
     "server_error": server_error,
 }
 

@@ -156,9 +156,10 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
         **{f"hs_lifecyclestage_{k}_date": iso_ms(v) for k, v in dates.items()},
         "ga_client_id": c.ga_client_id,
         "app_user_id": c.app_user_id,
-        "hs_facebook_click_id": c.click_id,
+        # the form copies the landing URL's click id into the property of its platform
+        "hs_facebook_click_id": c.click_id if c.platform != "linkedin" else None,
         "hs_google_click_id": None,
-        "li_fat_id": None,  # custom property; the sandbox runs no LinkedIn ads
+        "li_fat_id": c.click_id if c.platform == "linkedin" else None,  # custom property
         "partner_type": c.partner_type,  # custom property filled by the partner inquiry form
         "utm_source": s.source if tagged else None,
         "utm_medium": s.medium if tagged else None,

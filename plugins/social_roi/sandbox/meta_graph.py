@@ -781,7 +781,7 @@ class MetaGraph:
 
         groups: dict[tuple, list[AdDay]] = {}
         for row in self.world.ad_days:
-            if not since <= row.day <= until:
+            if row.ad.platform not in C.META_PLATFORMS or not since <= row.day <= until:
                 continue
             start, stop = _bucket(row.day, since, until, increment)
             ad = row.ad

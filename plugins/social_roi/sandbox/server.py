@@ -1,5 +1,5 @@
-"""One local HTTP server speaking Meta Graph, GA4 export files, HubSpot CRM, Brandwatch and the X
-API for one world.
+"""One local HTTP server speaking Meta Graph, LinkedIn Marketing, the X API, GA4 export files,
+HubSpot CRM and Brandwatch for one world.
 
 Control routes (no auth, never faulted, not logged in ``requests``):
   GET /_sandbox/health   GET|DELETE /_sandbox/requests   GET|POST|DELETE /_sandbox/faults
@@ -17,6 +17,8 @@ from social_roi.sandbox.brandwatch import Brandwatch
 from social_roi.sandbox.ga4_export import PREFIX as GA4_PREFIX
 from social_roi.sandbox.ga4_export import GA4Export
 from social_roi.sandbox.hubspot import HubSpot
+from social_roi.sandbox.linkedin import PREFIX as LINKEDIN_PREFIX
+from social_roi.sandbox.linkedin import LinkedIn
 from social_roi.sandbox.meta_graph import PREFIX as META_PREFIX
 from social_roi.sandbox.meta_graph import MetaGraph
 from social_roi.sandbox.wire import Request, Response, json_response
@@ -58,8 +60,9 @@ class SandboxServer:
         self.hubspot = HubSpot(self.world)
         self.brandwatch = Brandwatch(self.world)
         self.x = XApi(self.world)
+        self.linkedin = LinkedIn(self.world)
         self._faults = F.FaultQueue()
-        self._log: list[tuple[str, str]] = []
+        self._log: list[tuple[str, str, str]] = []
         self._log_lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -125,7 +128,13 @@ class SandboxServer:
     def requests(self) -> list[tuple[str, str]]:
         """(method, path without query) of every API request received, in arrival order."""
         with self._log_lock:
-            return list(self._log)
+            return [(method, path) for method, path, _query in self._log]
+
+    @property
+    def queries(self) -> list[tuple[str, str]]:
+        """(path, query string exactly as sent) of every API request, in arrival order."""
+        with self._log_lock:
+            return [(path, query) for _method, path, query in self._log]
 
     def clear_requests(self) -> None:
         with self._log_lock:
@@ -137,7 +146,7 @@ class SandboxServer:
         if req.path == CONTROL or req.path.startswith(CONTROL + "/"):
             return self._control(req)
         with self._log_lock:
-            self._log.append((req.method, req.path))
+            self._log.append((req.method, req.path, req.raw_query))
         injected = self._faults.take(req.method, req.path)
         if injected is not None:
             return injected
@@ -145,6 +154,8 @@ class SandboxServer:
             return self.meta.handle(req, self.token)
         if req.path.startswith(GA4_PREFIX + "/"):
             return self.ga4.handle(req, self.token)
+        if req.path.startswith(LINKEDIN_PREFIX + "/"):
+            return self.linkedin.handle(req, self.token)
         if req.path.startswith("/crm/"):
             return self.hubspot.handle(req, self.token)
         if req.path.startswith("/projects/") or req.path.rstrip("/") == "/oauth/token":

@@ -20,6 +20,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     base_url: str  # scheme://host[:port] the client used, for absolute paging links
+    raw_query: str = ""  # the query string as sent (Rest.li syntax depends on what is encoded)
 
     @classmethod
     def build(cls, method: str, target: str, headers: dict[str, str], body: bytes, base_url: str) -> Request:
@@ -31,6 +32,7 @@ class Request:
             {k.lower(): v for k, v in headers.items()},
             body,
             base_url,
+            raw_query,
         )
 
     def arg(self, name: str, default: str | None = None) -> str | None:

@@ -68,6 +68,8 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         # extra: the other platform-reported actions the API serves, so they are checkable too
         "landing_page_views": "int64",
         "post_reactions": "int64",
+        "currency": "string",  # the ad account's: spend and conversion value are in it
+        "conversion_value": "float64",  # platform-reported conversion value (LinkedIn; NaN: not served)
     },
     "sessions": {
         "user_pseudo_id": "string",
@@ -273,6 +275,7 @@ class Ad:
     daily_budget: float = 0.0  # USD at scale 1: the campaign budget times this ad's share
     active_days: tuple = (0, None)  # [first, last) day offsets of delivery; None = to the end
     quality: float = 1.0  # click-through multiplier of the creative
+    currency: str = C.CURRENCY  # the ad account's
 
 
 @dataclass(slots=True)
@@ -290,12 +293,18 @@ class AdDay:
     true_leads: int = 0
     # Meta keeps attributing conversions to a day after it ends (delayed and view-through
     # conversions), so the day's "lead" count grows for a while: per platform lead, the days
-    # after `day` until Meta first reports it. Restatement: re-pulls see more.
+    # after `day` until Meta first reports it. Restatement: re-pulls see more. (LinkedIn too.)
     lead_lags: tuple[int, ...] = ()
+    value_per_conversion: float | None = None  # what the platform values a conversion at
 
     def platform_leads_as_of(self, last_day: date) -> int:
         """The 'lead' count Meta reports for this ad-day when asked on the day after last_day."""
         return sum(1 for lag in self.lead_lags if (self.day - last_day).days + lag <= 0)
+
+    def conversion_value_as_of(self, last_day: date) -> float | None:
+        if self.value_per_conversion is None:
+            return None
+        return round(self.platform_leads_as_of(last_day) * self.value_per_conversion, 2)
 
 
 @dataclass(slots=True)
@@ -438,7 +447,7 @@ class Session:
     engagement_ms: int = 0
     form_name: str | None = None
     lead_us: int | None = None
-    click_id: str | None = None  # the ad platform's click id in the landing URL (fbclid)
+    click_id: str | None = None  # the ad platform's click id in the landing URL (fbclid, li_fat_id)
     user_id: str | None = None  # set when the person logged in during the session
     events: list = field(default_factory=list)  # (ts_us, seq, name, [(key, str|int), ...])
 
@@ -607,6 +616,8 @@ class World:
     shares: list[AdvocacyShare] = field(default_factory=list)
     conversations: list[Conversation] = field(default_factory=list)
     engagements: list[Engagement] = field(default_factory=list)  # calls and e-mails, by id
+    # LinkedIn Page: day -> (organic gain net of unfollows, paid gain), as LinkedIn reports them
+    linkedin_follower_gains: dict[date, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def horizon_end_ms(self) -> int:
@@ -647,19 +658,29 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     partners_rng, advocacy_rng = rng("partners"), rng("advocacy")
     shares = _generate_advocacy_shares(cfg, advocacy_rng, posts)
     sessions = _simulate_advocacy_web(advocacy_rng, shares, visitors, sessions)
+    # LinkedIn Ads too: their clicks are one-off visits of new visitors, their leads CRM contacts
+    # drawn from their own streams (the Meta world, mentions and Meta followers stay as they were).
+    li_rng = rng("linkedin-ads")
+    li_ads, li_ad_days, li_clicks = _generate_linkedin_ads(cfg, li_rng)
+    sessions = _simulate_one_off_visits(rng("linkedin-ads-web"), li_clicks, visitors, sessions)
+    _attribute_linkedin_conversions(li_ad_days, sessions, li_rng)
     _fill_partner_forms(partners_rng, sessions)
     # Phone and e-mail inquiries too: people new to the CRM become contacts (contact ids shift).
     inquiries_rng = rng("inquiries")
     first_inquiries = _new_inquirers(cfg, inquiries_rng)
-    streams = {"partners": partners_rng, "advocacy": advocacy_rng, "inquiries": inquiries_rng}
+    streams = {"partners": partners_rng, "advocacy": advocacy_rng, "inquiries": inquiries_rng,
+               "linkedin-ads": rng("linkedin-ads-crm")}
     contacts, deals = _simulate_crm(cfg, rng("crm"), rng("crm-identity"), sessions, form_leads, streams,
                                     first_inquiries)
     engagements = _log_engagements(cfg, inquiries_rng, contacts, first_inquiries)
     mentions = _generate_mentions(cfg, rng("listening"), posts, ad_days)
     followers = _simulate_followers(cfg, rng("followers"), posts, ad_days)
+    li_followers, li_gains = _simulate_linkedin_followers(cfg, rng("linkedin-followers"), posts, li_ad_days)
+    followers.update(li_followers)
     conversations = _generate_conversations(cfg, rng("direct-messages"))
-    return World(cfg, posts, ads, ad_days, visitors, sessions, contacts, deals, form_leads, mentions,
-                 followers, shares, conversations, engagements)
+    return World(cfg, posts, ads + li_ads, ad_days + li_ad_days, visitors, sessions, contacts, deals,
+                 form_leads, mentions, followers, shares, conversations, engagements,
+                 linkedin_follower_gains=li_gains)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -853,6 +874,76 @@ def _attribute_platform_leads(
         row.platform_leads = row.true_leads + _poisson(rng, 0.3 * row.true_leads + 0.002 * row.link_clicks)
 
 
+# ---- LinkedIn Ads ----------------------------------------------------------------------------
+
+
+def _generate_linkedin_ads(cfg: WorldConfig, rng: random.Random):
+    """Sponsored content of our LinkedIn ad account: creative x day delivery (impressions, clicks,
+    landing-page clicks, reactions, spend in the account currency) and one click per landing-page
+    click, tagged with LinkedIn's dynamic UTMs and its click id (li_fat_id)."""
+    ads: list[Ad] = []
+    for ci, (name, objective, budget, path, active, creatives) in enumerate(C.LINKEDIN_AD_CAMPAIGNS, 1):
+        campaign_id = str(711000000 + ci * 1000)
+        weights = [rng.uniform(0.6, 1.4) for _ in creatives]
+        for xi, (creative, weight) in enumerate(zip(creatives, weights, strict=True), 1):
+            ad = Ad(str(1420000000 + ci * 100 + xi), creative, C.LINKEDIN_CAMPAIGN_GROUP_ID,
+                    "Q4 demand generation", campaign_id, name, "linkedin", objective, path,
+                    daily_budget=budget * weight / sum(weights), active_days=active,
+                    quality=rng.uniform(0.75, 1.3), currency=C.LINKEDIN_AD_CURRENCY)
+            ads.append(ad)
+    ad_days: list[AdDay] = []
+    clicks: list[tuple] = []
+    prof = C.AD_PROFILE["linkedin"]
+    for d, day in enumerate(cfg.dates):
+        weekday_factor = 0.6 if day.weekday() >= 5 else 1.0  # B2B audiences rest at weekends
+        for ad in ads:
+            first, last = ad.active_days
+            if d < first or (last is not None and d >= last):
+                continue
+            spend = round(ad.daily_budget * cfg.scale * weekday_factor * rng.uniform(0.85, 1.1), 2)
+            impressions = _poisson(rng, spend / prof.cpm * 1000 * rng.uniform(0.9, 1.1))
+            if impressions == 0:
+                continue  # adAnalytics has no element for a creative-day without delivery
+            reach = max(1, min(impressions, round(impressions / (prof.frequency * rng.uniform(0.9, 1.1)))))
+            n_clicks = _poisson(rng, impressions * prof.ctr * ad.quality)
+            landing_clicks = _binomial(rng, n_clicks, prof.link_share)
+            reactions = _poisson(rng, impressions / 1000 * prof.reactions_per_k)
+            ad_days.append(AdDay(ad, day, impressions, reach, n_clicks, landing_clicks, spend, 0, reactions))
+            day_start = cfg.start_ts + d * DAY
+            for _ in range(landing_clicks):
+                url = utm_url(ad.landing_path, "linkedin", "paid_social", ad.campaign_name, ad.ad_id,
+                              li_fat_id=_uuid(rng))
+                clicks.append((day_start + _hour_second(rng), "linkedin", "paid_social",
+                               ad.campaign_name, ad.ad_id, url))
+    return ads, ad_days, clicks
+
+
+def _uuid(rng: random.Random) -> str:
+    raw = "".join(rng.choice("0123456789abcdef") for _ in range(32))
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def _attribute_linkedin_conversions(ad_days: list[AdDay], sessions: list[Session],
+                                    rng: random.Random) -> None:
+    """externalWebsiteConversions of the Insight Tag's lead rule: the true click-through leads
+    plus post-view conversions LinkedIn also counts, valued at the rule's fixed value, some of
+    them reported days after the day they are credited to."""
+    true: dict[tuple, int] = {}
+    for s in sessions:
+        if s.platform == "linkedin" and s.medium == "paid_social" and s.form_name:
+            key = (s.content, datetime.fromtimestamp(s.start_us // 1_000_000, UTC).date())
+            true[key] = true.get(key, 0) + 1
+    for row in ad_days:
+        row.true_leads = true.get((row.ad.ad_id, row.day), 0)
+        row.platform_leads = row.true_leads + _poisson(rng, 0.4 * row.true_leads + row.impressions / 20_000)
+        row.value_per_conversion = C.LINKEDIN_CONVERSION_VALUE
+        # LinkedIn credits a conversion to the day of the click or view, reported up to
+        # LINKEDIN_MAX_LEAD_LAG days later (well inside its 30-day re-pull)
+        row.lead_lags = tuple(0 if rng.random() < C.LEAD_REPORTED_SAME_DAY
+                              else rng.randint(1, C.LINKEDIN_MAX_LEAD_LAG)
+                              for _ in range(row.platform_leads))
+
+
 def _delay_platform_leads(ad_days: list[AdDay], rng: random.Random) -> None:
     """Most leads are reported on their day; the rest within a week (never past Meta's 28-day
     restatement window, so a 28-day re-pull always ends with the final count)."""
@@ -888,6 +979,33 @@ def _simulate_followers(
             followers += new - lost
             out[(platform, day)] = (followers, new, lost)
     return out
+
+
+def _simulate_linkedin_followers(
+    cfg: WorldConfig, rng: random.Random, posts: list[Post], ad_days: list[AdDay]
+) -> tuple[dict[tuple[str, date], tuple[int, int, int]], dict[date, tuple[int, int]]]:
+    """Our LinkedIn Page: organic follows from the people our posts reached on their publication
+    day, paid follows from sponsored content, a few unfollows a day (netted into the organic
+    gain, as the day's gains are reported)."""
+    post_reach: dict[date, int] = {}
+    for p in posts:
+        if p.platform == "linkedin":
+            day = datetime.fromtimestamp(p.created_ts, UTC).date()
+            post_reach[day] = post_reach.get(day, 0) + p.reach
+    ad_reach: dict[date, int] = {}
+    for row in ad_days:
+        ad_reach[row.day] = ad_reach.get(row.day, 0) + row.reach
+    totals: dict[tuple[str, date], tuple[int, int, int]] = {}
+    gains: dict[date, tuple[int, int]] = {}
+    followers = round(C.LINKEDIN_FOLLOWERS_AT_START * cfg.scale)
+    for day in cfg.dates:
+        organic = _poisson(rng, post_reach.get(day, 0) * C.LINKEDIN_NEW_FOLLOWERS_PER_1K_POST_REACH / 1000)
+        paid = _poisson(rng, ad_reach.get(day, 0) * C.LINKEDIN_NEW_FOLLOWERS_PER_1K_AD_REACH / 1000)
+        lost = _poisson(rng, followers * C.DAILY_UNFOLLOW_RATE)
+        followers += organic + paid - lost
+        totals[("linkedin", day)] = (followers, organic + paid, lost)
+        gains[day] = (organic - lost, paid)
+    return totals, gains
 
 
 # ---- direct messages (Messenger, Instagram) ---------------------------------------------------
@@ -1040,6 +1158,9 @@ def _generate_mentions(
 
 # ---- web sessions (GA4) --------------------------------------------------------------------
 
+# The ad platforms' click ids in a landing URL: Meta's fbclid, LinkedIn's li_fat_id.
+CLICK_ID_PARAMS = ("fbclid", "li_fat_id")
+
 _REFERRERS = {
     "facebook": "https://l.facebook.com/",
     "instagram": "https://l.instagram.com/",
@@ -1188,9 +1309,17 @@ def _simulate_advocacy_web(
 ) -> list[Session]:
     """One session per click, by a new visitor from the ambassador's network (they are one-off
     visits: advocacy visitors do not come back in this world). Returns all sessions by start time."""
+    return _simulate_one_off_visits(rng, [c for sh in shares for c in sh.clicks], visitors, sessions)
+
+
+def _simulate_one_off_visits(
+    rng: random.Random, clicks: list[tuple], visitors: list[Visitor], sessions: list[Session]
+) -> list[Session]:
+    """One session per click (ts, platform, medium, campaign, content, url), each by a new visitor
+    who does not come back. Returns all sessions by start time."""
     used_ids = {v.user_pseudo_id for v in visitors}
     added: list[Session] = []
-    for ts, platform, medium, campaign, content, url in sorted(c for sh in shares for c in sh.clicks):
+    for ts, platform, medium, campaign, content, url in sorted(clicks):
         visitor = _new_visitor(rng, used_ids, ts, platform, (platform, medium, campaign))
         visitors.append(visitor)
         added.append(_make_session(rng, visitor, ts, platform, medium, campaign, content, url))
@@ -1257,7 +1386,8 @@ def _make_session(
         url,
         _REFERRERS[platform],
     )
-    s.click_id = (parse_qs(urlsplit(url).query).get("fbclid") or [None])[0]
+    query = parse_qs(urlsplit(url).query)
+    s.click_id = next((query[p][0] for p in CLICK_ID_PARAMS if p in query), None)
 
     # A visitor converts at most once: known contacts never fill a form again.
     lead_rate = C.LEAD_RATE[(platform, medium)] * (C.RETURNING_LEAD_BOOST if number > 1 else 1.0)
@@ -1379,8 +1509,9 @@ def _simulate_crm(
     streams: dict[str, random.Random],
     first_inquiries: list[Engagement] = (),
 ):
-    """`streams`: the RNGs of partner-form, advocacy and inquiry contacts ("partners", "advocacy",
-    "inquiries"), so that adding them leaves every other contact's draws unchanged.
+    """`streams`: the RNGs of partner-form, advocacy, inquiry and LinkedIn Ads contacts
+    ("partners", "advocacy", "inquiries", "linkedin-ads"), so that adding them leaves every other
+    contact's draws unchanged.
     `first_inquiries`: calls and e-mails of people new to the CRM, who become contacts from them."""
     end_ms = cfg.end_ts * 1000
     # (CRM creation ms, tie-break, web session or instant-form lead)
@@ -1414,6 +1545,8 @@ def _simulate_crm(
             kind = "partners"
         elif s is not None and s.medium == C.ADVOCACY_MEDIUM:
             kind = "advocacy"
+        elif s is not None and (s.platform, s.medium) == ("linkedin", "paid_social"):
+            kind = "linkedin-ads"
         elif inquiry is not None:
             kind = "inquiries"
         rng, id_rng = (streams[kind], streams[kind]) if kind else main
@@ -1684,7 +1817,8 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
     ad_daily = pd.DataFrame(
         {
             "platform": [r.ad.platform for r in rows],
-            "account_id": C.AD_ACCOUNT_ID,
+            "account_id": [C.LINKEDIN_AD_ACCOUNT_ID if r.ad.platform == "linkedin" else C.AD_ACCOUNT_ID
+                           for r in rows],
             "campaign_id": [r.ad.campaign_id for r in rows],
             "campaign_name": [r.ad.campaign_name for r in rows],
             "adset_id": [r.ad.adset_id for r in rows],
@@ -1700,6 +1834,8 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "platform_leads_final": [r.platform_leads for r in rows],
             "landing_page_views": [r.landing_page_views for r in rows],
             "post_reactions": [r.post_reactions for r in rows],
+            "currency": [r.ad.currency for r in rows],
+            "conversion_value": [r.conversion_value_as_of(world.config.dates[-1]) for r in rows],
         }
     )
     ss = world.sessions

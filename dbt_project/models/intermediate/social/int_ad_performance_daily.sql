@@ -1,12 +1,19 @@
--- The ad-platform contract: one row per ad × day × platform, spend in the account currency and in
--- the reporting currency (rate of the report day). Ad platforms report days in the ad account's
--- time zone: a day's spend cannot be split again, so the report date is taken as the reporting
--- day. Meta is the first ad platform; LinkedIn Ads joins this union with the same columns.
+-- The ad-platform contract: one row per ad × day × platform, spend and the platform-reported
+-- conversions and their value in the account currency and in the reporting currency (rate of the
+-- report day). Ad platforms report days in the ad account's time zone (LinkedIn: UTC): a day's
+-- spend cannot be split again, so the report date is taken as the reporting day. An "ad" is the
+-- unit the platform's links name in utm_content: a Meta ad, a LinkedIn creative.
 with
 
 meta_ads as (
 
     select * from {{ ref('stg_meta__ad_insights') }}
+
+),
+
+linkedin_ads as (
+
+    select * from {{ ref('stg_linkedin__ad_analytics') }}
 
 ),
 
@@ -17,6 +24,16 @@ unioned as (
         link_clicks, reactions, platform_reported_leads, platform_reported_value, spend,
         upper(account_currency) as currency
     from meta_ads
+
+    union all
+
+    select
+        ad_id, report_date, platform, campaign_id, campaign_name, impressions,
+        -- approximateMemberReach is not reported by day: unknown, not zero
+        cast(null as bigint) as reach,
+        link_clicks, reactions, platform_reported_leads, platform_reported_value, spend,
+        account_currency as currency
+    from linkedin_ads
 
 ),
 

@@ -22,6 +22,12 @@ x_posts as (
 
 ),
 
+linkedin_posts as (
+
+    select * from {{ ref('stg_linkedin__posts') }}
+
+),
+
 unioned as (
 
     select
@@ -50,6 +56,17 @@ unioned as (
         impressions as views, cast(null as bigint) as reach, likes as reactions, replies as comments,
         reposts + quotes as shares, bookmarks as saves, url_link_clicks as link_clicks
     from x_posts
+
+    union all
+
+    select
+        post_id, platform, created_at, created_date, utm_campaign as campaign, utm_content,
+        case when article_url is not null then 'article' else 'text' end as post_type, permalink,
+        -- LinkedIn reports no saves; its clickCount also counts clicks on the company name and
+        -- logo, the closest it has to link clicks
+        views, reach, reactions, comments, shares, cast(null as bigint) as saves,
+        clicks as link_clicks
+    from linkedin_posts
 
 )
 

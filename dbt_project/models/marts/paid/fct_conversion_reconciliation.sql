@@ -1,7 +1,7 @@
 -- What the ad platforms claim next to what the CRM confirms, per day × platform × campaign:
--- the platform-reported leads (Meta's `lead` action, which counts view-through and modelled
--- conversions) beside the CRM contacts, customers and revenue whose lead source is that paid
--- campaign. The gap is the over-reporting a team would otherwise budget on.
+-- the platform-reported leads (Meta's `lead` action, LinkedIn's website conversions and
+-- one-click leads: both count view-through and late conversions) beside the CRM contacts,
+-- customers and revenue whose lead source is that paid campaign. The gap is the over-reporting a team would otherwise budget on.
 with
 
 ads as (

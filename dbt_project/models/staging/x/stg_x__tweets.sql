@@ -49,7 +49,7 @@ renamed as (
         cast(user_profile_clicks as bigint) as user_profile_clicks,
         url_link_clicks is not null as has_non_public_metrics,
         observed_at as metrics_observed_at,
-        unknown_fields
+        extra_fields
 
     from tracked
 
