@@ -9,7 +9,7 @@ import pytest
 from tests.dbt.journeys import truth_totals
 from tests.money import spend_usd, to_usd
 
-CONNECTED = ("facebook", "instagram", "linkedin")  # the organic platforms with a connector
+CONNECTED = ("facebook", "instagram", "linkedin", "x")  # the organic platforms with a connector
 
 
 def positive(series: pd.Series) -> dict:
@@ -20,9 +20,6 @@ def positive(series: pd.Series) -> dict:
 def read(build_db, sql: str) -> pd.DataFrame:
     with duckdb.connect(str(build_db), read_only=True) as con:
         return con.execute(sql).df()
-
-
-CONNECTED = ["facebook", "instagram", "x"]  # the platforms whose posts have a connector
 
 
 def test_post_performance_counts_each_posts_engagement_and_sessions(month_build):
