@@ -274,15 +274,17 @@ def _message(c: Conversation, m: DirectMessage, fields: list[str]) -> dict:
     recipient = _participant(c, person=m.from_page)
     values = {"id": m.message_id, "created_time": graph_time(m.created_ts), "from": sender,
               "to": {"data": [recipient]}, "message": ""}
-    out = {}
+    return _select(values, fields, "Message")
+
+
+def _select(values: dict, fields: list[str], node_type: str) -> dict:
+    """The requested fields of a node (its id always), or Graph's error for an unknown one."""
     for name in fields:
         if name not in values:
             raise GraphError(
-                400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Message)"
+                400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
             )
-        out[name] = values[name]
-    out.setdefault("id", m.message_id)
-    return out
+    return {"id": values["id"], **{name: values[name] for name in fields}}
 
 
 def _split(value: str) -> list[str]:
@@ -484,15 +486,8 @@ class MetaGraph:
 
     @staticmethod
     def _fields(req: Request, default: str, values: dict, node_type: str) -> dict:
-        out = {}
-        for name, _mods in parse_fields(req.arg("fields") or default):
-            if name not in values:
-                raise GraphError(
-                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
-                )
-            out[name] = values[name]
-        out.setdefault("id", values["id"])
-        return out
+        return _select(values, [name for name, _mods in parse_fields(req.arg("fields") or default)],
+                       node_type)
 
     # ---- edges -------------------------------------------------------------------------------
 
@@ -706,15 +701,7 @@ class MetaGraph:
             "platform": {"facebook": "fb", "instagram": "ig"}[ad.platform], "is_organic": False,
             "field_data": answers,
         }
-        out = {}
-        for name in fields:
-            if name not in values:
-                raise GraphError(
-                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type (Lead)"
-                )
-            out[name] = values[name]
-        out.setdefault("id", lead.lead_id)
-        return out
+        return _select(values, fields, "Lead")
 
     # ---- ads insights ------------------------------------------------------------------------
 
