@@ -301,3 +301,21 @@ def test_a_metric_meta_retires_lands_null_with_a_warning_and_the_day_goes_on(
     assert landed[other].notna().all() and landed[other].sum() > 0
     assert any(retired in r.getMessage() and "invalid" in r.getMessage()
                for r in caplog.records if r.levelname == "WARNING")
+
+
+@pytest.mark.parametrize(("minutes", "waited"), [(0.02, 2), (60, 3)])  # 1.2 s → 2 s; 1 h → the cap
+def test_a_throttle_waits_as_long_as_meta_says(config, server, tmp_path, minutes, waited):
+    """Meta's usage header says when a throttled caller regains access (minutes); the retry waits
+    that long, capped at the connection's max_retry_delay (3 s here), instead of backing off."""
+    throttle = {"error": {"message": "(#80001) There have been too many calls to this Page account.",
+                          "type": "OAuthException", "code": 80001, "fbtrace_id": "AbC"}}
+    usage = {catalog.PAGE_ID: [{"type": "pages", "call_count": 100, "total_cputime": 40,
+                                "total_time": 40, "estimated_time_to_regain_access": minutes}]}
+    server.add_fault(POSTS_PATH, 400, times=1, body=throttle,
+                     headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
+    before = requests_to(server, POSTS_PATH)
+    started = time.perf_counter()
+    counts = land_day(meta, config("meta_graph"), DAY, tmp_path)
+    elapsed = time.perf_counter() - started
+    assert counts["page_posts"] > 0 and requests_to(server, POSTS_PATH) - before == 2
+    assert waited <= elapsed < waited + 2.5

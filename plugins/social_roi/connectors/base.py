@@ -94,14 +94,17 @@ def rest_client(
     paginator: BasePaginator | None = None,
     retry_condition: RetryPredicate | None = None,
     rate_limit: RateLimitHeaders | None = None,
+    throttle_wait: Callable[[Response], float | None] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> RESTClient:
     """dlt's REST client: retries 429 and 5xx with exponential backoff (``backoff_factor`` × 2^n
     seconds, at most ``max_retry_delay``, ``max_attempts`` tries; a Retry-After header, when the
     API sends one, sets the wait instead), plus any API-specific retryable answer
     (``retry_condition``); 4xx auth errors are not retried. An API that announces its rate-limit
-    window in headers (``rate_limit``) is waited for until the window resets, never longer than
-    the connection's ``max_retry_delay``. ``headers`` go on every request."""
+    window in headers (``rate_limit``) is waited for until the window resets, and one that says
+    how long a throttled caller must wait in its own way (``throttle_wait``: seconds, or None) is
+    waited for that long; never longer than the connection's ``max_retry_delay``. ``headers`` go
+    on every request."""
     session = Client(
         request_max_attempts=config.max_attempts,
         request_backoff_factor=config.backoff_factor,
@@ -109,8 +112,8 @@ def rest_client(
         retry_condition=retry_condition,
         raise_for_status=True,
     ).session
-    if rate_limit is not None:
-        adapter = RateLimitAdapter(config.conn_id, rate_limit, config.max_retry_delay)
+    if rate_limit is not None or throttle_wait is not None:
+        adapter = RateLimitAdapter(config.conn_id, rate_limit, config.max_retry_delay, throttle_wait)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
     return RESTClient(base_url=config.base_url, auth=auth, paginator=paginator, session=session,
@@ -135,13 +138,19 @@ class RateLimitAdapter(HTTPAdapter):
       ``Retry-After``, capped at ``max_retry_delay``) sleeps exactly until the window reopens; an
       answer without the headers falls back to dlt's exponential backoff.
 
+    * An API that signals throttling its own way (Meta: HTTP 400 with a usage header saying when
+      access returns) gets a ``Retry-After`` from ``throttle_wait(response)``, capped at
+      ``max_wait``.
+
     The time to wait is measured on the server's clock (reset minus the answer's ``Date``), so a
     client whose clock is off cannot cut the wait short or drag it out. Sits below dlt's retries
     (a transport adapter sees every attempt, before any response hook)."""
 
-    def __init__(self, conn_id: str, headers: RateLimitHeaders, max_wait: float) -> None:
+    def __init__(self, conn_id: str, headers: RateLimitHeaders | None, max_wait: float,
+                 throttle_wait: Callable[[Response], float | None] | None = None) -> None:
         super().__init__()
         self.conn_id, self.headers, self.max_wait = conn_id, headers, max_wait
+        self.throttle_wait = throttle_wait
         self._ready_at: dict[str, float] = {}  # endpoint -> time.monotonic() when it reopens
         self._lock = threading.Lock()
 
@@ -155,6 +164,12 @@ class RateLimitAdapter(HTTPAdapter):
                         self.conn_id, endpoint, pause)
             time.sleep(pause)
         response = super().send(request, *args, **kwargs)
+        wait = self.throttle_wait(response) if self.throttle_wait is not None else None
+        if wait is not None and "Retry-After" not in response.headers:
+            wait = min(wait, self.max_wait)
+            log.warning("%s: throttled by the API at %s: waiting %.0f s, as it asks", self.conn_id,
+                        endpoint, wait)
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
         seconds = self.seconds_to_reset(response)
         if seconds is None:
             return response
@@ -167,6 +182,8 @@ class RateLimitAdapter(HTTPAdapter):
 
     def seconds_to_reset(self, response: Response) -> float | None:
         """Seconds until the window resets by the server's clock; None without the headers."""
+        if self.headers is None:
+            return None
         try:
             reset = float(response.headers[self.headers.reset])
         except (KeyError, ValueError):

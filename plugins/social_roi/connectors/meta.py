@@ -149,6 +149,21 @@ def is_throttled(response: Response | None, _exc: BaseException | None) -> bool:
     )
 
 
+def throttle_wait(response: Response) -> float | None:
+    """How long Meta says a throttled caller must wait: the longest
+    ``estimated_time_to_regain_access`` (minutes) in ``X-Business-Use-Case-Usage`` (api_shapes.md
+    §1.5), on a throttling answer only; None when it says nothing (exponential backoff then)."""
+    if not is_throttled(response, None):
+        return None
+    try:
+        usage = json.loads(response.headers.get("X-Business-Use-Case-Usage") or "{}")
+        minutes = max((float(entry.get("estimated_time_to_regain_access") or 0)
+                       for entries in usage.values() for entry in entries), default=0.0)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
 def is_auth_error(response: Response) -> bool:
     """Code 190: the token is expired or revoked. Fail fast and say which connection to renew."""
     try:
@@ -163,6 +178,7 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         auth=APIKeyAuth(name="access_token", api_key=config.token, location="query"),
         paginator=JSONLinkPaginator(next_url_path="paging.next"),
         retry_condition=is_throttled,
+        throttle_wait=throttle_wait,
     )
     version = config.extra.get("api_version", "v24.0")
     limit = int(config.extra.get("page_size", 100))
