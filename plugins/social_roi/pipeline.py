@@ -62,8 +62,10 @@ def check_landing(day: date) -> dict[str, object]:
 def build() -> dict[str, int]:
     from social_roi.transform import dbt_build
 
-    # unit tests check the SQL, not the day's data: CI runs them (tests/dbt), the daily build not
-    summary = dbt_build(Paths.from_env(), ["--exclude-resource-type", "unit_test"])
+    # unit tests check the SQL, not the day's data: CI runs them (tests/dbt), the daily build not;
+    # unchanged seeds stay loaded (decision 46)
+    summary = dbt_build(Paths.from_env(), ["--exclude-resource-type", "unit_test"],
+                        keep_loaded_seeds=True)
     return {"nodes": summary.nodes, "warned": summary.warned}
 
 

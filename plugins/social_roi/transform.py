@@ -6,14 +6,26 @@ project through environment variables read by ``profiles.yml`` and the sources.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from social_roi.errors import SocialRoiError
 from social_roi.settings import Paths, temporary_environ
 
 log = logging.getLogger(__name__)
+
+# What a pipeline build leaves out (decision 46): dbt's debug file log (every statement of every
+# node, ~4 MB a build) and manifest.json (serialised twice per invocation), ~0.5 s a build that
+# nothing on the daily path reads. run_results.json, with each node's timing, is still written;
+# `python -m social_roi dbt ...` keeps dbt's defaults for a manual investigation.
+BUILD_FLAGS = ("--no-write-json", "--log-level-file", "warn")
+# Seeds, and the tests that read nothing else, left out of a build (`cautious`: a test that also
+# reads a model stays in).
+WITHOUT_SEEDS = ("--exclude", "resource_type:seed", "--indirect-selection", "cautious")
+SEEDS_SCHEMA = "main_seeds"
 
 
 class DbtFailed(SocialRoiError):
@@ -50,8 +62,28 @@ def dbt_invoke(paths: Paths, args: Sequence[str]):
             _release_build_db()
 
 
-def dbt_build(paths: Paths, extra_args: Sequence[str] = ()) -> DbtSummary:
-    outcome = dbt_invoke(paths, ["build", "--quiet", *extra_args])
+def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
+              keep_loaded_seeds: bool = False) -> DbtSummary:
+    """``dbt build``; a failed model or test raises ``DbtFailed`` naming each.
+
+    ``keep_loaded_seeds``: when the dbt project is byte for byte the one whose build last loaded
+    the seeds into this database, and passed, the seeds and the tests that read only them are
+    left out (23 of ~170 nodes a day; decision 46): the same tables would be reloaded and the
+    same checks rerun on the same rows. Any change to the project reloads and retests them.
+    """
+    fingerprint = project_fingerprint(paths.dbt_project) if keep_loaded_seeds else None
+    reuse_seeds = fingerprint is not None and _seeds_loaded(paths, fingerprint)
+    marker = _seeds_marker(paths)
+    if not reuse_seeds:
+        # forget the last load first: a build that fails after reloading them may have left
+        # other seeds than the recorded ones in the database
+        marker.unlink(missing_ok=True)
+    outcome = dbt_invoke(paths, ["build", "--quiet", *BUILD_FLAGS, *extra_args,
+                                 *(WITHOUT_SEEDS if reuse_seeds else ())])
+    if hasattr(outcome.result, "write"):  # with --no-write-json, dbt leaves run_results to us
+        target = paths.dbt_project / "target"
+        target.mkdir(exist_ok=True)
+        outcome.result.write(str(target / "run_results.json"))
     results = getattr(outcome.result, "results", None) or []
     problems = [
         f"  {r.node.resource_type} {r.node.name}: {r.status} — {(r.message or '').strip()}"
@@ -60,10 +92,49 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = ()) -> DbtSummary:
     if not outcome.success:
         detail = "\n".join(problems) or f"  {outcome.exception!r}"
         raise DbtFailed(f"dbt build failed ({len(problems)} node(s)):\n{detail}")
+    if fingerprint is not None and not reuse_seeds and _seeds(paths) <= {
+            r.node.name for r in results if r.node.resource_type == "seed"}:
+        marker.write_text(fingerprint)
     warned = sum(1 for r in results if str(r.status) == "warn")
     summary = DbtSummary(passed=len(results) - warned, warned=warned, nodes=len(results))
     log.info("dbt build: %d nodes ok, %d warnings", summary.passed, summary.warned)
     return summary
+
+
+def project_fingerprint(project: Path) -> str:
+    """A digest of every file of the dbt project (models, seeds, tests, macros, configuration;
+    not its generated folders) and of the dbt version."""
+    from dbt.version import __version__ as dbt_version
+
+    digest = hashlib.sha256(dbt_version.encode())
+    sources = [top for top in project.iterdir() if top.name not in {"target", "logs", "dbt_packages"}]
+    files = [file for top in sources for file in (top.rglob("*") if top.is_dir() else [top])]
+    for file in sorted(f for f in files if f.is_file()):
+        digest.update(f"\0{file.relative_to(project).as_posix()}\0".encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _seeds_marker(paths: Paths) -> Path:
+    """Which project last loaded the seeds into the build database, and passed: next to it."""
+    return paths.build_db.with_name(paths.build_db.name + ".seeds")
+
+
+def _seeds_loaded(paths: Paths, fingerprint: str) -> bool:
+    import duckdb
+
+    marker = _seeds_marker(paths)
+    if not (paths.build_db.is_file() and marker.is_file() and marker.read_text() == fingerprint):
+        return False
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:  # a replaced database
+        loaded = {row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?",
+            [SEEDS_SCHEMA]).fetchall()}
+    return _seeds(paths) <= loaded
+
+
+def _seeds(paths: Paths) -> set[str]:
+    return {csv.stem for csv in (paths.dbt_project / "seeds").rglob("*.csv")}
 
 
 def _release_build_db() -> None:

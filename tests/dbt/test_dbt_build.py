@@ -4,6 +4,7 @@ and a data test stops the build when the landing zone holds a duplicate."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from datetime import date, timedelta
 
@@ -81,3 +82,56 @@ def test_an_amount_without_an_fx_rate_fails_the_build_naming_the_test(tmp_path, 
         dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     message = str(failure.value)
     assert "fx_rate_found_int_non_media_costs_fx_rate" in message and ": fail" in message
+
+
+def test_a_null_in_a_required_column_fails_the_build_naming_the_column(tmp_path, landed):
+    """A model's required columns are checked by one `not_null_columns` test (one dbt node, not
+    one per column: decision 46). A null still stops the build; the test's rows name the column."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(Paths.from_env().dbt_project, project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    with (project / "seeds" / "gross_margin.csv").open("a") as seed:
+        seed.write("2026-06-01,\n")
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    with pytest.raises(DbtFailed) as failure:
+        dbt_build(paths, ["--exclude-resource-type", "unit_test"])
+    message = str(failure.value)
+    assert "not_null_columns_gross_margin_valid_from__gross_margin: fail" in message
+    compiled = next((project / "target" / "compiled").rglob("not_null_columns_gross_margin_*.sql"))
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        assert con.execute(compiled.read_text()).fetchall() == [("gross_margin", 1)]
+
+
+def test_unchanged_seeds_stay_loaded_until_the_project_changes(tmp_path, landed):
+    """The daily build leaves the loaded seeds, and the tests that read only them, out while the
+    dbt project is unchanged (decision 46); a test that also reads a model still runs. Any change
+    reloads and retests them, and a reload that failed is not taken for a good one."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(Paths.from_env().dbt_project, project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (project / "tests" / "singular" / "reads_a_seed_and_a_model.sql").write_text(
+        "select * from {{ ref('gross_margin') }} cross join {{ ref('fct_roi_monthly') }} where false\n")
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    args = ["--exclude-resource-type", "unit_test"]
+
+    def built() -> set[str]:
+        results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+        return {r["unique_id"].split(".")[2] for r in results}
+
+    first = dbt_build(paths, args, keep_loaded_seeds=True)
+    assert {"gross_margin", "unique_gross_margin_valid_from"} <= built()
+    second = dbt_build(paths, args, keep_loaded_seeds=True)
+    assert not {"gross_margin", "unique_gross_margin_valid_from"} & built()
+    assert "reads_a_seed_and_a_model" in built() and "fct_roi_monthly" in built()
+    assert first.nodes - second.nodes > len(list((project / "seeds").glob("*.csv")))
+
+    seed = project / "seeds" / "gross_margin.csv"
+    good = seed.read_text()
+    seed.write_text(good + "2026-06-01,\n")
+    with pytest.raises(DbtFailed, match="not_null_columns_gross_margin"):
+        dbt_build(paths, args, keep_loaded_seeds=True)
+    seed.write_text(good)  # the project that last loaded well, but the database holds the bad row
+    assert dbt_build(paths, args, keep_loaded_seeds=True).nodes == first.nodes
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        assert con.execute("select count(*) from main_seeds.gross_margin "
+                           "where gross_margin is null").fetchone() == (0,)

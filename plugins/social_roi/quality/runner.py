@@ -26,7 +26,11 @@ from great_expectations.data_context.types.base import (
 from social_roi.quality.results import MAX_EXAMPLES, Failure, SuiteRun
 
 DATASOURCE = "social_roi"
-# SUMMARY gives counts and a short list of offending values without materialising every one.
+# A first pass asks only for the verdict: BOOLEAN_ONLY computes no unexpected counts or values,
+# about half the work of a suite, and on most days every suite passes (decision 46).
+VERDICT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+# A failing suite is validated again for its details: SUMMARY gives counts and a short list of
+# offending values without materialising every one.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
 
 
@@ -56,8 +60,11 @@ def validate_frame(
     table: str, frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[str, Any]
 ) -> SuiteRun:
     batch = _batch_definition(suite.name).get_batch(batch_parameters={"dataframe": frame})
-    outcome = batch.validate(suite, result_format=RESULT_FORMAT,
+    outcome = batch.validate(suite, result_format=VERDICT_FORMAT,
                              expectation_parameters=dict(parameters))
+    if not outcome.success:  # the same checks again, now for what failed and on which values
+        outcome = batch.validate(suite, result_format=RESULT_FORMAT,
+                                 expectation_parameters=dict(parameters))
     failures = tuple(_failure(table, suite.name, result)
                      for result in outcome.results if not result.success)
     return SuiteRun(suite.name, table, len(frame), len(outcome.results), failures)
