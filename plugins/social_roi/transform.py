@@ -17,11 +17,13 @@ from social_roi.settings import Paths, temporary_environ
 
 log = logging.getLogger(__name__)
 
-# What a pipeline build leaves out (decision 46): dbt's debug file log (every statement of every
-# node, ~4 MB a build) and manifest.json (serialised twice per invocation), ~0.5 s a build that
-# nothing on the daily path reads. run_results.json, with each node's timing, is still written;
-# `python -m social_roi dbt ...` keeps dbt's defaults for a manual investigation.
-BUILD_FLAGS = ("--no-write-json", "--log-level-file", "warn")
+# What a pipeline build leaves out (decision 46), ~0.8 s a build that nothing on the daily path
+# reads: dbt's logs (a debug file log of every statement of every node, ~4 MB a build; each line
+# is formatted and scrubbed of secrets whatever the level, so `--quiet` alone saves nothing) and
+# manifest.json (serialised twice per invocation). A failure is reported by `DbtFailed` from the
+# results, node by node with dbt's message; run_results.json, with each node's timing, is still
+# written. `python -m social_roi dbt ...` keeps dbt's defaults for a manual investigation.
+BUILD_FLAGS = ("--no-write-json", "--log-level", "none", "--log-level-file", "none")
 # Seeds, and the tests that read nothing else, left out of a build (`cautious`: a test that also
 # reads a model stays in).
 WITHOUT_SEEDS = ("--exclude", "resource_type:seed", "--indirect-selection", "cautious")
@@ -78,7 +80,7 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
         # forget the last load first: a build that fails after reloading them may have left
         # other seeds than the recorded ones in the database
         marker.unlink(missing_ok=True)
-    outcome = dbt_invoke(paths, ["build", "--quiet", *BUILD_FLAGS, *extra_args,
+    outcome = dbt_invoke(paths, ["build", *BUILD_FLAGS, *extra_args,
                                  *(WITHOUT_SEEDS if reuse_seeds else ())])
     if hasattr(outcome.result, "write"):  # with --no-write-json, dbt leaves run_results to us
         target = paths.dbt_project / "target"
@@ -95,6 +97,10 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
     if fingerprint is not None and not reuse_seeds and _seeds(paths) <= {
             r.node.name for r in results if r.node.resource_type == "seed"}:
         marker.write_text(fingerprint)
+    for r in results:
+        if str(r.status) == "warn":  # dbt logs nothing here: say it
+            log.warning("dbt %s %s: warn — %s", r.node.resource_type, r.node.name,
+                        (r.message or "").strip())
     warned = sum(1 for r in results if str(r.status) == "warn")
     summary = DbtSummary(passed=len(results) - warned, warned=warned, nodes=len(results))
     log.info("dbt build: %d nodes ok, %d warnings", summary.passed, summary.warned)

@@ -22,6 +22,7 @@ from great_expectations.data_context.types.base import (
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.validator.v1_validator import Validator
 
 from social_roi.quality.results import MAX_EXAMPLES, Failure, SuiteRun
 
@@ -59,15 +60,22 @@ def _batch_definition(asset_name: str) -> Any:
 def validate_frame(
     table: str, frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[str, Any]
 ) -> SuiteRun:
-    batch = _batch_definition(suite.name).get_batch(batch_parameters={"dataframe": frame})
-    outcome = batch.validate(suite, result_format=VERDICT_FORMAT,
-                             expectation_parameters=dict(parameters))
+    outcome = _validate(frame, suite, parameters, VERDICT_FORMAT)
     if not outcome.success:  # the same checks again, now for what failed and on which values
-        outcome = batch.validate(suite, result_format=RESULT_FORMAT,
-                                 expectation_parameters=dict(parameters))
+        outcome = _validate(frame, suite, parameters, RESULT_FORMAT)
     failures = tuple(_failure(table, suite.name, result)
                      for result in outcome.results if not result.success)
     return SuiteRun(suite.name, table, len(frame), len(outcome.results), failures)
+
+
+def _validate(frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[str, Any],
+              result_format: dict[str, Any]) -> Any:
+    """What ``ValidationDefinition.run`` does, without a definition to store: GE's own
+    ``batch.validate`` builds the batch a second time (and fingerprints the whole frame again),
+    a quarter of a gate's time on small tables."""
+    validator = Validator(batch_definition=_batch_definition(suite.name),
+                          batch_parameters={"dataframe": frame}, result_format=result_format)
+    return validator.validate_expectation_suite(suite, expectation_parameters=dict(parameters))
 
 
 def _failure(table: str, suite: str, result: Any) -> Failure:
