@@ -18,6 +18,7 @@ EXTRAS = {
                  "ad_account_id": catalog.LINKEDIN_AD_ACCOUNT_ID},
     "ga4_export": {"property_id": catalog.GA4_PROPERTY_ID},
     "hubspot": {},
+    "salesforce": {"multi_currency": "true"},
     "brandwatch": {"project_id": catalog.LISTENING_PROJECT_ID,
                    "query_ids": [b.query_id for b in catalog.LISTENING_BRANDS]},
     "x": {"user_id": catalog.X_USER_ID},

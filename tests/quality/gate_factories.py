@@ -118,6 +118,39 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "contact_id": str(500 + i), "association_type_id": (194, 198)[i % 2],
             "association_category": "HUBSPOT_DEFINED",
         },
+        ("salesforce", "leads"): lambda i: {
+            "id": f"00QHz0000000{i:03d}AAA", "email_sha256": f"{i:064x}", "lead_source": "Paid Social",
+            "is_deleted": False, "created_date": _at(day, i) - timedelta(days=3),
+            "system_modstamp": _at(day, i), "utm_source__c": "facebook",
+        },
+        ("salesforce", "contacts"): lambda i: {
+            "id": f"003Hz0000000{i:03d}AAA", "email_sha256": f"{i:064x}", "is_deleted": False,
+            "created_date": _at(day, i), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "opportunities"): lambda i: {
+            "id": f"006Hz0000000{i:03d}AAA", "stage_name": "Closed Won", "amount": 1000.5 + i,
+            "is_closed": True, "is_won": True, "probability": 100.0, "is_deleted": False,
+            "created_date": _at(day, i) - timedelta(days=10), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "opportunity_history"): lambda i: {
+            "id": f"008Hz0000000{i:03d}AAA", "opportunity_id": f"006Hz0000000{i:03d}AAA",
+            "stage_name": "Closed Won", "is_deleted": False, "created_date": _at(day, i),
+            "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "opportunity_contact_roles"): lambda i: {
+            "id": f"00KHz0000000{i:03d}AAA", "opportunity_id": f"006Hz0000000{i:03d}AAA",
+            "contact_id": f"003Hz0000000{i:03d}AAA", "is_primary": True, "is_deleted": False,
+            "created_date": _at(day, i), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "campaigns"): lambda i: {
+            "id": f"701Hz0000000{i:03d}AAA", "name": f"camp {i}", "is_deleted": False,
+            "created_date": _at(day, i) - timedelta(days=14), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "campaign_members"): lambda i: {
+            "id": f"00vHz0000000{i:03d}AAA", "campaign_id": f"701Hz0000000{i % 3:03d}AAA",
+            "lead_id": f"00QHz0000000{i:03d}AAA", "is_deleted": False,
+            "created_date": _at(day, i), "system_modstamp": _at(day, i),
+        },
         ("brandwatch", "mentions"): lambda i: {
             "mention_id": str(2905000000000 + i), "resource_id": str(1975000000000000000 + i // 2),
             "query_id": 2001990001 + i % 2, "query_name": ("Acme - brand", "Rival - brand")[i % 2],

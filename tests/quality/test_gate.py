@@ -31,7 +31,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 19
+    assert result.suites_evaluated == len(ENTITIES) == 26
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
@@ -45,6 +45,9 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__hubspot_calls",
         "landing__hubspot_emails", "landing__hubspot_engagement_contacts", "landing__brandwatch_mentions",
         "landing__x_tweets", "landing__x_account_followers",
+        "landing__salesforce_leads", "landing__salesforce_contacts", "landing__salesforce_opportunities",
+        "landing__salesforce_opportunity_history", "landing__salesforce_opportunity_contact_roles",
+        "landing__salesforce_campaigns", "landing__salesforce_campaign_members",
     }
     rows = {s["suite"]: s["rows"] for s in written["suites"]}
     assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
@@ -88,15 +91,17 @@ def test_negative_spend_fails(clean_landing: Paths) -> None:
     assert "'-5.00'" in message and "column='spend'" in message
 
 
-def test_an_email_in_clear_fails_and_is_not_repeated_in_the_report(clean_landing: Paths) -> None:
-    rows = clean_rows("meta", "form_leads", DAY, 12)
+@pytest.mark.parametrize(("source", "entity"), [("meta", "form_leads"), ("salesforce", "leads")])
+def test_an_email_in_clear_fails_and_is_not_repeated_in_the_report(clean_landing: Paths, source,
+                                                                    entity) -> None:
+    rows = clean_rows(source, entity, DAY, 12)
     rows[5]["email_sha256"] = "jane.doe@example.com"  # a connector that forgot to hash
-    land(clean_landing, "meta", "form_leads", DAY, rows)
+    land(clean_landing, source, entity, DAY, rows)
 
     error = _landing_failure(clean_landing)
 
     [failure] = error.result.failures
-    assert (failure.table, failure.kwargs["column"]) == ("meta/form_leads", "email_sha256")
+    assert (failure.table, failure.kwargs["column"]) == (f"{source}/{entity}", "email_sha256")
     assert "jane.doe" not in str(error) and "jane.doe" not in error.result.result_file.read_text()
     assert "withheld" in str(error)
 
@@ -194,6 +199,7 @@ def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
         ("brandwatch", "mentions", "published_at", datetime(2026, 9, 30, 23, 0, tzinfo=UTC)),
         ("x", "tweets", "created_at", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
         ("x", "account_followers", "observed_at", datetime(2026, 10, 1, 23, 0, tzinfo=UTC)),
+        ("salesforce", "opportunities", "system_modstamp", datetime(2026, 10, 2, tzinfo=UTC)),
     ],
 )
 def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, column,

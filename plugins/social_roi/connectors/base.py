@@ -330,17 +330,22 @@ def pages(
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
     quota_reset: str | None = None,
+    quota_error: Callable[[Response], bool] | None = None,
+    error_text: Callable[[Response], str] | None = None,
     **kwargs: Any,
 ) -> Iterator[Any]:
     """Every page of ``path`` (``page.response`` gives totals). HTTP failures that survive the
     client's retries become errors naming the source, entity and day; refused credentials
     (401, or the API's own ``auth_error`` answer) become ``SourceAuthError``; a 429 that outlasts
-    the retries of an API with a periodic quota (``quota_reset`` says when it resets) becomes
-    ``SourceQuotaExhausted``."""
+    the retries of an API with a periodic quota (``quota_reset`` says when it resets), or the
+    API's own "quota used up" answer (``quota_error``: Salesforce's 403), becomes
+    ``SourceQuotaExhausted``. ``error_text`` turns an error body into the message's "API said"
+    (default: the body's first 500 characters)."""
     try:
         yield from client.paginate(path, **kwargs)
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset,
+                         quota_error, error_text) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
 
@@ -387,11 +392,20 @@ def http_error(
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
     quota_reset: str | None = None,
+    quota_error: Callable[[Response], bool] | None = None,
+    error_text: Callable[[Response], str] | None = None,
 ) -> SourceError:
     if response is None:
         return SourceError(source, entity, day, "no response from the API")
     url = response.url.split("?")[0]  # the query may carry an access token
-    body = response.text[:500]
+    body = error_text(response) if error_text is not None else response.text[:500]
+    if quota_error is not None and quota_error(response):
+        return SourceQuotaExhausted(
+            source, entity, day,
+            f"the API quota of the Airflow connection '{conn_id}' is used up (HTTP "
+            f"{response.status_code} from {url}). It resets {quota_reset}; rerun the day after that. "
+            f"API said: {body}",
+        )
     if response.status_code == 401 or (auth_error is not None and auth_error(response)):
         return SourceAuthError(
             source, entity, day,
@@ -478,6 +492,8 @@ def request(
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
     quota_reset: str | None = None,
+    quota_error: Callable[[Response], bool] | None = None,
+    error_text: Callable[[Response], str] | None = None,
     **kwargs: Any,
 ) -> Any:
     """One call outside paging (a job to create or poll, a batch read): its JSON body, with the
@@ -486,7 +502,8 @@ def request(
         response = client.request(path, method=method, **kwargs)
         response.raise_for_status()
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset,
+                         quota_error, error_text) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
     return response.json()

@@ -1,5 +1,5 @@
 """Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §3.1, §4.4,
-§6.4, §8.1).
+§6.4, §7.3, §8.1).
 
 Helpers return keyword arguments for ``SandboxServer.add_fault``::
 
@@ -189,6 +189,23 @@ def linkedin_server_error(status: int = 500) -> dict:
                                        "message": "Internal Server Error"}}
 
 
+def salesforce_error(status: int = 403, code: str | None = None, message: str | None = None) -> dict:
+    """Salesforce's error array (api_shapes.md §7.3): 401 ``INVALID_SESSION_ID`` (an expired or
+    revoked access token), 403 ``REQUEST_LIMIT_EXCEEDED`` (the org's rolling 24-hour API
+    allocation used up; also the concurrent long-running request limit, "ConcurrentPerOrgLongTxn"),
+    503 ``SERVER_UNAVAILABLE``, 500 ``UNKNOWN_EXCEPTION``."""
+    default_code, default_message = {
+        401: ("INVALID_SESSION_ID", "Session expired or invalid"),
+        403: ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+        500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you "
+                                   "contact support: 1937392043-41337 (-1234567890)"),
+        503: ("SERVER_UNAVAILABLE", "Server is temporarily unavailable. Please try again later."),
+    }[status]
+    headers = {"Sforce-Limit-Info": "api-usage=15000/15000"} if status == 403 else {}
+    return {"status": status, "headers": headers,
+            "body": [{"message": message or default_message, "errorCode": code or default_code}]}
+
+
 def server_error(status: int = 500) -> dict:
     """A bare 5xx from a load balancer: plain text body."""
     return {"status": status, "body": f"{status} Server Error", "headers": {}}
@@ -205,6 +222,7 @@ PRESETS = {
     "linkedin_throttle": linkedin_throttle,
     "linkedin_expired_token": linkedin_expired_token,
     "linkedin_server_error": linkedin_server_error,
+    "salesforce_error": salesforce_error,
     "server_error": server_error,
 }
 

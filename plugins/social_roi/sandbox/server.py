@@ -1,5 +1,5 @@
 """One local HTTP server speaking Meta Graph, LinkedIn Marketing, the X API, GA4 export files,
-HubSpot CRM and Brandwatch for one world.
+HubSpot CRM, Salesforce and Brandwatch for one world.
 
 Control routes (no auth, never faulted, not logged in ``requests``):
   GET /_sandbox/health   GET|DELETE /_sandbox/requests   GET|POST|DELETE /_sandbox/faults
@@ -21,6 +21,8 @@ from social_roi.sandbox.linkedin import PREFIX as LINKEDIN_PREFIX
 from social_roi.sandbox.linkedin import LinkedIn
 from social_roi.sandbox.meta_graph import PREFIX as META_PREFIX
 from social_roi.sandbox.meta_graph import MetaGraph
+from social_roi.sandbox.salesforce import PREFIX as SALESFORCE_PREFIX
+from social_roi.sandbox.salesforce import Salesforce
 from social_roi.sandbox.wire import Request, Response, json_response
 from social_roi.sandbox.world import World, WorldConfig, generate_world
 from social_roi.sandbox.x_api import PREFIX as X_PREFIX
@@ -58,6 +60,7 @@ class SandboxServer:
         self.meta = MetaGraph(self.world)
         self.ga4 = GA4Export(self.world)
         self.hubspot = HubSpot(self.world)
+        self.salesforce = Salesforce(self.world)
         self.brandwatch = Brandwatch(self.world)
         self.x = XApi(self.world)
         self.linkedin = LinkedIn(self.world)
@@ -158,6 +161,8 @@ class SandboxServer:
             return self.linkedin.handle(req, self.token)
         if req.path.startswith("/crm/"):
             return self.hubspot.handle(req, self.token)
+        if req.path == SALESFORCE_PREFIX or req.path.startswith(SALESFORCE_PREFIX + "/"):
+            return self.salesforce.handle(req, self.token)
         if req.path.startswith("/projects/") or req.path.rstrip("/") == "/oauth/token":
             return self.brandwatch.handle(req, self.token)
         if req.path.startswith(X_PREFIX + "/"):
