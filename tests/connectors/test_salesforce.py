@@ -144,6 +144,50 @@ def test_lookback_rereads_an_opportunity_won_on_a_day_whose_run_was_missed(late_
         late_server.salesforce.clock.set(datetime.fromtimestamp(LATE.end_ts, UTC))
 
 
+def test_opportunities_history_roles_and_campaigns_land_as_the_org_has_them(late_server, tmp_path):
+    """Every object of a world with deals, read in one run whose lookback covers the whole world."""
+    world = late_server.world
+    config = salesforce.SourceConfig("salesforce", late_server.base_url, TOKEN,
+                                     {"multi_currency": "true", "lookback_days": LATE.days + 20})
+    last = LATE.start_date + timedelta(days=LATE.days - 1)
+    counts = land_day(salesforce, config, last, tmp_path)
+    frames = {e.name: landing.read_partition(tmp_path, "salesforce", e.name, last).to_pandas()
+              for e in salesforce.ENTITIES}
+    deals = world.truth["deals"].assign(id=lambda d: [sf_id("Opportunity", int(i)) for i in d.deal_id])
+    opportunities = frames["opportunities"].set_index("id").loc[deals.id]
+    assert (opportunities.amount.values == deals.amount.values).all()
+    assert (opportunities.is_won.values == deals.is_won.values).all()
+    assert set(opportunities.currency_iso_code) == {"USD"}
+    assert counts["opportunity_history"] == sum(len(d.history) for d in world.deals)
+    roles = frames["opportunity_contact_roles"]
+    assert set(zip(roles.opportunity_id, roles.contact_id, strict=True)) == {
+        (sf_id("Opportunity", int(d)), sf_id("Contact", int(c)))
+        for d, c in zip(world.truth["deals"].deal_id, world.truth["deals"].contact_id, strict=True)}
+    assert roles.is_primary.all() and counts["contacts"] == len(world.deals)
+    leads = frames["leads"].set_index("id")
+    converted = leads[leads.is_converted]
+    assert len(converted) == len(world.deals) and converted.converted_opportunity_id.notna().all()
+    members, campaigns = frames["campaign_members"], frames["campaigns"]
+    assert set(members.campaign_id) <= set(campaigns.id) and len(members) > len(campaigns) > 3
+    assert members.lead_id.isin(leads.index).all()
+
+
+@pytest.mark.parametrize(("fault", "error", "text"), [
+    (salesforce_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator"), SourceError,
+     "INVALID_QUERY_LOCATOR: invalid query locator"),
+    (salesforce_error(403, "INSUFFICIENT_ACCESS", "insufficient access rights on object id"),
+     SourceAuthError, "connection 'salesforce'.*INSUFFICIENT_ACCESS.*lacks a permission"),
+])
+def test_other_errors_mid_paging_name_their_code_and_write_nothing(config, server, tmp_path, small_batches,
+                                                                   fault, error, text):
+    """An expired query locator (15 minutes without a call) fails the day for Airflow to retry; a
+    permission the integration user lacks fails at once."""
+    server.add_fault(QUERY + "/01g", **fault)
+    with pytest.raises(error, match=text):
+        land_day(salesforce, config("salesforce"), WORLD.start_date + timedelta(days=2), tmp_path)
+    assert not (tmp_path / "salesforce").exists()
+
+
 def test_a_deleted_record_lands_deleted_and_then_leaves_the_recycle_bin(config, server, world, tmp_path):
     lead = sf_id("Lead", int(world.contacts[0].contact_id))
     day = WORLD.start_date + timedelta(days=3)

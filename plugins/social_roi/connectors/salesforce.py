@@ -177,6 +177,9 @@ def error_text(response: Response) -> str:
         if error.get("errorCode") == "INVALID_FIELD" and "No such column" in lines[-1]:
             text += (" - the org lacks this field: create it (README, Salesforce connection) or map "
                      "the org's own name with the connection's extra field_map")
+        elif response.status_code == 403 and error.get("errorCode") != "REQUEST_LIMIT_EXCEEDED":
+            text += (" - the connection's user lacks a permission: API Enabled, and read access to "
+                     "the object and its fields (README, Salesforce connection)")
         parts.append(text)
     return "; ".join(parts)[:1000]
 

@@ -193,8 +193,10 @@ def salesforce_error(status: int = 403, code: str | None = None, message: str | 
     """Salesforce's error array (api_shapes.md §7.3): 401 ``INVALID_SESSION_ID`` (an expired or
     revoked access token), 403 ``REQUEST_LIMIT_EXCEEDED`` (the org's rolling 24-hour API
     allocation used up; also the concurrent long-running request limit, "ConcurrentPerOrgLongTxn"),
-    503 ``SERVER_UNAVAILABLE``, 500 ``UNKNOWN_EXCEPTION``."""
+    503 ``SERVER_UNAVAILABLE``, 500 ``UNKNOWN_EXCEPTION``, 400 ``INVALID_QUERY_LOCATOR`` (a query
+    locator unused for 15 minutes)."""
     default_code, default_message = {
+        400: ("INVALID_QUERY_LOCATOR", "invalid query locator"),
         401: ("INVALID_SESSION_ID", "Session expired or invalid"),
         403: ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
         500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you "
