@@ -224,7 +224,10 @@ class _Org:
         return c.campaign
 
     def records(self, sobject: str, as_of_ms: int) -> list[_Record]:
-        build = getattr(self, f"_{sobject.lower()}s")
+        build = {"Lead": self._leads, "Contact": self._contacts, "Account": self._accounts,
+                 "Opportunity": self._opportunities, "OpportunityHistory": self._opportunity_history,
+                 "OpportunityContactRole": self._contact_roles, "Campaign": self._campaigns,
+                 "CampaignMember": self._campaign_members}[sobject]
         return [r for r in build(as_of_ms) if r is not None]
 
     # people ------------------------------------------------------------------------------------
@@ -297,7 +300,7 @@ class _Org:
     def _close_date(self, d: Deal, closed_ms: int | None) -> str:
         return _day(closed_ms) if closed_ms is not None else _day(d.created_ms + EXPECTED_CLOSE_DAYS * DAY_MS)
 
-    def _opportunitys(self, t: int) -> list[_Record]:
+    def _opportunities(self, t: int) -> list[_Record]:
         out = []
         for c, d in self._converted(t):
             history = self._history_so_far(d, t)
@@ -314,7 +317,7 @@ class _Org:
             }))
         return out
 
-    def _opportunityhistorys(self, t: int) -> list[_Record]:
+    def _opportunity_history(self, t: int) -> list[_Record]:
         out = []
         for _c, d in self._converted(t):
             for n, (hs_stage, ms) in enumerate(self._history_so_far(d, t)):
@@ -330,7 +333,7 @@ class _Org:
                 }))
         return out
 
-    def _opportunitycontactroles(self, t: int) -> list[_Record]:
+    def _contact_roles(self, t: int) -> list[_Record]:
         # lead conversion makes the converted contact the opportunity's primary contact
         return [_Record("OpportunityContactRole", {
             "Id": sf_id("OpportunityContactRole", int(d.deal_id)),
@@ -352,7 +355,7 @@ class _Org:
             **_audit(self.campaigns_created_ms, self.campaigns_created_ms)})
             for name in self.campaign_names]
 
-    def _campaignmembers(self, t: int) -> list[_Record]:
+    def _campaign_members(self, t: int) -> list[_Record]:
         out = []
         for c in self.world.contacts:
             name = self._campaign_of(c)
