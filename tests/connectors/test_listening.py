@@ -5,6 +5,8 @@ nothing personal landed."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import time
 from datetime import timedelta
 
@@ -102,3 +104,22 @@ def test_missing_configuration_names_the_key(config, tmp_path):
     bad = dataclasses.replace(config("brandwatch"), extra={"project_id": catalog.LISTENING_PROJECT_ID})
     with pytest.raises(SourceError, match="missing 'query_ids'"):
         land_day(listening, bad, WORLD.start_date, tmp_path)
+
+
+def test_an_unknown_new_field_is_kept_by_name_and_its_text_withheld(config, server, tmp_path, caplog):
+    mention = {"id": "2905000000001", "resourceId": "1975000000000000001", "queryId": 2001990001,
+               "queryName": "Acme - brand", "date": f"{WORLD.start_date}T10:15:00.000+0000",
+               "pageType": "twitter", "sentiment": "positive", "author": "someone",
+               # drift: fields Brandwatch's documented list does not have
+               "authorFollowers": 1200, "isBoosted": False, "authorBio": "Jane, jane@example.com"}
+    server.add_fault(MENTIONS, 200, body={"resultsTotal": 1, "resultsPage": 0, "resultsPageSize": 5000,
+                                          "results": [mention]})
+    with caplog.at_level(logging.WARNING, logger="social_roi.connectors.base"):
+        land_day(listening, config("brandwatch"), WORLD.start_date, tmp_path)
+    [row] = landing.read_partition(tmp_path, "brandwatch", "mentions", WORLD.start_date).to_pylist()
+    assert json.loads(row["extra_fields"]) == {
+        "authorFollowers": 1200, "isBoosted": False, "authorBio": "<string: not landed>"}
+    assert "jane" not in json.dumps(row, default=str).lower(), "a drifted text field may be personal"
+    warning = " ".join(r.getMessage() for r in caplog.records)
+    assert "brandwatch/mentions day=2026-10-01" in warning
+    assert all(name in warning for name in ("authorFollowers", "isBoosted", "authorBio"))

@@ -265,9 +265,9 @@ def _keep_unknown_fields(source: str, entity: Entity, day: date,
     if names:
         carrying = sum(1 for row in rows if row.get(EXTRA_FIELDS))
         log.warning("[%s/%s day=%s] %d record(s) carry field(s) the landing contract does not know: "
-                    "%s; landed as JSON in '%s' (add them to the contract in connectors/%s.py to "
-                    "model them)", source, entity.name, day, carrying, ", ".join(names), EXTRA_FIELDS,
-                    source)
+                    "%s; landed as JSON in '%s' (add them to the %s connector's landing contract, "
+                    "social_roi/connectors/, to model them)", source, entity.name, day, carrying,
+                    ", ".join(names), EXTRA_FIELDS, source)
     return [{**row, EXTRA_FIELDS: _json_object(row.get(EXTRA_FIELDS))} for row in rows]
 
 

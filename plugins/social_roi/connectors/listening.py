@@ -8,7 +8,10 @@ HubSpot search). Brandwatch allows about 30 requests per 10 minutes, so pages ar
 API allows (5,000) and paging stops at the first short page, never on an extra empty one.
 
 Landing keeps what the marts need and nothing personal: no author, name, avatar, URL (an X URL
-carries the author's handle) or text; a mention stays traceable through its ids.
+carries the author's handle) or text; a mention stays traceable through its ids. A field outside
+Brandwatch's documented field list is schema drift: it lands in ``extra_fields`` with its value
+when that is a number, a flag or empty, and only as its type otherwise, because text in a mention
+is a third party's and may be personal (decision 47).
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request, Response
 
-from social_roi.connectors.base import Entity, SourceConfig, pages, rest_client, split_while_capped
+from social_roi.connectors.base import (
+    EXTRA_FIELD,
+    EXTRA_FIELDS,
+    Entity,
+    SourceConfig,
+    pages,
+    rest_client,
+    split_while_capped,
+    unknown_fields,
+)
 
 SOURCE = "brandwatch"
 CONN_ID = "brandwatch"
@@ -45,7 +57,19 @@ MENTIONS = Entity("mentions", pa.schema([
     ("reach_estimate", pa.int64()),
     ("impressions", pa.int64()),
     ("engagement_score", pa.int64()),
+    EXTRA_FIELD,  # JSON: fields Brandwatch sent that MENTION_KNOWN does not name (text withheld)
 ]), "mention_id")
+
+# Brandwatch's documented mention fields (api_shapes.md §8.1), landed or deliberately left out.
+MENTION_KNOWN = {
+    "id", "guid", "queryId", "queryName", "date", "added", "updated", "title", "snippet", "fullText",
+    "url", "originalUrl", "domain", "pageType", "contentSource", "contentSourceName", "sentiment",
+    "author", "fullname", "gender", "accountType", "authorVerifiedType", "avatarUrl", "country",
+    "countryCode", "region", "city", "language", "reachEstimate", "impressions", "impact",
+    "engagementScore", "likes", "replies", "reposts", "retweets", "monthlyVisitors", "dailyVisitors",
+    "categories", "categoryDetails", "tags", "classifications", "emotion", "threadId", "threadURL",
+    "resourceId", "mediaUrls", "assignment", "priority", "status", "checked",
+}
 
 ENTITIES = (MENTIONS,)
 
@@ -135,4 +159,15 @@ def _mention_row(m: dict[str, Any]) -> dict[str, Any]:
         "reach_estimate": m.get("reachEstimate"),
         "impressions": m.get("impressions"),
         "engagement_score": m.get("engagementScore"),
+        EXTRA_FIELDS: {name: _withheld_if_text(value)
+                       for name, value in unknown_fields(m, MENTION_KNOWN).items()},
     }
+
+
+def _withheld_if_text(value: Any) -> Any:
+    """A drifted field's value as landed: numbers, flags and nulls as they are; anything that
+    is or holds text only as its JSON type, since it may be personal."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    kind = {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    return f"<{kind}: not landed>"
