@@ -56,13 +56,20 @@ class SourceConfig:
         from airflow.sdk import Connection  # heavy import: only inside tasks
 
         conn = Connection.get(conn_id)
-        host = conn.host or ""
-        base_url = host if "://" in host else f"{conn.conn_type or 'https'}://{host}"
-        if conn.port:
-            base_url = f"{base_url}:{conn.port}"
-        extra = conn.extra_dejson
+        return cls.from_fields(conn_id, conn.host, conn.password, conn.extra_dejson,
+                               conn_type=conn.conn_type, port=conn.port)
+
+    @classmethod
+    def from_fields(cls, conn_id: str, host: str | None, password: str | None,
+                    extra: Mapping[str, Any], *, conn_type: str | None = None,
+                    port: int | None = None) -> SourceConfig:
+        """From an Airflow connection's fields (also what an ``AIRFLOW_CONN_<ID>`` JSON holds)."""
+        host = host or ""
+        base_url = host if "://" in host else f"{conn_type or 'https'}://{host}"
+        if port:
+            base_url = f"{base_url}:{port}"
         retry = {k: type(v)(extra[k]) for k, v in _RETRY_DEFAULTS.items() if k in extra}
-        return cls(conn_id, base_url.rstrip("/"), conn.password or "", extra, **retry)
+        return cls(conn_id, base_url.rstrip("/"), password or "", extra, **retry)
 
     def require(self, key: str) -> str:
         try:
