@@ -319,3 +319,48 @@ def test_a_throttle_waits_as_long_as_meta_says(config, server, tmp_path, minutes
     elapsed = time.perf_counter() - started
     assert counts["page_posts"] > 0 and requests_to(server, POSTS_PATH) - before == 2
     assert waited <= elapsed < waited + 2.5
+
+
+def _ig_media_of(world, day: date) -> list[str]:
+    posts = world.truth["posts"]
+    return sorted(posts[(posts.platform == "instagram") & (posts.created_date == day)].post_id)
+
+
+def test_media_without_insights_land_null_metrics_and_the_day_goes_on(config, server, world, tmp_path,
+                                                                     caplog):
+    """Meta answers an unavailable media's insights with an empty `data` list, a story seen by too
+    few people with #10 "Not enough viewers", media older than the business account with #100 /
+    2108006 (api_shapes.md §2.2): those media land with NULL metrics (unknown, not 0)."""
+    day = next(d for d in world.config.dates if len(_ig_media_of(world, d)) >= 3)
+    empty, few_viewers, too_old = _ig_media_of(world, day)[:3]
+    server.add_fault(f"/v24.0/{empty}/insights", 200, body={"data": []})
+    server.add_fault(f"/v24.0/{few_viewers}/insights", 400, body={"error": {
+        "message": "(#10) Not enough viewers for the media to show insights", "type": "OAuthException",
+        "code": 10, "fbtrace_id": "AbC"}})
+    server.add_fault(f"/v24.0/{too_old}/insights", 400, body={"error": {
+        "message": "Invalid parameter", "type": "OAuthException", "code": 100,
+        "error_subcode": 2108006, "is_transient": False,
+        "error_user_title": "Media posted before business account conversion", "fbtrace_id": "AbD"}})
+    land_day(meta, config("meta_graph"), day, tmp_path)
+    media = landing.read_partition(tmp_path, "meta", "ig_media", day).to_pandas().set_index("media_id")
+    unknown = [empty, few_viewers, too_old]
+    assert media.loc[unknown, list(meta.IG_MEDIA_METRICS)].isna().all().all()
+    assert media.loc[unknown, "like_count"].notna().all(), "fields of the media itself still land"
+    rest = media.drop(index=unknown)
+    truth = world.truth["posts"].set_index("post_id").loc[rest.index]
+    assert (rest.views == truth.views).all() and (rest.reach == truth.reach).all()
+    warnings = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert f"record={few_viewers}" in warnings and "Not enough viewers" in warnings
+    assert f"record={too_old}" in warnings and "business account conversion" in warnings
+
+
+def test_a_permission_error_on_media_insights_fails_the_day(config, server, world, tmp_path):
+    """#10 is also "Application does not have permission": that is no missing data, it is a
+    token without instagram_manage_insights, and must stop the day."""
+    day = next(d for d in world.config.dates if _ig_media_of(world, d))
+    server.add_fault(f"/v24.0/{_ig_media_of(world, day)[0]}/insights", 400, body={"error": {
+        "message": "(#10) Application does not have permission for this action",
+        "type": "OAuthException", "code": 10, "fbtrace_id": "AbE"}})
+    with pytest.raises(SourceError, match=r"meta/ig_media day=.*does not have permission"):
+        land_day(meta, config("meta_graph"), day, tmp_path)
+    assert not (tmp_path / "meta" / "ig_media").exists()

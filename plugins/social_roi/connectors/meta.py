@@ -200,7 +200,17 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
     media_metrics = IG_MEDIA_METRICS
     for item in media:  # insights are a separate edge per media object
         def insights(names: tuple[str, ...], media_id: str = item["id"]) -> list[dict[str, Any]]:
-            return get(IG_MEDIA, f"{media_id}/insights", {"metric": ",".join(names)}) if names else []
+            if not names:
+                return []
+            try:
+                return get(IG_MEDIA, f"{media_id}/insights", {"metric": ",".join(names)})
+            except SourceError as exc:
+                reason = insights_unavailable(exc)
+                if reason is None:
+                    raise
+                log.warning("meta/ig_media %s record=%s: Meta has no insights for this media (%s); "
+                            "its metrics land as NULL", day, media_id, reason)
+                return []
 
         media_metrics, metrics = answered_metrics(IG_MEDIA, day, media_metrics, insights)
         item["insights"] = {"data": metrics}
@@ -271,6 +281,24 @@ def answered_metrics(entity: Entity, day: date, metrics: tuple[str, ...],
                 "as NULL until social_roi/connectors/meta.py asks for their successors",
                 entity.name, day, ", ".join(m for m in metrics if m not in kept))
     return kept, call(kept)
+
+
+def insights_unavailable(exc: SourceError) -> str | None:
+    """Meta's reason when it refuses one media object's insights for good (api_shapes.md §2.2):
+    a story seen by fewer than 5 people (#10 "Not enough viewers"), or media posted before the
+    account became a business account (#100, subcode 2108006). That media's metrics are unknown,
+    not the day's failure. Anything else (a permission #10 included) is None: a real error."""
+    response = getattr(exc.__cause__, "response", None)
+    try:
+        error = (response.json() or {}).get("error") or {}
+    except (AttributeError, ValueError):
+        return None
+    message = str(error.get("message") or "")
+    if error.get("code") == 10 and "Not enough viewers" in message:
+        return message
+    if error.get("code") == 100 and error.get("error_subcode") == 2108006:
+        return str(error.get("error_user_title") or message)
+    return None
 
 
 def _answered(call: Callable[[tuple[str, ...]], Any], metric: str) -> bool:
