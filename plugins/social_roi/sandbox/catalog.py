@@ -404,6 +404,16 @@ LINKEDIN_FOLLOWERS_AT_START = 8_600
 LINKEDIN_NEW_FOLLOWERS_PER_1K_POST_REACH = 3.0
 LINKEDIN_NEW_FOLLOWERS_PER_1K_AD_REACH = 0.8
 
+# Account-level views and reach of our Facebook Page and Instagram account per day (Meta's
+# page_media_view / page_total_media_view_unique, Instagram's views / reach): the views of our
+# posts as they accrue over the days after publication, plus views not of a post (the profile,
+# stories, the page itself) at these means per day (scale 1), of which this share are distinct
+# people. People reached by several posts of a day count once: this share of the day's summed
+# post reach is distinct. (Drawn from their own stream: every other table stays as it was.)
+ACCOUNT_BASELINE_VIEWS = {"facebook": 420.0, "instagram": 1_350.0}
+ACCOUNT_BASELINE_REACH_SHARE = 0.55
+ACCOUNT_DISTINCT_POST_REACH = {"facebook": 0.86, "instagram": 0.8}
+
 # Direct messages to our Facebook Page (Messenger) and Instagram account: people who start a
 # conversation per day (at scale 1), a few conversations the page starts itself (a private reply
 # to a comment), back-and-forth turns, and people who come back to the same conversation later.

@@ -21,6 +21,7 @@ import string
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -116,6 +117,14 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "followers": "int64",
         "new_followers": "int64",
         "lost_followers": "int64",
+    },
+    # Our Facebook Page's and Instagram account's views and reach per day (Meta's account
+    # insights): post views as they accrued that day plus views not of a post; reach <= views
+    "account_insights": {
+        "platform": "string",
+        "date": "date",
+        "views": "int64",
+        "reach": "int64",
     },
     "form_leads": {
         "lead_id": "string",
@@ -618,6 +627,8 @@ class World:
     engagements: list[Engagement] = field(default_factory=list)  # calls and e-mails, by id
     # LinkedIn Page: day -> (organic gain net of unfollows, paid gain), as LinkedIn reports them
     linkedin_follower_gains: dict[date, tuple[int, int]] = field(default_factory=dict)
+    # (facebook | instagram, day) -> (views, reach) of the account that day
+    account_insights: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
 
     @property
     def horizon_end_ms(self) -> int:
@@ -678,9 +689,11 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     li_followers, li_gains = _simulate_linkedin_followers(cfg, rng("linkedin-followers"), posts, li_ad_days)
     followers.update(li_followers)
     conversations = _generate_conversations(cfg, rng("direct-messages"))
+    # reads the posts only, and draws from its own stream: every other table stays as it was
+    account_insights = _simulate_account_insights(cfg, rng("account-insights"), posts)
     return World(cfg, posts, ads + li_ads, ad_days + li_ad_days, visitors, sessions, contacts, deals,
                  form_leads, mentions, followers, shares, conversations, engagements,
-                 linkedin_follower_gains=li_gains)
+                 linkedin_follower_gains=li_gains, account_insights=account_insights)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -1006,6 +1019,66 @@ def _simulate_linkedin_followers(
         totals[("linkedin", day)] = (followers, organic + paid, lost)
         gains[day] = (organic - lost, paid)
     return totals, gains
+
+
+# ---- account insights (Facebook Page, Instagram account) --------------------------------------
+
+
+def _simulate_account_insights(
+    cfg: WorldConfig, rng: random.Random, posts: list[Post]
+) -> dict[tuple[str, date], tuple[int, int]]:
+    """Views and reach of our Facebook Page and Instagram account per day. A post's views (as of
+    the horizon end) accrued over the days after its publication along the platform's
+    exponential decay (the curve behind the post's maturity): each day gets the views of that
+    stretch of the curve, to the unit, so that a post's days add up to its views. Reach likewise;
+    people reached by several posts of a day count once (a fixed distinct share). On top, views
+    not of a post (profile, stories, the page itself) from the ``rng`` stream. Reach <= views."""
+    post_views: dict[tuple[str, date], int] = {}
+    post_reach: dict[tuple[str, date], int] = {}
+    for p in posts:
+        if p.platform not in C.ACCOUNT_BASELINE_VIEWS:
+            continue
+        first_day, weights = _accrual_by_day(cfg, p.created_ts, C.POST_PROFILE[p.platform].decay_hours)
+        for offset, (views, reach) in enumerate(zip(_apportion(p.views, weights),
+                                                    _apportion(p.reach, weights), strict=True)):
+            key = (p.platform, first_day + timedelta(days=offset))
+            post_views[key] = post_views.get(key, 0) + views
+            post_reach[key] = post_reach.get(key, 0) + reach
+    out: dict[tuple[str, date], tuple[int, int]] = {}
+    for platform, baseline in C.ACCOUNT_BASELINE_VIEWS.items():
+        for day in cfg.dates:
+            other_views = _poisson(rng, baseline * cfg.scale)
+            other_reach = _binomial(rng, other_views, C.ACCOUNT_BASELINE_REACH_SHARE)
+            views = post_views.get((platform, day), 0) + other_views
+            distinct = round(post_reach.get((platform, day), 0) * C.ACCOUNT_DISTINCT_POST_REACH[platform])
+            out[(platform, day)] = (views, min(views, distinct + other_reach))
+    return out
+
+
+def _accrual_by_day(cfg: WorldConfig, created_ts: int, decay_hours: float) -> tuple[date, list[float]]:
+    """(the publication day, each day's share of what a post published at ``created_ts`` accrued
+    until the horizon end), from the publication day to the last day."""
+    tau = decay_hours * 3600.0
+
+    def accrued(ts: int) -> float:
+        return 1.0 - math.exp(-max(0, ts - created_ts) / tau)
+
+    first = (created_ts - cfg.start_ts) // DAY
+    bounds = [cfg.start_ts + d * DAY for d in range(first, cfg.days + 1)]
+    total = accrued(cfg.end_ts)  # > 0: a post exists before the horizon end
+    weights = [(accrued(b) - accrued(a)) / total for a, b in pairwise(bounds)]
+    return cfg.start_date + timedelta(days=first), weights
+
+
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """``total`` split by ``weights`` (summing to 1) in whole units that add up to it exactly:
+    the floors, then one more unit to the largest remainders (the earlier day on a tie)."""
+    exact = [total * w for w in weights]
+    parts = [math.floor(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (parts[i] - exact[i], i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 # ---- direct messages (Messenger, Instagram) ---------------------------------------------------
@@ -1909,6 +1982,15 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "lost_followers": [world.followers[k][2] for k in keys],
         }
     )
+    keys = sorted(world.account_insights)
+    account_insights = pd.DataFrame(
+        {
+            "platform": [k[0] for k in keys],
+            "date": [k[1] for k in keys],
+            "views": [world.account_insights[k][0] for k in keys],
+            "reach": [world.account_insights[k][1] for k in keys],
+        }
+    )
     fl = world.form_leads
     form_leads = pd.DataFrame(
         {
@@ -2003,6 +2085,7 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "customers": customers,
         "mentions": mentions,
         "followers": followers,
+        "account_insights": account_insights,
         "advocacy_shares": advocacy_shares,
         "direct_messages": direct_messages,
         "engagements": engagements,
