@@ -40,12 +40,16 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     leads = world.truth["form_leads"][world.truth["form_leads"].date == DAY]
     dms = world.truth["direct_messages"][world.truth["direct_messages"].date == DAY]
     assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": int(window.sum()),
-                      "form_leads": len(leads), "account_followers": 2, "direct_messages": len(dms)}
-    followers = landing.read_partition(tmp_path, "meta", "account_followers", DAY).to_pandas()
-    truth = meta_truth(world, "followers")
-    expected = truth[truth.date == DAY].set_index("platform").followers
-    assert followers.set_index("platform").followers.to_dict() == expected.to_dict()
-    assert (followers.date == DAY).all()
+                      "form_leads": len(leads), "account_insights": 2, "direct_messages": len(dms)}
+    accounts = landing.read_partition(tmp_path, "meta", "account_insights", DAY).to_pandas()
+    followers = meta_truth(world, "followers")
+    insights = world.truth["account_insights"]
+    expected = followers[followers.date == DAY].merge(insights[insights.date == DAY], on=["platform", "date"])
+    assert (accounts.set_index("platform")[["followers", "views", "reach"]].sort_index().to_dict("index")
+            == expected.set_index("platform")[["followers", "views", "reach"]].sort_index().to_dict("index"))
+    assert dict(zip(accounts.platform, accounts.account_id, strict=True)) == {
+        "facebook": catalog.PAGE_ID, "instagram": catalog.IG_USER_ID}
+    assert (accounts.date == DAY).all()
     assert len(fb) and len(ig) and len(ads)
 
     posts = landing.read_partition(tmp_path, "meta", "page_posts", DAY).to_pandas()
@@ -300,6 +304,33 @@ def test_a_metric_meta_retires_lands_null_with_a_warning_and_the_day_goes_on(
     other = {"page_posts": "post_media_view", "ig_media": "views"}[entity]
     assert landed[other].notna().all() and landed[other].sum() > 0
     assert any(retired in r.getMessage() and "invalid" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")
+
+
+@pytest.mark.parametrize(("retired", "platform", "column"), [
+    ("page_follows", "facebook", "followers"),
+    ("views", "instagram", "views"),
+])
+def test_a_retired_account_metric_lands_null_and_the_rest_of_the_account_lands(
+        config, server, world, tmp_path, caplog, retired, platform, column):
+    """Followers, views and reach of one account come in one request (two for Instagram): a
+    metric Meta retires fails its request, the connector asks again without it, lands it NULL
+    with a warning naming it, and keeps the other metrics of both accounts."""
+    server.meta.retired.add(retired)
+    try:
+        land_day(meta, config("meta_graph"), DAY, tmp_path)
+    finally:
+        server.meta.retired.clear()
+    landed = landing.read_partition(tmp_path, "meta", "account_insights", DAY).to_pandas()
+    landed = landed.set_index("platform")[["followers", "views", "reach"]]
+    assert sorted(landed.index) == ["facebook", "instagram"]
+    assert pd.isna(landed.loc[platform, column])
+    followers = meta_truth(world, "followers")
+    truth = followers[followers.date == DAY].merge(world.truth["account_insights"], on=["platform", "date"])
+    truth = truth.set_index("platform")[["followers", "views", "reach"]]
+    truth.loc[platform, column] = None
+    assert landed.astype("Float64").equals(truth.astype("Float64").loc[landed.index])
+    assert any(retired in r.getMessage() and "account_insights" in r.getMessage()
                for r in caplog.records if r.levelname == "WARNING")
 
 

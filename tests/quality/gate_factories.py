@@ -47,9 +47,9 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "actions": json.dumps([{"action_type": "link_click", "value": str(i % 20)}]),
             "action_values": json.dumps([{"action_type": "lead", "value": f"{i % 3 * 40}.00"}]),
         },
-        ("meta", "account_followers"): lambda i: {
+        ("meta", "account_insights"): lambda i: {
             "platform": ("facebook", "instagram")[i % 2], "account_id": f"acc{i}", "date": day,
-            "followers": 1000 + i,
+            "followers": 1000 + i, "views": 500 + i, "reach": None if i % 5 == 4 else 300 + i,
         },
         ("meta", "form_leads"): lambda i: {
             "lead_id": f"99{i}", "form_id": "88", "created_time": _at(day, i), "ad_id": f"ad_{i}",
