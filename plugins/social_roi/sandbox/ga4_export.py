@@ -224,6 +224,7 @@ class GA4Export:
         self.world = world
         world.events_by_day  # noqa: B018 - build the day index now, not racing in request threads
         self._cache: dict[date, bytes] = {}
+        self._parquet_cache: dict[date, bytes] = {}
         self._lock = threading.Lock()
 
     def handle(self, req: Request, token: str) -> Response:
@@ -278,10 +279,16 @@ class GA4Export:
     def day_parquet(self, day: date) -> bytes:
         """The day's events as BigQuery's Parquet export writes them: typed columns (INT64 as
         int64), nested records as structs, repeated fields as lists."""
+        with self._lock:
+            cached = self._parquet_cache.get(day)
+        if cached is not None:
+            return cached
         events = [json.loads(line) for line in self.day_file(day).decode().splitlines()]
         table = pa.Table.from_pylist([_typed(e, EXPORT_SCHEMA) for e in events], schema=EXPORT_SCHEMA)
         sink = io.BytesIO()
         pq.write_table(table, sink, compression="snappy")
+        with self._lock:
+            self._parquet_cache[day] = sink.getvalue()
         return sink.getvalue()
 
     def write_files(self, folder: Path, extension: str = "parquet",
