@@ -70,6 +70,16 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "user_pseudo_id": f"u{i // 3}",
             "traffic_source": {"name": "spring", "medium": "social", "source": "facebook"},
         },
+        ("ga4_data_api", "traffic_daily"): lambda i: {
+            "property_id": "350000001", "report_date": day.strftime("%Y%m%d"),
+            "session_default_channel_group": ("Organic Social", "Paid Social", "Direct")[i % 3],
+            "session_source": ("facebook", "instagram", "(direct)")[i % 3],
+            "session_medium": ("social", "paid_social", "(none)")[i % 3],
+            "session_campaign_name": f"camp {i}", "sessions": str(10 + i), "engaged_sessions": str(5 + i),
+            "key_events": str(i % 3), "user_engagement_duration": str(600 + 7 * i),
+            "total_users": str(9 + i), "screen_page_views": str(20 + i), "time_zone": "Etc/UTC",
+            "subject_to_thresholding": False, "data_loss_from_other_row": False,
+        },
         ("hubspot", "contacts"): lambda i: {
             "contact_id": str(500 + i), "created_at": _at(day, i) - timedelta(days=3),
             "updated_at": _at(day, i), "archived": False, "email": f"p{i}@example.com",

@@ -31,7 +31,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 19
+    assert result.suites_evaluated == len(ENTITIES) == 20
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
@@ -40,7 +40,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
         "landing__meta_form_leads", "landing__meta_account_insights", "landing__meta_direct_messages",
         "landing__linkedin_posts", "landing__linkedin_follower_statistics",
-        "landing__linkedin_ad_analytics", "landing__ga4_events",
+        "landing__linkedin_ad_analytics", "landing__ga4_events", "landing__ga4_data_api_traffic_daily",
         "landing__hubspot_contacts",
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__hubspot_calls",
         "landing__hubspot_emails", "landing__hubspot_engagement_contacts", "landing__brandwatch_mentions",
@@ -239,6 +239,7 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
                       "meta/account_insights", "meta/direct_messages", "linkedin/posts",
                       "linkedin/follower_statistics", "linkedin/ad_analytics", "ga4/events",
+                      "ga4_data_api/traffic_daily",
                       "hubspot/contacts", "hubspot/deals", "hubspot/calls", "hubspot/emails",
                       "brandwatch/mentions", "x/tweets", "x/account_followers",
                       }  # deal_contacts, engagement_contacts: no date

@@ -202,6 +202,11 @@ KNOWN_VISITOR_CLICK_SHARE = 0.08  # share of link clicks made by an already-know
 RETURN_PROB = 0.34  # chance a visitor comes back after a session (decays per session)
 RETURN_MEAN_DAYS = 3.0
 RETURN_DIRECT_SHARE = 0.6  # returns: direct vs google organic
+# Consent mode (advanced): new visitors per day who deny analytics storage. GA4 gets their hits as
+# cookieless pings (export: no client id, no session id); its reports count them as sessions.
+CONSENT_DENIED_VISITS_PER_DAY = 24.0
+CONSENT_DENIED_DIRECT_SHARE = 0.4  # the rest come from google organic search
+CONSENT_DENIED_ENGAGED_SHARE = 0.4  # one page each: engaged when they stay 10 s or more
 
 # Identity. After their form fill people get a site login (GA4 user_id = their app user id).
 SECOND_DEVICE_SHARE = 0.3  # share of a known person's return visits made on a second device

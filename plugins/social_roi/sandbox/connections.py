@@ -37,6 +37,7 @@ def connection_env(base_url: str, token: str, *, linkedin_version: str | None = 
                                        "ad_account_id": catalog.LINKEDIN_AD_ACCOUNT_ID,
                                        **({"api_version": linkedin_version} if linkedin_version else {})}),
         "AIRFLOW_CONN_GA4_EXPORT": conn({"property_id": catalog.GA4_PROPERTY_ID}),
+        "AIRFLOW_CONN_GA4_DATA_API": conn({"property_id": catalog.GA4_PROPERTY_ID}),
         "AIRFLOW_CONN_HUBSPOT": conn({}),
         "AIRFLOW_CONN_BRANDWATCH": conn({"project_id": catalog.LISTENING_PROJECT_ID,
                                          "query_ids": [b.query_id for b in catalog.LISTENING_BRANDS]}),
