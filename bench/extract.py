@@ -52,7 +52,7 @@ def main() -> None:
     with sandbox_session(world) as server:
         print(f"sandbox world: {args.days} days from {args.start}, seed {args.seed}, scale {args.scale} "
               f"(generated and served in {time.perf_counter() - started:.1f} s)")
-        print(f"{'source':<11} {'total s':>8} {'median/day s':>13} {'slowest s':>10} "
+        print(f"{'source':<13} {'total s':>8} {'median/day s':>13} {'slowest s':>10} "
               f"{'requests':>9} {'rows':>9}")
         for source, connector in CONNECTORS.items():
             config = config_of(connector.CONN_ID)
@@ -69,7 +69,7 @@ def main() -> None:
                 totals.append(sum(run_days))
                 per_day.extend(run_days)
                 requests = len(server.requests)
-            print(f"{source:<11} {statistics.median(totals):>8.2f} {statistics.median(per_day):>13.3f} "
+            print(f"{source:<13} {statistics.median(totals):>8.2f} {statistics.median(per_day):>13.3f} "
                   f"{max(per_day):>10.3f} {requests:>9} {rows:>9}")
 
 
