@@ -17,6 +17,7 @@ EXTRAS = {
     "linkedin": {"organization_id": catalog.LINKEDIN_ORG_ID,
                  "ad_account_id": catalog.LINKEDIN_AD_ACCOUNT_ID},
     "ga4_export": {"property_id": catalog.GA4_PROPERTY_ID},
+    "ga4_data_api": {"property_id": catalog.GA4_PROPERTY_ID},
     "hubspot": {},
     "salesforce": {"multi_currency": "true"},
     "brandwatch": {"project_id": catalog.LISTENING_PROJECT_ID,

@@ -49,6 +49,7 @@ def connection_env(base_url: str, token: str, *, linkedin_version: str | None = 
                                        "ad_account_id": catalog.LINKEDIN_AD_ACCOUNT_ID,
                                        **({"api_version": linkedin_version} if linkedin_version else {})}),
         "AIRFLOW_CONN_GA4_EXPORT": conn({"property_id": catalog.GA4_PROPERTY_ID}),
+        "AIRFLOW_CONN_GA4_DATA_API": conn({"property_id": catalog.GA4_PROPERTY_ID}),
         **{key: value for key, value in crm_connections.items()
            if key.removeprefix("AIRFLOW_CONN_").lower() in crms},
         "AIRFLOW_CONN_BRANDWATCH": conn({"project_id": catalog.LISTENING_PROJECT_ID,

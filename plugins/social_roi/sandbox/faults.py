@@ -1,5 +1,5 @@
 """Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §3.1, §4.4,
-§6.4, §7.3, §8.1).
+§5.1, §6.4, §7.3, §8.1).
 
 Helpers return keyword arguments for ``SandboxServer.add_fault``::
 
@@ -145,6 +145,22 @@ def google_error(status: int = 503) -> dict:
     return {"status": status, "body": {"error": {"code": status, "message": message, "status": state}}}
 
 
+GA4_QUOTA_MESSAGES = {
+    "hour": "Exhausted property tokens per hour for a project per property. These quota tokens will "
+            "return in under an hour. To learn more, see "
+            "https://developers.google.com/analytics/devguides/reporting/data/v1/quotas",
+    "day": "Exhausted property tokens per day. These quota tokens will return tomorrow.",
+}
+
+
+def ga4_quota_exhausted(period: str = "hour") -> dict:
+    """The GA4 Data API's 429 RESOURCE_EXHAUSTED (api_shapes.md §5.1): no Retry-After; the hourly
+    tokens return within the hour, the daily ones at midnight Pacific time."""
+    message = GA4_QUOTA_MESSAGES[period]
+    return {"status": 429, "body": {"error": {"code": 429, "message": message,
+                                              "status": "RESOURCE_EXHAUSTED"}}}
+
+
 def brandwatch_rate_limit(retry_after: int = 1) -> dict:
     """Brandwatch answers 429 past 30 requests per 10-minute window, in its error envelope."""
     return {
@@ -219,6 +235,7 @@ PRESETS = {
     "hubspot_rate_limit": hubspot_rate_limit,
     "hubspot_server_error": hubspot_server_error,
     "google_error": google_error,
+    "ga4_quota_exhausted": ga4_quota_exhausted,
     "brandwatch_rate_limit": brandwatch_rate_limit,
     "x_server_error": x_server_error,
     "linkedin_throttle": linkedin_throttle,
