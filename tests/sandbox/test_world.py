@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,12 +26,6 @@ def test_other_seed_gives_another_world(world):
     other = generate_world(WorldConfig(seed=43))
     assert not world.truth["sessions"].equals(other.truth["sessions"])
     assert set(world.truth["posts"].post_id) != set(other.truth["posts"].post_id)
-
-
-def test_default_world_generates_fast():
-    started = time.perf_counter()
-    assert len(generate_world(WorldConfig(seed=5)).truth["sessions"]) > 0
-    assert time.perf_counter() - started < 3.0  # budget ~2 s; slack for slow CI runners
 
 
 def test_truth_tables_have_the_documented_columns(world):
