@@ -16,9 +16,10 @@ demo: $(STAMP)  ## Run the daily DAG through Airflow for 30 sandbox days, then p
 test: $(STAMP)  ## Run every test (unit, connectors, dbt, gate, publish, DAG, end-to-end).
 	$(BIN)/python -m pytest $(ARGS)
 
-bench: $(STAMP)  ## Attribution benchmarks at 1 M conversions (figures, not pass/fail).
+bench: $(STAMP)  ## Attribution at 1 M conversions; extraction per source over 30 demo days (figures, not pass/fail).
 	$(BIN)/python bench/attribution_data_driven.py
 	$(BIN)/python bench/attribution_rule_based.py
+	$(BIN)/python bench/extract.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check dags plugins tests bench

@@ -20,7 +20,7 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-SOURCES = ("meta", "linkedin", "x", "ga4", "hubspot", "brandwatch")
+SOURCES = ("meta", "linkedin", "x", "ga4", "ga4_data_api", "hubspot", "salesforce", "brandwatch")
 
 
 @dag(

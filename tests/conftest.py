@@ -1,7 +1,10 @@
 """Shared test set-up.
 
 Airflow reads its configuration when first imported, so the isolated Airflow home and data
-directory of the test session are exported here, before any test module imports Airflow.
+directory of the test session are exported here, before any test module imports Airflow. Airflow
+is then imported here too: its first import replaces the root logger's handlers (logging
+dictConfig), and dlt imports it lazily on a connector's first request, which in the middle of a
+test would drop pytest's log capture for that test.
 """
 
 from __future__ import annotations
@@ -23,3 +26,5 @@ from social_roi import airflow_env  # noqa: E402
 from social_roi.settings import Paths  # noqa: E402
 
 airflow_env.configure(Paths.from_env())
+
+import airflow.settings  # noqa: E402, F401  (see above: configure logging before any test runs)

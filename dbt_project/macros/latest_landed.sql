@@ -1,7 +1,8 @@
-{#- Records land once per day they changed (the partition `date`): keep each record's latest
-    version. Ties on updated_at go to the later landing day. -#}
-{% macro latest_landed(relation, key) -%}
+{#- Records land once per day they changed (the partition `date`), or once per run that re-read
+    them (Salesforce's lookback): keep each record's latest version by its modification time
+    (`updated`). Ties go to the later landing day. -#}
+{% macro latest_landed(relation, key, updated='updated_at') -%}
     select *
     from {{ relation }}
-    qualify row_number() over (partition by {{ key }} order by updated_at desc, date desc) = 1
+    qualify row_number() over (partition by {{ key }} order by {{ updated }} desc, date desc) = 1
 {%- endmacro %}

@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--days", type=int, default=30)
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--crm", choices=("hubspot", "salesforce"), default="hubspot",
+                      help="the CRM the sandbox connects (both serve the same people and deals); "
+                           "the other one stays not configured")
     run = commands.add_parser(
         "run", help="run the daily DAG through Airflow for a date range, with the configured "
                     "connections (reprocess days after a model change, or backfill)")
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = Paths.from_env()
     if args.command == "demo":
-        return run_demo(paths, args.start, args.days, args.scale, args.seed)
+        return run_demo(paths, args.start, args.days, args.scale, args.seed, args.crm)
     if args.command == "run":
         return run_range(paths, args.start, args.days)
     if args.command == "dbt":
@@ -42,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     return print_report(paths)
 
 
-def run_demo(paths: Paths, start: date, days: int, scale: float, seed: int) -> int:
+def run_demo(paths: Paths, start: date, days: int, scale: float, seed: int,
+             crm: str = "hubspot") -> int:
     from social_roi import airflow_env
     from social_roi.sandbox.connections import sandbox_session
     from social_roi.sandbox.world import WorldConfig
@@ -51,14 +55,31 @@ def run_demo(paths: Paths, start: date, days: int, scale: float, seed: int) -> i
     home = airflow_env.configure(paths)
     print(f"Airflow home {home}; landing zone {paths.landing}; serving {paths.serving_db}")
     world = WorldConfig(seed=seed, start_date=start, days=days, scale=scale)
-    with sandbox_session(world) as sandbox:
+    _forget_other_crm(paths, crm)
+    with sandbox_session(world, crms=(crm,)) as sandbox:
         print(f"Sandbox APIs at {sandbox.base_url} (seed {seed}, {days} days from {start}, "
-              f"scale {scale})")
+              f"scale {scale}; CRM: {crm})")
         code = _in_child_process(["run", "--start", start.isoformat(), "--days", str(days)])
     if code:
         return code
     print(f"\nDone in {time.perf_counter() - began:.0f}s. Published {paths.serving_db}\n")
     return print_report(paths)
+
+
+def _forget_other_crm(paths: Paths, crm: str) -> None:
+    """Both CRMs describe the same sandbox world: a previous demo's landed days of the other CRM
+    would make its deals count twice. The demo connects one CRM, so it removes the other one's
+    sandbox data (a switched-off source otherwise keeps its history: docs/decisions.md 35)."""
+    import shutil
+
+    from social_roi.sandbox.connections import CRMS
+
+    for other in set(CRMS) - {crm}:
+        landed = paths.landing / other
+        if landed.is_dir():
+            print(f"Removing {landed}: the demo connects {crm}, and a previous demo's {other} data "
+                  "would count the same deals twice")
+            shutil.rmtree(landed)
 
 
 def run_range(paths: Paths, start: date, days: int) -> int:

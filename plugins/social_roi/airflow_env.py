@@ -13,7 +13,10 @@ POOLS = {
     "api_meta": (2, "Concurrent calls to the Meta Graph API."),
     "api_linkedin": (1, "Calls to the LinkedIn Marketing API (daily quotas per application and member)."),
     "api_ga4": (2, "Concurrent downloads of GA4 export files."),
+    "api_ga4_data_api": (1, "Calls to the GA4 Data API (property tokens per hour and per day)."),
     "api_hubspot": (2, "Concurrent calls to the HubSpot API (per-portal rate limits)."),
+    "api_salesforce": (1, "Calls to the Salesforce REST API (the org's daily API allocation, shared "
+                          "with its other integrations)."),
     "api_brandwatch": (1, "Calls to Brandwatch (30 requests per 10 minutes per user)."),
     "api_x": (1, "Calls to the X API (per-user 15-minute windows, x-rate-limit-* headers)."),
 }

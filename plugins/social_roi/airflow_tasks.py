@@ -8,9 +8,9 @@ from contextlib import contextmanager
 
 @contextmanager
 def fail_fast_on() -> Iterator[None]:
-    """Errors that a retry cannot fix (refused credentials, bad data, an exhausted quota, failed
-    models) fail the task at once instead of burning the retries; anything else is left to
-    Airflow's retries."""
+    """Errors that a retry cannot fix (refused credentials, a refused request, bad data, an
+    exhausted quota, failed models) fail the task at once instead of burning the retries; anything
+    else is left to Airflow's retries."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from social_roi.errors import (
@@ -19,11 +19,12 @@ def fail_fast_on() -> Iterator[None]:
         SourceAuthError,
         SourceError,
         SourceQuotaExhausted,
+        SourceRequestRefused,
     )
 
     try:
         yield
-    except (SourceAuthError, SchemaViolation, SourceQuotaExhausted) as exc:
+    except (SourceAuthError, SchemaViolation, SourceQuotaExhausted, SourceRequestRefused) as exc:
         raise AirflowFailException(str(exc)) from exc
     except SourceError:
         raise  # transient API trouble: Airflow retries the task

@@ -41,3 +41,9 @@ class SchemaViolation(SourceError):
 class SourceQuotaExhausted(SourceError):
     """The API's quota for the period is used up and stayed so through the retries. Retrying
     before the quota resets only burns more of the next one: fail, and rerun after the reset."""
+
+
+class SourceRequestRefused(SourceError):
+    """The API refused the request itself (GA4's 400 INVALID_ARGUMENT: a metric or dimension it
+    does not know, such as the retired ``conversions``). The same request fails the same way on
+    every retry: fix the connector or the connection, then rerun."""

@@ -56,14 +56,18 @@ def write_contract(root: Path, source: str, entity: str, schema: pa.Schema) -> P
 
 def write_status(root: Path, source: str, day: date, *, configured: bool,
                  rows: dict[str, int] | None = None, reason: str | None = None,
-                 unknown_fields: dict[str, list[str]] | None = None) -> Path:
+                 unknown_fields: dict[str, list[str]] | None = None,
+                 details: dict[str, object] | None = None) -> Path:
     """``unknown_fields``: per entity, the API fields the contract does not know (schema drift),
-    landed in the entity's ``extra_fields`` column."""
+    landed in the entity's ``extra_fields`` column. ``details``: what the connector says about
+    the day beyond row counts (GA4: events without a client id under consent mode)."""
     target = status_file(root, source, day)
     status = {"source": source, "day": day.isoformat(), "configured": configured,
               "rows": rows or {}, "reason": reason}
     if unknown_fields:
         status["unknown_fields"] = unknown_fields
+    if details:
+        status["details"] = details
     _replace(target, lambda tmp: tmp.write_text(json.dumps(status, indent=2) + "\n"))
     return target
 

@@ -30,6 +30,7 @@ MARTS = (
     "fct_roi_monthly",
     "fct_partner_inquiries",
     "fct_advocacy",
+    "fct_web_reconciliation_daily",
 )
 
 

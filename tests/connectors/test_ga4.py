@@ -1,15 +1,30 @@
+"""The GA4 export connector: the day's file over HTTPS (NDJSON or Parquet) or from a folder /
+object-store prefix (pyarrow filesystems, sharded extracts, gzip), nested fields typed, consent-
+mode gaps landed and counted, and its errors."""
+
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import date
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from social_roi import landing
 from social_roi.connectors import ga4
-from social_roi.connectors.base import land_day
-from social_roi.errors import SourceAuthError, SourceError
+from social_roi.connectors.base import SourceConfig, land_day
+from social_roi.errors import SchemaViolation, SourceAuthError, SourceError
+from social_roi.sandbox import catalog
 
 DAY = date(2026, 10, 3)
+
+
+def folder_config(location: str, **extra) -> SourceConfig:
+    """A connection whose host is a filesystem URL: no token, credentials from the environment."""
+    return SourceConfig("ga4_export", location, "", {"property_id": catalog.GA4_PROPERTY_ID,
+                                                     "prefix": "", **extra})
 
 
 def test_lands_the_days_events_with_typed_nested_params(config, world, tmp_path):
@@ -22,6 +37,7 @@ def test_lands_the_days_events_with_typed_nested_params(config, world, tmp_path)
     assert set(frame.event_date) == {"20261003"}
     sessions = world.truth["sessions"]
     day_sessions = sessions[sessions.date == DAY]
+    frame = frame[frame.user_pseudo_id.notna()]  # consent-denied pings: their own test
     starts = frame[frame.event_name == "session_start"]
     assert len(starts) == len(day_sessions)
     ids = {(p["key"], p["value"]["int_value"]) for params in starts.event_params for p in params
@@ -45,3 +61,81 @@ def test_refused_credentials_name_the_connection(config, tmp_path):
 def test_server_error_then_success(config, server, tmp_path):
     server.add_fault("/ga4/export", 502, times=2)
     assert land_day(ga4, config("ga4_export"), DAY, tmp_path)["events"] > 0
+
+
+def test_consent_denied_events_are_landed_and_counted_in_the_status(config, world, tmp_path):
+    """Cookieless pings (analytics storage denied): no client id, no session id. They are GA4
+    events all the same: landed, and counted in the day's status file."""
+    land_day(ga4, config("ga4_export"), DAY, tmp_path)
+    frame = landing.read_partition(tmp_path, "ga4", "events", DAY).to_pandas()
+    denied = frame[frame.user_pseudo_id.isna()]
+    truth = world.truth["consent_denied_sessions"]
+    assert len(denied) == truth[truth.date == DAY].events.sum() > 0
+    assert all(p["key"] != "ga_session_id" for params in denied.event_params for p in params)
+    assert denied.user_id.isna().all() and denied.traffic_source.isna().all()
+    status = json.loads(landing.status_file(tmp_path, "ga4", DAY).read_text())
+    assert status["details"] == {"consent_denied_events": len(denied),
+                                 "consent_denied_share": round(len(denied) / len(frame), 4)}
+
+
+def test_parquet_over_https_lands_the_same_rows_as_ndjson(config, tmp_path):
+    land_day(ga4, config("ga4_export"), DAY, tmp_path / "ndjson")
+    land_day(ga4, config("ga4_export", format="parquet"), DAY, tmp_path / "parquet")
+    ndjson = landing.read_partition(tmp_path / "ndjson", "ga4", "events", DAY)
+    parquet = landing.read_partition(tmp_path / "parquet", "ga4", "events", DAY)
+    assert parquet.num_rows > 0 and parquet.equals(ndjson)
+
+
+@pytest.mark.parametrize("extension", ["parquet", "jsonl"])
+def test_reads_the_export_from_a_folder_url(server, tmp_path, extension):
+    """``file://`` (a mounted or synced bucket); ``gs://`` and ``s3://`` go through the same
+    pyarrow filesystem call."""
+    server.ga4.write_files(tmp_path / "export", extension, [DAY])
+    fmt = {"parquet": "parquet", "jsonl": "ndjson"}[extension]
+    rows = ga4.fetch_day(folder_config(f"file://{tmp_path}/export", format=fmt), DAY)["events"]
+    over_http = ga4.fetch_day(SourceConfig("ga4_export", server.base_url, server.token,
+                                           {"property_id": catalog.GA4_PROPERTY_ID}), DAY)["events"]
+    assert rows == over_http and len(rows) > 0
+
+
+def test_a_sharded_gzipped_extract_is_read_whole(server, tmp_path):
+    """``bq extract … events_20261003-*.json.gz`` writes numbered shards: every one is the day."""
+    [whole] = server.ga4.write_files(tmp_path / "one", "jsonl", [DAY])
+    lines = whole.read_bytes().splitlines(keepends=True)
+    folder = tmp_path / "sharded" / "exports" / f"analytics_{catalog.GA4_PROPERTY_ID}"
+    folder.mkdir(parents=True)
+    half = len(lines) // 2
+    for shard, part in enumerate((lines[:half], lines[half:])):
+        (folder / f"events_{DAY:%Y%m%d}-{shard:012d}.json.gz").write_bytes(gzip.compress(b"".join(part)))
+    (folder / "events_20261004-000000000000.json.gz").write_bytes(b"")  # another day: not read
+    config = folder_config(f"file://{tmp_path}/sharded", prefix="exports")
+    rows = ga4.fetch_day(config, DAY)["events"]
+    assert len(rows) == len(lines) and {r["event_date"] for r in rows} == {f"{DAY:%Y%m%d}"}
+
+
+def test_a_missing_day_in_the_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(SourceError, match="does not exist") as failure:
+        ga4.fetch_day(folder_config(f"file://{tmp_path}"), DAY)
+    assert str(tmp_path) in str(failure.value)
+
+
+def test_an_unknown_format_names_the_connection(config):
+    with pytest.raises(SourceError, match=r"ga4_export.*avro"):
+        ga4.fetch_day(config("ga4_export", format="avro"), DAY)
+
+
+def test_a_corrupt_parquet_file_is_a_schema_violation(tmp_path):
+    folder = tmp_path / f"analytics_{catalog.GA4_PROPERTY_ID}"
+    folder.mkdir()
+    (folder / f"events_{DAY:%Y%m%d}.parquet").write_bytes(b"not parquet")
+    with pytest.raises(SchemaViolation, match="not a readable Parquet file"):
+        ga4.fetch_day(folder_config(f"file://{tmp_path}", format="parquet"), DAY)
+
+
+def test_a_wrongly_typed_parquet_column_names_the_row(tmp_path):
+    folder = tmp_path / f"analytics_{catalog.GA4_PROPERTY_ID}"
+    folder.mkdir()
+    table = pa.table({"event_date": ["20261003"], "event_timestamp": ["soon"], "event_name": ["page_view"]})
+    pq.write_table(table, folder / f"events_{DAY:%Y%m%d}.parquet")
+    with pytest.raises(SchemaViolation, match=r"row 1 .*event_timestamp"):
+        ga4.fetch_day(folder_config(f"file://{tmp_path}", format="parquet"), DAY)

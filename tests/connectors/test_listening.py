@@ -1,10 +1,12 @@
 """Brandwatch connector against the live sandbox server: every mention once on its publication
-day, the 10,000-result cap handled by splitting the window, 429 + Retry-After, fail-fast auth,
+day, cursor paging past page/pageSize's 10,000-mention cap, 429 + Retry-After, fail-fast auth,
 nothing personal landed."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import time
 from datetime import timedelta
 
@@ -15,6 +17,7 @@ from social_roi import landing
 from social_roi.connectors import listening
 from social_roi.connectors.base import land_day
 from social_roi.errors import SourceAuthError, SourceError
+from social_roi.sandbox import brandwatch as bw_sandbox
 from social_roi.sandbox import catalog
 from social_roi.sandbox.faults import brandwatch_rate_limit
 
@@ -52,16 +55,24 @@ def test_nothing_personal_lands():
     assert not names & {"author", "fullname", "url", "guid", "snippet", "title", "avatar_url", "city"}
 
 
-def test_small_pages_and_window_splitting_keep_every_mention_once(config, world, server, tmp_path):
+def test_cursor_paging_reads_past_the_page_cap_with_one_request_per_page(config, world, server, tmp_path,
+                                                                        monkeypatch):
+    """page/pageSize paging stops at Brandwatch's 10,000-mention cap (here lowered to 12 in the
+    sandbox); the connector follows `nextCursor`, which has none: every mention, one request per
+    page, and no request for an empty page after a short one."""
+    monkeypatch.setattr(bw_sandbox, "PAGING_CAP", 12)
     day = WORLD.start_date
     before = requests_to(server, MENTIONS)
-    counts = land_day(listening, config("brandwatch", page_size=4, paging_cap=12), day, tmp_path)
+    counts = land_day(listening, config("brandwatch", page_size=4), day, tmp_path)
     landed = landing.read_partition(tmp_path, "brandwatch", "mentions", day).to_pandas()
     truth = world.truth["mentions"]
     want = truth[truth.date == day]
-    assert counts["mentions"] == len(want) > 12, "the day must need splitting"
+    assert counts["mentions"] == len(want) > 12, "the day must be beyond the page cap"
     assert landed.mention_id.is_unique and set(landed.mention_id) == set(want.mention_id)
-    assert requests_to(server, MENTIONS) - before > len(want) / 4
+    pages = -(-len(want) // 4)
+    assert requests_to(server, MENTIONS) - before == pages
+    cursors = [query for path, query in server.queries if path == MENTIONS][-(pages - 1):]
+    assert all("cursor=" in query and "page=" not in query for query in cursors)
 
 
 def test_query_group_and_comma_separated_ids_select_the_same_mentions(config, tmp_path):
@@ -102,3 +113,22 @@ def test_missing_configuration_names_the_key(config, tmp_path):
     bad = dataclasses.replace(config("brandwatch"), extra={"project_id": catalog.LISTENING_PROJECT_ID})
     with pytest.raises(SourceError, match="missing 'query_ids'"):
         land_day(listening, bad, WORLD.start_date, tmp_path)
+
+
+def test_an_unknown_new_field_is_kept_by_name_and_its_text_withheld(config, server, tmp_path, caplog):
+    mention = {"id": "2905000000001", "resourceId": "1975000000000000001", "queryId": 2001990001,
+               "queryName": "Acme - brand", "date": f"{WORLD.start_date}T10:15:00.000+0000",
+               "pageType": "twitter", "sentiment": "positive", "author": "someone",
+               # drift: fields Brandwatch's documented list does not have
+               "authorFollowers": 1200, "isBoosted": False, "authorBio": "Jane, jane@example.com"}
+    server.add_fault(MENTIONS, 200, body={"resultsTotal": 1, "resultsPage": 0, "resultsPageSize": 5000,
+                                          "results": [mention]})
+    with caplog.at_level(logging.WARNING, logger="social_roi.connectors.base"):
+        land_day(listening, config("brandwatch"), WORLD.start_date, tmp_path)
+    [row] = landing.read_partition(tmp_path, "brandwatch", "mentions", WORLD.start_date).to_pylist()
+    assert json.loads(row["extra_fields"]) == {
+        "authorFollowers": 1200, "isBoosted": False, "authorBio": "<string: not landed>"}
+    assert "jane" not in json.dumps(row, default=str).lower(), "a drifted text field may be personal"
+    warning = " ".join(r.getMessage() for r in caplog.records)
+    assert "brandwatch/mentions day=2026-10-01" in warning
+    assert all(name in warning for name in ("authorFollowers", "isBoosted", "authorBio"))

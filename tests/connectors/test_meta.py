@@ -40,12 +40,16 @@ def test_lands_posts_media_and_ads_matching_the_ground_truth(config, world, tmp_
     leads = world.truth["form_leads"][world.truth["form_leads"].date == DAY]
     dms = world.truth["direct_messages"][world.truth["direct_messages"].date == DAY]
     assert counts == {"page_posts": len(fb), "ig_media": len(ig), "ad_insights": int(window.sum()),
-                      "form_leads": len(leads), "account_followers": 2, "direct_messages": len(dms)}
-    followers = landing.read_partition(tmp_path, "meta", "account_followers", DAY).to_pandas()
-    truth = meta_truth(world, "followers")
-    expected = truth[truth.date == DAY].set_index("platform").followers
-    assert followers.set_index("platform").followers.to_dict() == expected.to_dict()
-    assert (followers.date == DAY).all()
+                      "form_leads": len(leads), "account_insights": 2, "direct_messages": len(dms)}
+    accounts = landing.read_partition(tmp_path, "meta", "account_insights", DAY).to_pandas()
+    followers = meta_truth(world, "followers")
+    insights = world.truth["account_insights"]
+    expected = followers[followers.date == DAY].merge(insights[insights.date == DAY], on=["platform", "date"])
+    assert (accounts.set_index("platform")[["followers", "views", "reach"]].sort_index().to_dict("index")
+            == expected.set_index("platform")[["followers", "views", "reach"]].sort_index().to_dict("index"))
+    assert dict(zip(accounts.platform, accounts.account_id, strict=True)) == {
+        "facebook": catalog.PAGE_ID, "instagram": catalog.IG_USER_ID}
+    assert (accounts.date == DAY).all()
     assert len(fb) and len(ig) and len(ads)
 
     posts = landing.read_partition(tmp_path, "meta", "page_posts", DAY).to_pandas()
@@ -303,6 +307,33 @@ def test_a_metric_meta_retires_lands_null_with_a_warning_and_the_day_goes_on(
                for r in caplog.records if r.levelname == "WARNING")
 
 
+@pytest.mark.parametrize(("retired", "platform", "column"), [
+    ("page_follows", "facebook", "followers"),
+    ("views", "instagram", "views"),
+])
+def test_a_retired_account_metric_lands_null_and_the_rest_of_the_account_lands(
+        config, server, world, tmp_path, caplog, retired, platform, column):
+    """Followers, views and reach of one account come in one request (two for Instagram): a
+    metric Meta retires fails its request, the connector asks again without it, lands it NULL
+    with a warning naming it, and keeps the other metrics of both accounts."""
+    server.meta.retired.add(retired)
+    try:
+        land_day(meta, config("meta_graph"), DAY, tmp_path)
+    finally:
+        server.meta.retired.clear()
+    landed = landing.read_partition(tmp_path, "meta", "account_insights", DAY).to_pandas()
+    landed = landed.set_index("platform")[["followers", "views", "reach"]]
+    assert sorted(landed.index) == ["facebook", "instagram"]
+    assert pd.isna(landed.loc[platform, column])
+    followers = meta_truth(world, "followers")
+    truth = followers[followers.date == DAY].merge(world.truth["account_insights"], on=["platform", "date"])
+    truth = truth.set_index("platform")[["followers", "views", "reach"]]
+    truth.loc[platform, column] = None
+    assert landed.astype("Float64").equals(truth.astype("Float64").loc[landed.index])
+    assert any(retired in r.getMessage() and "account_insights" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")
+
+
 @pytest.mark.parametrize(("minutes", "waited"), [(0.02, 2), (60, 3)])  # 1.2 s → 2 s; 1 h → the cap
 def test_a_throttle_waits_as_long_as_meta_says(config, server, tmp_path, minutes, waited):
     """Meta's usage header says when a throttled caller regains access (minutes); the retry waits
@@ -319,3 +350,48 @@ def test_a_throttle_waits_as_long_as_meta_says(config, server, tmp_path, minutes
     elapsed = time.perf_counter() - started
     assert counts["page_posts"] > 0 and requests_to(server, POSTS_PATH) - before == 2
     assert waited <= elapsed < waited + 2.5
+
+
+def _ig_media_of(world, day: date) -> list[str]:
+    posts = world.truth["posts"]
+    return sorted(posts[(posts.platform == "instagram") & (posts.created_date == day)].post_id)
+
+
+def test_media_without_insights_land_null_metrics_and_the_day_goes_on(config, server, world, tmp_path,
+                                                                     caplog):
+    """Meta answers an unavailable media's insights with an empty `data` list, a story seen by too
+    few people with #10 "Not enough viewers", media older than the business account with #100 /
+    2108006 (api_shapes.md §2.2): those media land with NULL metrics (unknown, not 0)."""
+    day = next(d for d in world.config.dates if len(_ig_media_of(world, d)) >= 3)
+    empty, few_viewers, too_old = _ig_media_of(world, day)[:3]
+    server.add_fault(f"/v24.0/{empty}/insights", 200, body={"data": []})
+    server.add_fault(f"/v24.0/{few_viewers}/insights", 400, body={"error": {
+        "message": "(#10) Not enough viewers for the media to show insights", "type": "OAuthException",
+        "code": 10, "fbtrace_id": "AbC"}})
+    server.add_fault(f"/v24.0/{too_old}/insights", 400, body={"error": {
+        "message": "Invalid parameter", "type": "OAuthException", "code": 100,
+        "error_subcode": 2108006, "is_transient": False,
+        "error_user_title": "Media posted before business account conversion", "fbtrace_id": "AbD"}})
+    land_day(meta, config("meta_graph"), day, tmp_path)
+    media = landing.read_partition(tmp_path, "meta", "ig_media", day).to_pandas().set_index("media_id")
+    unknown = [empty, few_viewers, too_old]
+    assert media.loc[unknown, list(meta.IG_MEDIA_METRICS)].isna().all().all()
+    assert media.loc[unknown, "like_count"].notna().all(), "fields of the media itself still land"
+    rest = media.drop(index=unknown)
+    truth = world.truth["posts"].set_index("post_id").loc[rest.index]
+    assert (rest.views == truth.views).all() and (rest.reach == truth.reach).all()
+    warnings = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert f"record={few_viewers}" in warnings and "Not enough viewers" in warnings
+    assert f"record={too_old}" in warnings and "business account conversion" in warnings
+
+
+def test_a_permission_error_on_media_insights_fails_the_day(config, server, world, tmp_path):
+    """#10 is also "Application does not have permission": that is no missing data, it is a
+    token without instagram_manage_insights, and must stop the day."""
+    day = next(d for d in world.config.dates if _ig_media_of(world, d))
+    server.add_fault(f"/v24.0/{_ig_media_of(world, day)[0]}/insights", 400, body={"error": {
+        "message": "(#10) Application does not have permission for this action",
+        "type": "OAuthException", "code": 10, "fbtrace_id": "AbE"}})
+    with pytest.raises(SourceError, match=r"meta/ig_media day=.*does not have permission"):
+        land_day(meta, config("meta_graph"), day, tmp_path)
+    assert not (tmp_path / "meta" / "ig_media").exists()

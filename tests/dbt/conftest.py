@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from social_roi.connectors import CONNECTORS
-from social_roi.connectors.base import SourceConfig, land_day
+from social_roi.connectors.base import SourceConfig, land_day, skip_not_configured
 from social_roi.sandbox.server import SandboxServer
 from social_roi.sandbox.world import World, WorldConfig, generate_world
 from social_roi.settings import Paths
@@ -18,6 +18,29 @@ from social_roi.transform import dbt_build
 from tests.connectors.conftest import EXTRAS, TOKEN
 
 MONTH = WorldConfig(seed=11, start_date=date(2026, 9, 1), days=30, scale=0.5)
+CRMS = ("hubspot", "salesforce")  # the sandbox serves one world through both: a build connects one
+
+
+def land_world(world: World, root: Path, crm: str = "hubspot", days: int | None = None,
+               sources: set[str] | None = None) -> None:
+    """Land ``days`` days (all by default) of every source (or of ``sources``), with ``crm`` as the
+    CRM (the other one stays not configured: no connection), through the connectors and the
+    sandbox's HTTP APIs."""
+    cfg = world.config
+    dates = [cfg.start_date + timedelta(days=offset) for offset in range(days or cfg.days)]
+    with SandboxServer(world, token=TOKEN) as server:
+        for source, module in CONNECTORS.items():
+            if sources is not None and source not in sources:
+                continue
+            if source in CRMS and source != crm:
+                for day in dates:
+                    skip_not_configured(module, day, root, f"no Airflow connection '{module.CONN_ID}'")
+                continue
+            config = SourceConfig(module.CONN_ID, server.base_url, TOKEN, EXTRAS[module.CONN_ID])
+            for day in dates:
+                # as a daily schedule runs: just after the day (X tells "now" only: followers)
+                server.x.clock.set(datetime.combine(day + timedelta(days=1), time(0, 5), UTC))
+                land_day(module, config, day, root)
 
 
 @pytest.fixture(scope="session")
@@ -25,14 +48,7 @@ def month_build(tmp_path_factory) -> tuple[World, Path]:
     """(the world, its build database): all 30 days landed, then one dbt build."""
     root = tmp_path_factory.mktemp("month")
     world = generate_world(MONTH)
-    with SandboxServer(world, token=TOKEN) as server:
-        for module in CONNECTORS.values():
-            config = SourceConfig(module.CONN_ID, server.base_url, TOKEN, EXTRAS[module.CONN_ID])
-            for offset in range(MONTH.days):
-                day = MONTH.start_date + timedelta(days=offset)
-                # as a daily schedule runs: just after the day (X tells "now" only: followers)
-                server.x.clock.set(datetime.combine(day + timedelta(days=1), time(0, 5), UTC))
-                land_day(module, config, day, root / "landing")
+    land_world(world, root / "landing")
     paths = dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
                                 build_db=root / "build.duckdb")
     dbt_build(paths)

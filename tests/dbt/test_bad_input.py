@@ -14,13 +14,11 @@ import pyarrow as pa
 import pytest
 
 from social_roi import landing
-from social_roi.connectors import CONNECTORS, ga4
-from social_roi.connectors.base import SourceConfig, land_day
-from social_roi.sandbox.server import SandboxServer
+from social_roi.connectors import ga4
 from social_roi.sandbox.world import WorldConfig, generate_world
 from social_roi.settings import Paths
 from social_roi.transform import dbt_build
-from tests.connectors.conftest import EXTRAS, TOKEN
+from tests.dbt.conftest import land_world
 
 WORLD = WorldConfig(seed=3, days=12, scale=0.5)
 CRAWLER_HITS = 300
@@ -56,11 +54,7 @@ def builds(tmp_path_factory):
     world = generate_world(WORLD)
     truth = world.truth
     root = tmp_path_factory.mktemp("bots")
-    with SandboxServer(world, token=TOKEN) as server:
-        for module in CONNECTORS.values():
-            config = SourceConfig(module.CONN_ID, server.base_url, TOKEN, EXTRAS[module.CONN_ID])
-            for offset in range(WORLD.days):
-                land_day(module, config, WORLD.start_date + timedelta(days=offset), root / "clean")
+    land_world(world, root / "clean")
     # an opportunity who is not on the site on the bots' day: their real journey must not change
     people = truth["contacts"].dropna(subset=["opportunity_at", "app_user_id"])
     sessions = truth["sessions"]

@@ -136,7 +136,9 @@ def test_cohorts_count_every_contact_once_and_each_stage_reached(month_build):
 
 def test_followers_and_their_growth_equal_the_truth(month_build):
     """Meta and X report each day's total (growth from the day before); LinkedIn reports each
-    day's gains and no total (growth on every day, total NULL)."""
+    day's gains and no total (growth on every day, total NULL). The views and reach of our
+    Facebook Page and Instagram account are the world's, exactly, every day; X and LinkedIn
+    report none (NULL)."""
     world, build_db = month_build
     mart = read(build_db, "select * from main_marts.fct_followers_daily order by all")
     truth = world.truth["followers"].sort_values(["date", "platform"])
@@ -153,6 +155,12 @@ def test_followers_and_their_growth_equal_the_truth(month_build):
     # a platform reporting totals has nothing to compare its first day with
     assert len(growth) == platforms * world.config.days - (platforms - 1)
     assert (growth.follower_growth.values == truth.loc[growth.index].net.values).all()
+
+    insights = world.truth["account_insights"].set_index(["date", "platform"])
+    assert len(insights) == 2 * world.config.days  # facebook and instagram, every day
+    assert mart.loc[insights.index, ["views", "reach"]].astype("int64").equals(insights[["views", "reach"]])
+    assert (insights.reach <= insights.views).all() and (insights.reach > 0).all()
+    assert mart.drop(index=insights.index)[["views", "reach"]].isna().all().all()
 
 
 def test_linkedin_funnel_spend_and_conversions_equal_the_truth(month_build):

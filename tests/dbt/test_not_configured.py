@@ -26,6 +26,7 @@ WORLD = WorldConfig(seed=5, start_date=date(2026, 10, 1), days=2, scale=0.3)
 DAYS = [WORLD.start_date + timedelta(days=offset) for offset in range(WORLD.days)]
 SWITCHED_OFF = "brandwatch"
 ALSO_OFF = "linkedin"  # an organic + ad platform feeding shared marts, switched off with it
+GA4_API_OFF = "ga4_data_api"  # a property with the BigQuery export only
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def extract_all(paths: Paths, server: SandboxServer, switched_off: set[str]) -> 
 
 @pytest.fixture(scope="module")
 def built_without_listening(paths, server):
-    landed = extract_all(paths, server, {SWITCHED_OFF, ALSO_OFF})
+    landed = extract_all(paths, server, {SWITCHED_OFF, ALSO_OFF, GA4_API_OFF})
     gates = [validate_landing(paths, day) for day in DAYS]
     dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     return landed, gates
@@ -73,7 +74,8 @@ def test_the_landing_gate_skips_it_but_checks_every_configured_source(built_with
     _, gates = built_without_listening
     checked = {run.table.split("/")[0] for gate in gates for run in gate.suites}
     assert SWITCHED_OFF not in checked
-    assert checked == set(CONNECTORS) - {SWITCHED_OFF, ALSO_OFF}
+    # the sandbox connects one CRM, HubSpot: Salesforce is not configured either
+    assert checked == set(CONNECTORS) - {SWITCHED_OFF, ALSO_OFF, GA4_API_OFF, "salesforce"}
 
 
 def test_its_marts_build_empty_and_pass_the_marts_gate(paths, built_without_listening):
@@ -102,6 +104,19 @@ def test_a_platform_of_shared_marts_switched_off_only_leaves_its_rows_out(paths,
     assert funnel[0] == 0 and funnel[1] > 0
 
 
+def test_the_export_alone_reconciles_against_an_unknown_ga4_side(paths, built_without_listening):
+    """Decision 35 for GA4's two sources: without the Data API's connection the reconciliation
+    mart still builds and passes its gate, with the export's figures and GA4's left unknown (NULL,
+    not 0: "not connected" is not "no sessions")."""
+    landed, _ = built_without_listening
+    assert all(landed[(GA4_API_OFF, day)] == {} for day in DAYS)
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        rows = con.execute("select count(*), sum(export_sessions), count(api_sessions), "
+                           "count(session_difference) from main_marts.fct_web_reconciliation_daily"
+                           ).fetchone()
+    assert rows[0] > 0 and rows[1] > 0 and rows[2] == rows[3] == 0
+
+
 def test_a_configured_source_that_never_landed_still_fails_the_gate(paths, built_without_listening):
     """No status file (the extract never ran) is not "switched off": missing data stops the day."""
     day = DAYS[-1] + timedelta(days=1)
@@ -112,9 +127,13 @@ def test_a_configured_source_that_never_landed_still_fails_the_gate(paths, built
 def test_connecting_it_later_fills_it_in(paths, server, built_without_listening):
     extract_all(paths, server, set())
     validate_landing(paths, DAYS[0])
-    dbt_build(paths, ["--exclude-resource-type", "unit_test", "--select", "+fct_brand_conversation_daily"])
+    dbt_build(paths, ["--exclude-resource-type", "unit_test", "--select", "+fct_brand_conversation_daily",
+                      "+fct_web_reconciliation_daily"])
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         mentions = con.execute("select sum(mentions) from main_marts.fct_brand_conversation_daily").fetchone()
+        api = con.execute("select count(*), count(api_sessions) "
+                          "from main_marts.fct_web_reconciliation_daily").fetchone()
     assert mentions[0] > 0
+    assert api[0] == api[1] > 0  # GA4's side is known on every row once the Data API is connected
     # from now on the listening feed must fill its mart: an empty one would stop publication
     assert landed_parameters(paths.landing, CONNECTORS)["min_rows_brandwatch"] == 1

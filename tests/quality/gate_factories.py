@@ -47,9 +47,9 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "actions": json.dumps([{"action_type": "link_click", "value": str(i % 20)}]),
             "action_values": json.dumps([{"action_type": "lead", "value": f"{i % 3 * 40}.00"}]),
         },
-        ("meta", "account_followers"): lambda i: {
+        ("meta", "account_insights"): lambda i: {
             "platform": ("facebook", "instagram")[i % 2], "account_id": f"acc{i}", "date": day,
-            "followers": 1000 + i,
+            "followers": 1000 + i, "views": 500 + i, "reach": None if i % 5 == 4 else 300 + i,
         },
         ("meta", "form_leads"): lambda i: {
             "lead_id": f"99{i}", "form_id": "88", "created_time": _at(day, i), "ad_id": f"ad_{i}",
@@ -69,6 +69,16 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "event_params": [{"key": "ga_session_id", "value": {"int_value": i // 3}}],
             "user_pseudo_id": f"u{i // 3}",
             "traffic_source": {"name": "spring", "medium": "social", "source": "facebook"},
+        },
+        ("ga4_data_api", "traffic_daily"): lambda i: {
+            "property_id": "350000001", "report_date": day.strftime("%Y%m%d"),
+            "session_default_channel_group": ("Organic Social", "Paid Social", "Direct")[i % 3],
+            "session_source": ("facebook", "instagram", "(direct)")[i % 3],
+            "session_medium": ("social", "paid_social", "(none)")[i % 3],
+            "session_campaign_name": f"camp {i}", "sessions": str(10 + i), "engaged_sessions": str(5 + i),
+            "key_events": str(i % 3), "user_engagement_duration": str(600 + 7 * i),
+            "total_users": str(9 + i), "screen_page_views": str(20 + i), "time_zone": "Etc/UTC",
+            "subject_to_thresholding": False, "data_loss_from_other_row": False,
         },
         ("hubspot", "contacts"): lambda i: {
             "contact_id": str(500 + i), "created_at": _at(day, i) - timedelta(days=3),
@@ -117,6 +127,39 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "engagement_type": ("calls", "emails")[i % 2], "engagement_id": str(4600 + 100 * (i % 2) + i),
             "contact_id": str(500 + i), "association_type_id": (194, 198)[i % 2],
             "association_category": "HUBSPOT_DEFINED",
+        },
+        ("salesforce", "leads"): lambda i: {
+            "id": f"00QHz0000000{i:03d}AAA", "email_sha256": f"{i:064x}", "lead_source": "Paid Social",
+            "is_deleted": False, "created_date": _at(day, i) - timedelta(days=3),
+            "system_modstamp": _at(day, i), "utm_source__c": "facebook",
+        },
+        ("salesforce", "contacts"): lambda i: {
+            "id": f"003Hz0000000{i:03d}AAA", "email_sha256": f"{i:064x}", "is_deleted": False,
+            "created_date": _at(day, i), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "opportunities"): lambda i: {
+            "id": f"006Hz0000000{i:03d}AAA", "stage_name": "Closed Won", "amount": 1000.5 + i,
+            "is_closed": True, "is_won": True, "probability": 100.0, "is_deleted": False,
+            "created_date": _at(day, i) - timedelta(days=10), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "opportunity_history"): lambda i: {
+            "id": f"008Hz0000000{i:03d}AAA", "opportunity_id": f"006Hz0000000{i:03d}AAA",
+            "stage_name": "Closed Won", "is_deleted": False, "created_date": _at(day, i),
+            "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "opportunity_contact_roles"): lambda i: {
+            "id": f"00KHz0000000{i:03d}AAA", "opportunity_id": f"006Hz0000000{i:03d}AAA",
+            "contact_id": f"003Hz0000000{i:03d}AAA", "is_primary": True, "is_deleted": False,
+            "created_date": _at(day, i), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "campaigns"): lambda i: {
+            "id": f"701Hz0000000{i:03d}AAA", "name": f"camp {i}", "is_deleted": False,
+            "created_date": _at(day, i) - timedelta(days=14), "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "campaign_members"): lambda i: {
+            "id": f"00vHz0000000{i:03d}AAA", "campaign_id": f"701Hz0000000{i % 3:03d}AAA",
+            "lead_id": f"00QHz0000000{i:03d}AAA", "is_deleted": False,
+            "created_date": _at(day, i), "system_modstamp": _at(day, i),
         },
         ("brandwatch", "mentions"): lambda i: {
             "mention_id": str(2905000000000 + i), "resource_id": str(1975000000000000000 + i // 2),

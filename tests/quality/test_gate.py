@@ -31,20 +31,23 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 19
+    assert result.suites_evaluated == len(ENTITIES) == 27
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
     assert written["success"] is True and written["failures"] == []
     assert {s["suite"] for s in written["suites"]} == {
         "landing__meta_page_posts", "landing__meta_ig_media", "landing__meta_ad_insights",
-        "landing__meta_form_leads", "landing__meta_account_followers", "landing__meta_direct_messages",
+        "landing__meta_form_leads", "landing__meta_account_insights", "landing__meta_direct_messages",
         "landing__linkedin_posts", "landing__linkedin_follower_statistics",
-        "landing__linkedin_ad_analytics", "landing__ga4_events",
+        "landing__linkedin_ad_analytics", "landing__ga4_events", "landing__ga4_data_api_traffic_daily",
         "landing__hubspot_contacts",
         "landing__hubspot_deals", "landing__hubspot_deal_contacts", "landing__hubspot_calls",
         "landing__hubspot_emails", "landing__hubspot_engagement_contacts", "landing__brandwatch_mentions",
         "landing__x_tweets", "landing__x_account_followers",
+        "landing__salesforce_leads", "landing__salesforce_contacts", "landing__salesforce_opportunities",
+        "landing__salesforce_opportunity_history", "landing__salesforce_opportunity_contact_roles",
+        "landing__salesforce_campaigns", "landing__salesforce_campaign_members",
     }
     rows = {s["suite"]: s["rows"] for s in written["suites"]}
     assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
@@ -88,15 +91,17 @@ def test_negative_spend_fails(clean_landing: Paths) -> None:
     assert "'-5.00'" in message and "column='spend'" in message
 
 
-def test_an_email_in_clear_fails_and_is_not_repeated_in_the_report(clean_landing: Paths) -> None:
-    rows = clean_rows("meta", "form_leads", DAY, 12)
+@pytest.mark.parametrize(("source", "entity"), [("meta", "form_leads"), ("salesforce", "leads")])
+def test_an_email_in_clear_fails_and_is_not_repeated_in_the_report(clean_landing: Paths, source,
+                                                                    entity) -> None:
+    rows = clean_rows(source, entity, DAY, 12)
     rows[5]["email_sha256"] = "jane.doe@example.com"  # a connector that forgot to hash
-    land(clean_landing, "meta", "form_leads", DAY, rows)
+    land(clean_landing, source, entity, DAY, rows)
 
     error = _landing_failure(clean_landing)
 
     [failure] = error.result.failures
-    assert (failure.table, failure.kwargs["column"]) == ("meta/form_leads", "email_sha256")
+    assert (failure.table, failure.kwargs["column"]) == (f"{source}/{entity}", "email_sha256")
     assert "jane.doe" not in str(error) and "jane.doe" not in error.result.result_file.read_text()
     assert "withheld" in str(error)
 
@@ -151,6 +156,19 @@ def test_unknown_sentiment_and_duplicate_mention_fail(clean_landing: Paths) -> N
     assert all(f.table == "brandwatch/mentions" for f in failures)
 
 
+def test_account_reach_above_its_views_fails_but_an_unreported_metric_passes(clean_landing: Paths) -> None:
+    """A retired metric lands NULL (decision 43): not a failure; more people reached than views is."""
+    rows = clean_rows("meta", "account_insights", DAY, 12)
+    rows[0].update(followers=None, views=None)
+    rows[3]["reach"] = rows[3]["views"] + 1
+    land(clean_landing, "meta", "account_insights", DAY, rows)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.expectation) == (
+        "meta/account_insights", "expect_column_pair_values_a_to_be_greater_than_b")
+    assert len(failure.examples) == 1
+
+
 def test_null_required_field_fails(clean_landing: Paths) -> None:
     rows = clean_rows("hubspot", "deals", DAY, 12)
     rows[7]["updated_at"] = None
@@ -187,6 +205,7 @@ def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
         ("linkedin", "follower_statistics", "time_range_start", DAY + timedelta(days=1)),
         ("linkedin", "ad_analytics", "date_range_start", DAY + timedelta(days=1)),
         ("meta", "direct_messages", "created_time", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
+        ("meta", "account_insights", "date", DAY - timedelta(days=1)),
         ("hubspot", "contacts", "updated_at", datetime(2026, 10, 3, tzinfo=UTC)),
         ("hubspot", "calls", "updated_at", datetime(2026, 9, 30, 12, tzinfo=UTC)),
         ("ga4", "events", "event_date", "20261002"),
@@ -194,6 +213,7 @@ def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
         ("brandwatch", "mentions", "published_at", datetime(2026, 9, 30, 23, 0, tzinfo=UTC)),
         ("x", "tweets", "created_at", datetime(2026, 10, 2, 0, 0, 1, tzinfo=UTC)),
         ("x", "account_followers", "observed_at", datetime(2026, 10, 1, 23, 0, tzinfo=UTC)),
+        ("salesforce", "opportunities", "system_modstamp", datetime(2026, 10, 2, tzinfo=UTC)),
     ],
 )
 def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, column,
@@ -223,8 +243,9 @@ def test_interval_follows_the_day(clean_landing: Paths) -> None:
     error = caught.value
     failed = {f.table for f in error.result.failures}
     assert failed == {"meta/page_posts", "meta/ig_media", "meta/ad_insights", "meta/form_leads",
-                      "meta/account_followers", "meta/direct_messages", "linkedin/posts",
+                      "meta/account_insights", "meta/direct_messages", "linkedin/posts",
                       "linkedin/follower_statistics", "linkedin/ad_analytics", "ga4/events",
+                      "ga4_data_api/traffic_daily",
                       "hubspot/contacts", "hubspot/deals", "hubspot/calls", "hubspot/emails",
                       "brandwatch/mentions", "x/tweets", "x/account_followers",
                       }  # deal_contacts, engagement_contacts: no date
@@ -353,6 +374,24 @@ def test_more_new_conversations_than_direct_messages_fails(paths: Paths) -> None
     [failure] = _mart_failure(paths).result.failures
     assert failure.expectation == "expect_column_pair_values_a_to_be_greater_than_b"
     assert failure.kwargs["column_A"] == "direct_messages"
+
+
+def test_followers_mart_with_more_reach_than_views_fails(paths: Paths) -> None:
+    """fct_followers_daily: views and reach NULL where a platform reports none (X, LinkedIn);
+    where both are known, reach <= views."""
+    paths.build_db.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(paths.build_db)) as con:
+        con.execute("create schema main_marts; create table main_marts.fct_followers_daily as "
+                    "select * from (values (date '2026-10-01', 'facebook', 1000, 5, 0.005, 900, 600), "
+                    "(date '2026-10-01', 'instagram', 2000, 7, 0.0035, 300, 301), "
+                    "(date '2026-10-01', 'x', 500, null, null, null, null)) as t(follower_date, platform, "
+                    "followers, follower_growth, follower_growth_rate, views, reach)")
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths, ("fct_followers_daily",))
+    [failure] = caught.value.result.failures
+    assert (failure.expectation, failure.kwargs["column_A"]) == (
+        "expect_column_pair_values_a_to_be_greater_than_b", "views")
+    assert len(failure.examples) == 1
 
 
 def test_more_customers_than_leads_is_allowed(paths: Paths) -> None:

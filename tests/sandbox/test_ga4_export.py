@@ -1,11 +1,14 @@
-"""GA4 export files: BigQuery JSON shape, coherence with ads/posts/CRM, Google-style errors."""
+"""GA4 export files: BigQuery JSON and Parquet shape, coherence with ads/posts/CRM, consent-mode
+pings, Google-style errors."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import requests
 
@@ -35,6 +38,12 @@ def export(small_server, http) -> dict[str, list[dict]]:
     return files
 
 
+@pytest.fixture(scope="module")
+def consented(export) -> dict[str, list[dict]]:
+    """The events of visitors who granted analytics storage: those with a client id."""
+    return {day: [e for e in events if e["user_pseudo_id"] is not None] for day, events in export.items()}
+
+
 def test_bigquery_json_shape(export):
     for day, events in export.items():
         assert events and all(e["event_date"] == day for e in events)
@@ -42,6 +51,10 @@ def test_bigquery_json_shape(export):
         assert stamps == sorted(stamps)
         for e in events[:400]:
             assert isinstance(e["event_timestamp"], str)
+            if e["user_pseudo_id"] is None:  # a cookieless ping: checked on its own below
+                assert e["privacy_info"]["analytics_storage"] == "No"
+                continue
+            assert e["privacy_info"]["analytics_storage"] == "Yes"
             # a login shows on the events after the landing page view, never on the first hits
             assert e["user_id"] is None or e["event_name"] not in ("first_visit", "session_start")
             assert e["platform"] == "WEB" and e["stream_id"] == catalog.GA4_STREAM_ID
@@ -58,7 +71,8 @@ def test_bigquery_json_shape(export):
             assert len(upid) == 2 and all(x.isdigit() for x in upid)
 
 
-def test_sessions_and_leads_match_truth(export, small_world):
+def test_sessions_and_leads_match_truth(consented, small_world):
+    export = consented
     sessions = small_world.truth["sessions"]
     starts = {
         (e["user_pseudo_id"], params(e)["ga_session_id"]): e
@@ -103,7 +117,8 @@ def test_sessions_and_leads_match_truth(export, small_world):
     ] == sessions.page_views.tolist()
 
 
-def test_every_contact_comes_from_a_lead_session_in_the_export(export, small_world, small_server, http):
+def test_every_contact_comes_from_a_lead_session_in_the_export(consented, small_world, small_server, http):
+    export = consented
     r = http.post(
         f"{small_server.base_url}/crm/v3/objects/contacts/search",
         json={"properties": ["ga_client_id", "utm_content", "createdate"], "limit": 200},
@@ -207,7 +222,8 @@ def test_collected_traffic_source_only_on_the_landing_hits(export):
 def test_listing_and_missing_days(small_server, http):
     listing = http.get(f"{small_server.base_url}{BASE}/").json()
     names = [i["name"] for i in listing["items"]]
-    assert names == [f"analytics_{catalog.GA4_PROPERTY_ID}/events_{d:%Y%m%d}.jsonl" for d in SMALL.dates]
+    assert names == [f"analytics_{catalog.GA4_PROPERTY_ID}/events_{d:%Y%m%d}.{ext}"
+                     for d in SMALL.dates for ext in ("jsonl", "parquet")]
     r = http.get(f"{small_server.base_url}{BASE}/events_{SMALL.dates[-1].year + 1}0101.jsonl")
     assert r.status_code == 404
     error = r.json()["error"]
@@ -228,12 +244,12 @@ def test_auth_errors_are_google_style(small_server):
         assert r.json()["error"]["code"] == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"
 
 
-def test_logins_carry_the_crm_user_id(export, small_world):
+def test_logins_carry_the_crm_user_id(consented, small_world):
     """user_id appears only in sessions the truth says were logged in, and is the contact's id."""
     sessions = small_world.truth["sessions"]
     logged = {
         (e["user_pseudo_id"], params(e)["ga_session_id"]): e["user_id"]
-        for events in export.values()
+        for events in consented.values()
         for e in events
         if e["user_id"] is not None
     }
@@ -243,3 +259,46 @@ def test_logins_carry_the_crm_user_id(export, small_world):
                               truth.user_id, strict=True))
     app_ids = small_world.truth["contacts"].set_index("app_user_id").contact_id
     assert (app_ids.loc[truth.user_id].values == truth.contact_id.values).all()
+
+
+def test_consent_denied_visits_are_cookieless_pings(export, small_world):
+    """Analytics storage denied: no client id, no session id or number, no user-scoped first
+    touch; every page load sends first_visit and session_start again. One page per visit in the
+    sandbox, so the pings of one visit are exactly one session_start's worth."""
+    pings = [e for events in export.values() for e in events if e["user_pseudo_id"] is None]
+    truth = small_world.truth["consent_denied_sessions"]
+    assert len(pings) == truth.events.sum() > 0
+    assert Counter(e["event_name"] for e in pings) == {
+        "first_visit": len(truth), "session_start": len(truth), "page_view": len(truth),
+        "user_engagement": len(truth)}
+    for e in pings:
+        assert {"ga_session_id", "ga_session_number"}.isdisjoint(params(e))
+        assert e["user_id"] is None and e["traffic_source"] is None
+        assert e["user_first_touch_timestamp"] is None
+        group = e["session_traffic_source_last_click"]["cross_channel_campaign"]["default_channel_group"]
+        assert group in ("Organic Search", "Direct")
+    starts = [e for e in pings if e["event_name"] == "session_start"]
+    assert Counter(params(e).get("medium", "(none)") for e in starts) == Counter(truth.medium)
+    ends = [e for e in pings if e["event_name"] == "user_engagement"]
+    assert sum(params(e)["session_engaged"] == "1" for e in ends) == truth.is_engaged.sum()
+
+
+def test_the_parquet_file_holds_the_same_events_typed(export, small_server, http):
+    day = SMALL.dates[1]
+    r = http.get(f"{small_server.base_url}{BASE}/events_{day:%Y%m%d}.parquet")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/vnd.apache.parquet"
+    table = pq.read_table(io.BytesIO(r.content))
+    assert table.schema.field("event_timestamp").type == "int64"  # BigQuery INT64, not a string
+    assert table.schema.field("event_params").type.value_type.field("value").type.field(
+        "int_value").type == "int64"
+    rows = table.to_pylist()
+    events = export[f"{day:%Y%m%d}"]
+    assert len(rows) == len(events)
+    assert [r["event_timestamp"] for r in rows] == [int(e["event_timestamp"]) for e in events]
+    assert [r["user_pseudo_id"] for r in rows] == [e["user_pseudo_id"] for e in events]
+    for row, event in zip(rows[:200], events[:200], strict=True):
+        last_click = "session_traffic_source_last_click"
+        assert row[last_click]["cross_channel_campaign"] == event[last_click]["cross_channel_campaign"]
+        assert [p["value"]["int_value"] for p in row["event_params"]] == [
+            None if p["value"]["int_value"] is None else int(p["value"]["int_value"])
+            for p in event["event_params"]]

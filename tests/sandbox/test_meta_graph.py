@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -205,6 +205,90 @@ def test_deprecated_metrics_are_an_invalid_metric_error(server, world, http, pat
     error = r.json()["error"]
     assert error["message"] == "(#100) The value must be a valid insights metric"
     assert error["code"] == 100 and error["type"] == "OAuthException" and error["fbtrace_id"]
+
+
+PAGE_INSIGHTS = f"/v24.0/{catalog.PAGE_ID}/insights"
+IG_INSIGHTS = f"/v24.0/{catalog.IG_USER_ID}/insights"
+
+
+def _day_window(day) -> dict:
+    start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+    return {"since": start, "until": start + 86400}
+
+
+def test_page_insights_serve_follows_views_and_reach_per_day(server, world, http):
+    """page_follows, page_media_view and page_total_media_view_unique: one value per day of the
+    range, stamped with the next day's 07:00 UTC, equal to the truth of that day."""
+    days = DEFAULT.dates[3:6]
+    start, end = _day_window(days[0])["since"], _day_window(days[-1])["until"]
+    r = http.get(server.base_url + PAGE_INSIGHTS, params={
+        "metric": "page_follows,page_media_view,page_total_media_view_unique", "period": "day",
+        "since": start, "until": end})
+    assert r.status_code == 200, r.text
+    by_name = {m["name"]: m for m in r.json()["data"]}
+    assert list(by_name) == ["page_follows", "page_media_view", "page_total_media_view_unique"]
+    truth = world.truth["account_insights"].query("platform == 'facebook'").set_index("date")
+    followers = world.truth["followers"].query("platform == 'facebook'").set_index("date")
+    for name, expected in (("page_follows", followers.followers), ("page_media_view", truth.views),
+                           ("page_total_media_view_unique", truth.reach)):
+        metric = by_name[name]
+        assert metric["period"] == "day" and metric["id"] == f"{catalog.PAGE_ID}/insights/{name}/day"
+        assert [v["end_time"] for v in metric["values"]] == [
+            f"{d + timedelta(days=1):%Y-%m-%d}T07:00:00+0000" for d in days]
+        assert [v["value"] for v in metric["values"]] == [int(expected[d]) for d in days]
+    assert all(v["value"] > 0 for v in by_name["page_media_view"]["values"])
+
+
+def test_instagram_account_views_only_as_a_total_value(server, world, http):
+    """Instagram's account `views` is served only with metric_type=total_value: one
+    `total_value` for the range; asked as a time series, Meta refuses the whole request.
+    `reach` comes either way, `follower_count` only as a time series."""
+    day = DEFAULT.dates[4]
+    truth = world.truth["account_insights"].query("platform == 'instagram'").set_index("date").loc[day]
+    r = http.get(server.base_url + IG_INSIGHTS, params={
+        "metric": "views,reach", "period": "day", "metric_type": "total_value", **_day_window(day)})
+    assert r.status_code == 200, r.text
+    answered = {m["name"]: m for m in r.json()["data"]}
+    assert {name: m["total_value"] for name, m in answered.items()} == {
+        "views": {"value": int(truth.views)}, "reach": {"value": int(truth.reach)}}
+    assert all("values" not in m for m in answered.values())
+
+    r = http.get(server.base_url + IG_INSIGHTS, params={
+        "metric": "follower_count,reach", "period": "day", **_day_window(day)})
+    assert r.status_code == 200, r.text
+    series = {m["name"]: [v["value"] for v in m["values"]] for m in r.json()["data"]}
+    followers = world.truth["followers"].query("platform == 'instagram'").set_index("date").followers
+    assert series == {"follower_count": [int(followers[day])], "reach": [int(truth.reach)]}
+
+    two_days = {"since": _day_window(day)["since"], "until": _day_window(day)["until"] + 86400}
+    r = http.get(server.base_url + IG_INSIGHTS, params={
+        "metric": "views", "period": "day", "metric_type": "total_value", **two_days})
+    views = world.truth["account_insights"].query("platform == 'instagram'").set_index("date").views
+    assert r.json()["data"][0]["total_value"]["value"] == int(views[day] + views[DEFAULT.dates[5]])
+
+    should = "(#100) The following metrics ({}) should be specified with parameter metric_type={}"
+    for params, message in (
+        ({"metric": "reach,views"}, should.format("views", "total_value")),
+        ({"metric": "views", "metric_type": "time_series"}, should.format("views", "total_value")),
+        ({"metric": "follower_count", "metric_type": "total_value"},
+         should.format("follower_count", "time_series")),
+    ):
+        r = http.get(server.base_url + IG_INSIGHTS, params={"period": "day", **params, **_day_window(day)})
+        assert r.status_code == 400
+        error = r.json()["error"]
+        assert (error["code"], error["type"], error["message"]) == (100, "OAuthException", message)
+
+
+@pytest.mark.parametrize(("path", "metric"), [
+    (PAGE_INSIGHTS, "page_impressions"),
+    (PAGE_INSIGHTS, "page_impressions_unique,page_media_view"),
+    (PAGE_INSIGHTS, "page_fans"),
+    (IG_INSIGHTS, "impressions"),
+])
+def test_retired_account_metrics_are_an_invalid_metric_error(server, http, path, metric):
+    r = http.get(server.base_url + path, params={"metric": metric, "period": "day"})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == "(#100) The value must be a valid insights metric"
 
 
 def test_conversations_latest_first_with_nested_message_paging(server, world, http):

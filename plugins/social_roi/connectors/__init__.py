@@ -2,6 +2,16 @@
 it reads) and ``fetch_day(client, config, day) -> dict[entity, list[row]]``; the shared mechanism
 in ``base`` turns rows into contract-checked Arrow tables and lands them."""
 
-from social_roi.connectors import ga4, hubspot, linkedin, listening, meta, x
+from social_roi.connectors import (
+    ga4,
+    ga4_data_api,
+    hubspot,
+    linkedin,
+    listening,
+    meta,
+    salesforce,
+    x,
+)
 
-CONNECTORS = {module.SOURCE: module for module in (meta, linkedin, x, ga4, hubspot, listening)}
+CONNECTORS = {module.SOURCE: module
+              for module in (meta, linkedin, x, ga4, ga4_data_api, hubspot, salesforce, listening)}

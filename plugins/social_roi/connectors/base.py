@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.requests.retry import DEFAULT_RETRY_STATUS
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import HTTPError, PreparedRequest, RequestException, Response
@@ -56,13 +57,20 @@ class SourceConfig:
         from airflow.sdk import Connection  # heavy import: only inside tasks
 
         conn = Connection.get(conn_id)
-        host = conn.host or ""
-        base_url = host if "://" in host else f"{conn.conn_type or 'https'}://{host}"
-        if conn.port:
-            base_url = f"{base_url}:{conn.port}"
-        extra = conn.extra_dejson
+        return cls.from_fields(conn_id, conn.host, conn.password, conn.extra_dejson,
+                               conn_type=conn.conn_type, port=conn.port)
+
+    @classmethod
+    def from_fields(cls, conn_id: str, host: str | None, password: str | None,
+                    extra: Mapping[str, Any], *, conn_type: str | None = None,
+                    port: int | None = None) -> SourceConfig:
+        """From an Airflow connection's fields (also what an ``AIRFLOW_CONN_<ID>`` JSON holds)."""
+        host = host or ""
+        base_url = host if "://" in host else f"{conn_type or 'https'}://{host}"
+        if port:
+            base_url = f"{base_url}:{port}"
         retry = {k: type(v)(extra[k]) for k, v in _RETRY_DEFAULTS.items() if k in extra}
-        return cls(conn_id, base_url.rstrip("/"), conn.password or "", extra, **retry)
+        return cls(conn_id, base_url.rstrip("/"), password or "", extra, **retry)
 
     def require(self, key: str) -> str:
         try:
@@ -96,6 +104,7 @@ def rest_client(
     rate_limit: RateLimitHeaders | None = None,
     throttle_wait: Callable[[Response], float | None] | None = None,
     headers: Mapping[str, str] | None = None,
+    retry_statuses: Sequence[int] = DEFAULT_RETRY_STATUS,
 ) -> RESTClient:
     """dlt's REST client: retries 429 and 5xx with exponential backoff (``backoff_factor`` × 2^n
     seconds, at most ``max_retry_delay``, ``max_attempts`` tries; a Retry-After header, when the
@@ -104,12 +113,15 @@ def rest_client(
     window in headers (``rate_limit``) is waited for until the window resets, and one that says
     how long a throttled caller must wait in its own way (``throttle_wait``: seconds, or None) is
     waited for that long; never longer than the connection's ``max_retry_delay``. ``headers`` go
-    on every request."""
+    on every request. ``retry_statuses`` (default 429 and 5xx) are the statuses dlt retries
+    itself: a connector that must tell a retryable 429 from a final one (GA4's hourly vs daily
+    quota) leaves 429 out and retries it on its own."""
     session = Client(
         request_max_attempts=config.max_attempts,
         request_backoff_factor=config.backoff_factor,
         request_max_retry_delay=config.max_retry_delay,
         retry_condition=retry_condition,
+        status_codes=retry_statuses,
         raise_for_status=True,
     ).session
     if rate_limit is not None or throttle_wait is not None:
@@ -265,9 +277,9 @@ def _keep_unknown_fields(source: str, entity: Entity, day: date,
     if names:
         carrying = sum(1 for row in rows if row.get(EXTRA_FIELDS))
         log.warning("[%s/%s day=%s] %d record(s) carry field(s) the landing contract does not know: "
-                    "%s; landed as JSON in '%s' (add them to the contract in connectors/%s.py to "
-                    "model them)", source, entity.name, day, carrying, ", ".join(names), EXTRA_FIELDS,
-                    source)
+                    "%s; landed as JSON in '%s' (add them to the %s connector's landing contract, "
+                    "social_roi/connectors/, to model them)", source, entity.name, day, carrying,
+                    ", ".join(names), EXTRA_FIELDS, source)
     return [{**row, EXTRA_FIELDS: _json_object(row.get(EXTRA_FIELDS))} for row in rows]
 
 
@@ -330,17 +342,22 @@ def pages(
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
     quota_reset: str | None = None,
+    quota_error: Callable[[Response], bool] | None = None,
+    error_text: Callable[[Response], str] | None = None,
     **kwargs: Any,
 ) -> Iterator[Any]:
     """Every page of ``path`` (``page.response`` gives totals). HTTP failures that survive the
     client's retries become errors naming the source, entity and day; refused credentials
     (401, or the API's own ``auth_error`` answer) become ``SourceAuthError``; a 429 that outlasts
-    the retries of an API with a periodic quota (``quota_reset`` says when it resets) becomes
-    ``SourceQuotaExhausted``."""
+    the retries of an API with a periodic quota (``quota_reset`` says when it resets), or the
+    API's own "quota used up" answer (``quota_error``: Salesforce's 403), becomes
+    ``SourceQuotaExhausted``. ``error_text`` turns an error body into the message's "API said"
+    (default: the body's first 500 characters)."""
     try:
         yield from client.paginate(path, **kwargs)
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset,
+                         quota_error, error_text) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
 
@@ -387,11 +404,20 @@ def http_error(
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
     quota_reset: str | None = None,
+    quota_error: Callable[[Response], bool] | None = None,
+    error_text: Callable[[Response], str] | None = None,
 ) -> SourceError:
     if response is None:
         return SourceError(source, entity, day, "no response from the API")
     url = response.url.split("?")[0]  # the query may carry an access token
-    body = response.text[:500]
+    body = error_text(response) if error_text is not None else response.text[:500]
+    if quota_error is not None and quota_error(response):
+        return SourceQuotaExhausted(
+            source, entity, day,
+            f"the API quota of the Airflow connection '{conn_id}' is used up (HTTP "
+            f"{response.status_code} from {url}). It resets {quota_reset}; rerun the day after that. "
+            f"API said: {body}",
+        )
     if response.status_code == 401 or (auth_error is not None and auth_error(response)):
         return SourceAuthError(
             source, entity, day,
@@ -416,7 +442,11 @@ def land_day(
 
     An entity whose rows are ``None`` is a snapshot the API can no longer take for that day (X's
     follower count exists only "now"): a rerun keeps the partition landed when the day was
-    current, and a day that never had one gets an empty partition ("not observed")."""
+    current, and a day that never had one gets an empty partition ("not observed").
+
+    A connector may describe the day beyond row counts (``day_details(rows_by_entity)``: GA4's
+    consent-denied events, a report's thresholding): the details are logged and written to the
+    day's status file."""
     rows_by_entity: dict[str, list[dict[str, Any]] | None] = connector.fetch_day(config, day)
     partitions: dict[str, dict[date, pa.Table]] = {}
     kept: dict[str, int] = {}
@@ -446,8 +476,12 @@ def land_day(
                  connector.SOURCE, name, day, count)
     counts = {name: sum(t.num_rows for t in tables.values()) for name, tables in partitions.items()}
     rows = {entity.name: (counts | kept)[entity.name] for entity in connector.ENTITIES}
+    describe = getattr(connector, "day_details", None)
+    details = describe(rows_by_entity) if describe is not None else None
+    if details:
+        log.info("%s %s: %s", connector.SOURCE, day, json.dumps(details, sort_keys=True))
     landing.write_status(landing_root, connector.SOURCE, day, configured=True, rows=rows,
-                         unknown_fields=drift)
+                         unknown_fields=drift, details=details)
     return rows
 
 
@@ -478,6 +512,8 @@ def request(
     conn_id: str,
     auth_error: Callable[[Response], bool] | None = None,
     quota_reset: str | None = None,
+    quota_error: Callable[[Response], bool] | None = None,
+    error_text: Callable[[Response], str] | None = None,
     **kwargs: Any,
 ) -> Any:
     """One call outside paging (a job to create or poll, a batch read): its JSON body, with the
@@ -486,7 +522,8 @@ def request(
         response = client.request(path, method=method, **kwargs)
         response.raise_for_status()
     except HTTPError as exc:
-        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset) from exc
+        raise http_error(source, entity, day, exc.response, conn_id, auth_error, quota_reset,
+                         quota_error, error_text) from exc
     except RequestException as exc:
         raise SourceError(source, entity, day, f"API unreachable after retries: {exc}") from exc
     return response.json()

@@ -1,18 +1,36 @@
-"""Google Analytics 4 BigQuery export: the daily ``events_YYYYMMDD`` file, read over HTTP from an
-object-store-like prefix (the sandbox serves one; a bucket's HTTPS endpoint works the same).
+"""Google Analytics 4 BigQuery export: the daily ``events_YYYYMMDD`` table, as the files an export
+job (``bq extract``, ``EXPORT DATA``, a scheduled transfer) writes to a folder or a bucket.
 
-The file is NDJSON in BigQuery's JSON rendering, where INT64 values are strings. The landing
-schema keeps the export's nested shape (``event_params`` as a list of key/value structs) with its
-real types, so staging can read it exactly as it would read the BigQuery table.
+* **Where.** The connection's host is the export's location: ``https://…`` (a bucket's HTTPS
+  endpoint, or the sandbox; the password is the bearer token), or a filesystem URL read with
+  pyarrow's filesystems — ``file:///mnt/ga4-export``, ``gs://bucket``, ``s3://bucket`` — whose
+  credentials come from the environment (GCP application default credentials, the AWS chain),
+  never from the connection. Under it: ``[<prefix>/]analytics_<property_id>/events_YYYYMMDD.<ext>``.
+  On a filesystem, a sharded extract (``events_YYYYMMDD-000000000000.<ext>``, …) is read whole.
+* **Format.** Extra ``format``: ``ndjson`` (default; BigQuery's JSON rendering, INT64 as strings;
+  files ``.jsonl``, ``.json`` or ``.ndjson``, optionally gzipped) or ``parquet`` (typed, nested).
+  Both land the same contract: the export's nested shape (``event_params`` as key/value structs,
+  ``collected_traffic_source``, ``session_traffic_source_last_click``) with its real types, so
+  staging reads it exactly as it would read the BigQuery table.
+* **Consent mode.** Events of visitors who denied analytics storage arrive as cookieless pings,
+  without ``user_pseudo_id`` or ``ga_session_id``: they are landed (GA4 counts them), counted in
+  the day's status file (``details.consent_denied_events``), and left out of sessionisation
+  (``int_web_sessions``); ``fct_web_reconciliation_daily`` shows them per day and channel.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from requests import HTTPError, RequestException, Response
 
@@ -61,25 +79,87 @@ def is_auth_error(response: Response) -> bool:
     return response.status_code in (401, 403)
 
 
+FORMATS = {"ndjson": ("jsonl", "json", "ndjson"), "parquet": ("parquet",)}
+_NOT_YET = ("the export file for this day does not exist (yet): GA4 writes the daily table once "
+            "the day is complete")
+
+
 def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]]:
+    fmt = str(config.extra.get("format", "ndjson")).lower()
+    if fmt not in FORMATS:
+        raise SourceError(SOURCE, EVENTS.name, day,
+                          f"connection '{config.conn_id}': format '{fmt}' is not one of {sorted(FORMATS)}")
+    rows: list[dict[str, Any]] = []
+    for name, payload in _export_files(config, day, fmt):
+        rows.extend(_parquet_rows(payload, name, day) if fmt == "parquet" else _ndjson_rows(payload, day))
+    return {EVENTS.name: rows}
+
+
+def day_details(rows_by_entity: dict[str, list[dict[str, Any]] | None]) -> dict[str, Any]:
+    """Consent mode's gap, for the status file: events without a client id (cookieless pings)."""
+    events = rows_by_entity.get(EVENTS.name) or []
+    denied = sum(1 for event in events if event.get("user_pseudo_id") is None)
+    return {"consent_denied_events": denied,
+            "consent_denied_share": round(denied / len(events), 4) if events else 0.0}
+
+
+def _folder(config: SourceConfig) -> str:
+    prefix = str(config.extra.get("prefix", "ga4/export")).strip("/")
+    return "/".join(p for p in (prefix, f"analytics_{config.require('property_id')}") if p)
+
+
+def _export_files(config: SourceConfig, day: date, fmt: str) -> Iterator[tuple[str, bytes]]:
+    """(name, content) of each file of the day's export."""
+    if urlsplit(config.base_url).scheme in ("http", "https"):
+        yield from _download(config, day, fmt)
+    else:
+        yield from _read_files(config, day, fmt)
+
+
+def _download(config: SourceConfig, day: date, fmt: str) -> Iterator[tuple[str, bytes]]:
     client = rest_client(config, auth=BearerTokenAuth(config.token))
-    prefix = config.extra.get("prefix", "ga4/export")
-    path = f"/{prefix}/analytics_{config.require('property_id')}/events_{day:%Y%m%d}.jsonl"
+    path = f"/{_folder(config)}/events_{day:%Y%m%d}.{FORMATS[fmt][0]}"
     try:
         response = client.get(path)
         response.raise_for_status()
     except HTTPError as exc:
         if exc.response is not None and exc.response.status_code == 404:
-            raise SourceError(SOURCE, EVENTS.name, day,
-                              "the export file for this day does not exist (yet): GA4 writes "
-                              "the daily table once the day is complete") from exc
+            raise SourceError(SOURCE, EVENTS.name, day, _NOT_YET) from exc
         raise http_error(SOURCE, EVENTS.name, day, exc.response, config.conn_id,
                          is_auth_error) from exc
     except RequestException as exc:
         raise SourceError(SOURCE, EVENTS.name, day, f"unreachable after retries: {exc}") from exc
+    yield path, response.content
 
+
+def _read_files(config: SourceConfig, day: date, fmt: str) -> Iterator[tuple[str, bytes]]:
+    """The day's file, or its shards, under a folder or bucket prefix (pyarrow filesystems)."""
+    try:
+        filesystem, root = pafs.FileSystem.from_uri(config.base_url)
+        folder = "/".join(p for p in (root.rstrip("/"), _folder(config)) if p)
+        listing = filesystem.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+    except (OSError, pa.ArrowException) as exc:
+        raise SourceError(SOURCE, EVENTS.name, day,
+                          f"cannot list the export at {config.base_url} (connection "
+                          f"'{config.conn_id}'): {exc}") from exc
+    extensions = "|".join(FORMATS[fmt])
+    wanted = re.compile(rf"events_{day:%Y%m%d}(?:[-_]\d+)?\.(?:{extensions})(?:\.gz)?")
+    files = sorted(info.path for info in listing
+                   if info.type == pafs.FileType.File and wanted.fullmatch(info.base_name))
+    if not files:
+        raise SourceError(SOURCE, EVENTS.name, day, f"{_NOT_YET} (looked in {folder})")
+    for path in files:
+        try:  # a .gz file is decompressed on the way (pyarrow detects it by the extension)
+            with filesystem.open_input_stream(path) as stream:
+                content = stream.read()
+        except (OSError, pa.ArrowException) as exc:
+            raise SourceError(SOURCE, EVENTS.name, day, f"cannot read {path}: {exc}") from exc
+        yield path, content
+
+
+def _ndjson_rows(payload: bytes, day: date) -> list[dict[str, Any]]:
     rows = []
-    for line_no, line in enumerate(response.text.splitlines(), start=1):
+    for line_no, line in enumerate(payload.decode("utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -92,7 +172,23 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         except (TypeError, ValueError) as exc:
             raise SchemaViolation(SOURCE, EVENTS.name, day, f"line {line_no}: {exc}",
                                   record_id=str(event.get("event_timestamp"))) from None
-    return {EVENTS.name: rows}
+    return rows
+
+
+def _parquet_rows(payload: bytes, name: str, day: date) -> list[dict[str, Any]]:
+    try:
+        table = pq.read_table(io.BytesIO(payload))
+    except (OSError, pa.ArrowException) as exc:
+        raise SchemaViolation(SOURCE, EVENTS.name, day, f"{name} is not a readable Parquet file: {exc}",
+                              record_id=name) from None
+    rows = []
+    for index, event in enumerate(table.to_pylist(), start=1):
+        try:
+            rows.append(coerce(event, EVENTS.schema))
+        except (TypeError, ValueError) as exc:
+            raise SchemaViolation(SOURCE, EVENTS.name, day, f"row {index} of {name}: {exc}",
+                                  record_id=str(event.get("event_timestamp"))) from None
+    return rows
 
 
 def coerce(record: dict[str, Any], schema: pa.Schema | pa.StructType) -> dict[str, Any]:

@@ -51,9 +51,14 @@ CONTACT_PROPERTIES = (
     "partner_type",
     "createdate", "lastmodifieddate",
 )
+# the default sales pipeline's stages: HubSpot records when a deal last entered each of them
+# (hs_date_entered_<stage id>), the stage history of the CRM contract
+DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+               "decisionmakerboughtin", "contractsent", "closedwon", "closedlost")
 DEAL_PROPERTIES = (
     "dealname", "amount", "deal_currency_code", "dealstage", "pipeline", "closedate",
     "createdate", "hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won",
+    *(f"hs_date_entered_{stage}" for stage in DEAL_STAGES),
 )
 # hs_timestamp: when the call started / the e-mail was sent; direction INBOUND or OUTBOUND for
 # calls, INCOMING_EMAIL, EMAIL (sent) or FORWARDED_EMAIL for e-mails; duration in milliseconds.

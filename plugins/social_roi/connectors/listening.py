@@ -2,13 +2,17 @@
 (api_shapes.md §8.1), landed on the day they were published.
 
 One request series per day asks for every tracked query at once (``queryId`` repeated, or the
-connection's ``query_group_id``). Paging is page/pageSize, and the API refuses to page past
-10,000 mentions per request: a window with more is split in halves until each half fits (as the
-HubSpot search). Brandwatch allows about 30 requests per 10 minutes, so pages are as large as the
-API allows (5,000) and paging stops at the first short page, never on an extra empty one.
+connection's ``query_group_id``). Paging follows Brandwatch's ``nextCursor``, as its own client
+does: page/pageSize paging refuses to go past 10,000 mentions per request, the cursor has no such
+cap, so a busy day is read to its end without splitting. Brandwatch allows about 30 requests per
+10 minutes, so pages are as large as the API allows (5,000) and paging stops at the first short
+page, never on an extra empty one.
 
 Landing keeps what the marts need and nothing personal: no author, name, avatar, URL (an X URL
-carries the author's handle) or text; a mention stays traceable through its ids.
+carries the author's handle) or text; a mention stays traceable through its ids. A field outside
+Brandwatch's documented field list is schema drift: it lands in ``extra_fields`` with its value
+when that is a number, a flag or empty, and only as its type otherwise, because text in a mention
+is a third party's and may be personal (decision 47).
 """
 
 from __future__ import annotations
@@ -18,16 +22,23 @@ from typing import Any
 
 import pyarrow as pa
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from requests import Request, Response
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+from requests import Response
 
-from social_roi.connectors.base import Entity, SourceConfig, pages, rest_client, split_while_capped
+from social_roi.connectors.base import (
+    EXTRA_FIELD,
+    EXTRA_FIELDS,
+    Entity,
+    SourceConfig,
+    paged,
+    rest_client,
+    unknown_fields,
+)
 
 SOURCE = "brandwatch"
 CONN_ID = "brandwatch"
 
 PAGE_SIZE = 5000  # the API's maximum
-PAGING_CAP = 10_000  # mentions reachable with page/pageSize in one request series
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 MENTIONS = Entity("mentions", pa.schema([
@@ -45,30 +56,36 @@ MENTIONS = Entity("mentions", pa.schema([
     ("reach_estimate", pa.int64()),
     ("impressions", pa.int64()),
     ("engagement_score", pa.int64()),
+    EXTRA_FIELD,  # JSON: fields Brandwatch sent that MENTION_KNOWN does not name (text withheld)
 ]), "mention_id")
+
+# Brandwatch's documented mention fields (api_shapes.md §8.1), landed or deliberately left out.
+MENTION_KNOWN = {
+    "id", "guid", "queryId", "queryName", "date", "added", "updated", "title", "snippet", "fullText",
+    "url", "originalUrl", "domain", "pageType", "contentSource", "contentSourceName", "sentiment",
+    "author", "fullname", "gender", "accountType", "authorVerifiedType", "avatarUrl", "country",
+    "countryCode", "region", "city", "language", "reachEstimate", "impressions", "impact",
+    "engagementScore", "likes", "replies", "reposts", "retweets", "monthlyVisitors", "dailyVisitors",
+    "categories", "categoryDetails", "tags", "classifications", "emotion", "threadId", "threadURL",
+    "resourceId", "mediaUrls", "assignment", "priority", "status", "checked",
+}
 
 ENTITIES = (MENTIONS,)
 
 
-class ShortPagePaginator(BasePaginator):
-    """0-based ``page`` / ``pageSize`` paging that stops at the first page shorter than the page
-    size or at ``resultsTotal``, as Brandwatch's own client does: no request is spent on an
-    empty page (the rate limit is tight)."""
+class ShortPageCursorPaginator(JSONResponseCursorPaginator):
+    """``cursor=<nextCursor>`` paging that also stops at the first page shorter than the page
+    size, as Brandwatch's client does: no request is spent on an empty page (the rate limit is
+    tight)."""
 
     def __init__(self, page_size: int) -> None:
-        super().__init__()
-        self.page_size, self.page = page_size, 0
-
-    def init_request(self, request: Request) -> None:
-        request.params = {**(request.params or {}), "page": self.page, "pageSize": self.page_size}
+        super().__init__(cursor_path="nextCursor", cursor_param="cursor")
+        self.page_size = page_size
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
-        total = response.json().get("resultsTotal", 0)
-        self.page += 1
-        self._has_next_page = len(data or []) == self.page_size and self.page * self.page_size < total
-
-    def update_request(self, request: Request) -> None:
-        request.params["page"] = self.page
+        super().update_state(response, data)
+        if len(data or []) < self.page_size:
+            self._has_next_page = False
 
 
 def is_auth_error(response: Response) -> bool:
@@ -79,21 +96,14 @@ def is_auth_error(response: Response) -> bool:
 def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]]:
     page_size = int(config.extra.get("page_size", PAGE_SIZE))
     client = rest_client(config, auth=BearerTokenAuth(config.token),
-                         paginator=ShortPagePaginator(page_size))
-    path = f"/projects/{config.require('project_id')}/data/mentions"
-    queries = _query_params(config)
-
-    def fetch(start: datetime, end: datetime):
-        params = {**queries, "startDate": _bw_time(start), "endDate": _bw_time(end),
-                  "orderBy": "date", "orderDirection": "asc"}
-        return pages(client, SOURCE, MENTIONS.name, day, path, params=params,
-                     data_selector="results", conn_id=config.conn_id, auth_error=is_auth_error)
-
+                         paginator=ShortPageCursorPaginator(page_size))
     start = datetime.combine(day, time(), tzinfo=UTC)
-    mentions = split_while_capped(
-        fetch, lambda page: page.response.json().get("resultsTotal", 0), start,
-        start + timedelta(days=1), int(config.extra.get("paging_cap", PAGING_CAP)),
-        source=SOURCE, entity=MENTIONS.name, day=day)
+    params = {**_query_params(config), "startDate": _bw_time(start),
+              "endDate": _bw_time(start + timedelta(days=1)), "pageSize": page_size,
+              "orderBy": "date", "orderDirection": "asc"}
+    mentions = paged(client, SOURCE, MENTIONS.name, day,
+                     f"/projects/{config.require('project_id')}/data/mentions", params=params,
+                     data_selector="results", conn_id=config.conn_id, auth_error=is_auth_error)
     return {MENTIONS.name: [_mention_row(m) for m in mentions]}
 
 
@@ -135,4 +145,15 @@ def _mention_row(m: dict[str, Any]) -> dict[str, Any]:
         "reach_estimate": m.get("reachEstimate"),
         "impressions": m.get("impressions"),
         "engagement_score": m.get("engagementScore"),
+        EXTRA_FIELDS: {name: _withheld_if_text(value)
+                       for name, value in unknown_fields(m, MENTION_KNOWN).items()},
     }
+
+
+def _withheld_if_text(value: Any) -> Any:
+    """A drifted field's value as landed: numbers, flags and nulls as they are; anything that
+    is or holds text only as its JSON type, since it may be personal."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    kind = {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    return f"<{kind}: not landed>"

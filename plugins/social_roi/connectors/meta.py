@@ -1,5 +1,6 @@
 """Meta Graph API: Facebook Page posts (with lifetime insights inline), Instagram media (with
-insights), Marketing API ad insights (daily, ad level, split by publisher platform), and the
+insights), the daily account insights of our Page and Instagram account (followers, views,
+reach), Marketing API ad insights (daily, ad level, split by publisher platform), and the
 leads of the Page's instant forms (lead ads), landed with the e-mail hashed and nothing else
 personal, and the direct messages of the day to our Page (Messenger) and Instagram account
 (Conversations API), landed as ids, times and direction only: never their text, names or
@@ -102,15 +103,24 @@ FORM_LEADS = Entity("form_leads", pa.schema([
     ("email_sha256", pa.string()),  # pii.email_sha256 of the answer; the address never lands
 ]), "lead_id")
 
-# Followers of our accounts: a daily total per account (Page insights `page_follows`, Instagram
-# account insights `follower_count`). Meta stamps a daily value with end_time = the next day at
-# 07:00 UTC (Pacific midnight): the value belongs to the day before its end_time.
-FOLLOWER_METRICS = {"facebook": "page_follows", "instagram": "follower_count"}
-ACCOUNT_FOLLOWERS = Entity("account_followers", pa.schema([
+# Account insights: per own account and day, the follower total at the day's end, the views of
+# its content and the people reached (decision 43). Requests per platform: (metric_type, the
+# metrics asked together -> their column). Instagram serves its account `views` only as a
+# total_value (one number for the since/until range, here the run's day): asked with the time
+# series, it fails the whole request. Meta stamps a daily value with end_time = the next day at
+# 07:00 UTC (Pacific midnight): the value belongs to the day before its end_time. A metric Meta
+# retires lands NULL (answered_metrics), so no metric column is required.
+ACCOUNT_REQUESTS: dict[str, tuple[tuple[str | None, dict[str, str]], ...]] = {
+    "facebook": ((None, {"page_follows": "followers", "page_media_view": "views",
+                         "page_total_media_view_unique": "reach"}),),
+    "instagram": ((None, {"follower_count": "followers", "reach": "reach"}),
+                  ("total_value", {"views": "views"})),
+}
+ACCOUNT_INSIGHTS = Entity("account_insights", pa.schema([
     pa.field("platform", pa.string(), nullable=False),
     pa.field("account_id", pa.string(), nullable=False),
     pa.field("date", pa.date32(), nullable=False),
-    pa.field("followers", pa.int64(), nullable=False),
+    ("followers", pa.int64()), ("views", pa.int64()), ("reach", pa.int64()),
 ]), "platform")
 
 # Direct messages: one row per message sent on the run's day in a conversation with our Page
@@ -130,7 +140,7 @@ DIRECT_MESSAGES = Entity("direct_messages", pa.schema([
     pa.field("is_conversation_start", pa.bool_(), nullable=False),  # its conversation's first
 ]), "message_id")
 
-ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS, FORM_LEADS, ACCOUNT_FOLLOWERS, DIRECT_MESSAGES)
+ENTITIES = (PAGE_POSTS, IG_MEDIA, AD_INSIGHTS, FORM_LEADS, ACCOUNT_INSIGHTS, DIRECT_MESSAGES)
 
 
 def is_throttled(response: Response | None, _exc: BaseException | None) -> bool:
@@ -200,7 +210,17 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
     media_metrics = IG_MEDIA_METRICS
     for item in media:  # insights are a separate edge per media object
         def insights(names: tuple[str, ...], media_id: str = item["id"]) -> list[dict[str, Any]]:
-            return get(IG_MEDIA, f"{media_id}/insights", {"metric": ",".join(names)}) if names else []
+            if not names:
+                return []
+            try:
+                return get(IG_MEDIA, f"{media_id}/insights", {"metric": ",".join(names)})
+            except SourceError as exc:
+                reason = insights_unavailable(exc)
+                if reason is None:
+                    raise
+                log.warning("meta/ig_media %s record=%s: Meta has no insights for this media (%s); "
+                            "its metrics land as NULL", day, media_id, reason)
+                return []
 
         media_metrics, metrics = answered_metrics(IG_MEDIA, day, media_metrics, insights)
         item["insights"] = {"data": metrics}
@@ -222,13 +242,19 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         for lead in get(FORM_LEADS, f"{form['id']}/leads",
                         {"fields": LEAD_FIELDS, "filtering": created, "limit": limit})
     ]
-    followers = [
-        _follower_row(platform, account, value)
-        for platform, account in (("facebook", page_id), ("instagram", ig_user_id))
-        for metric in get(ACCOUNT_FOLLOWERS, f"{account}/insights",
-                          {"metric": FOLLOWER_METRICS[platform], "period": "day", **window})
-        for value in metric.get("values") or []
-    ]
+    accounts = []
+    for platform, account_id in (("facebook", page_id), ("instagram", ig_user_id)):
+        answers = []
+        for metric_type, columns in ACCOUNT_REQUESTS[platform]:
+            params = {"period": "day", **window, **({"metric_type": metric_type} if metric_type else {})}
+
+            def account_insights(names: tuple[str, ...], account_id: str = account_id,
+                                 params: dict[str, Any] = params) -> list[dict[str, Any]]:
+                return get(ACCOUNT_INSIGHTS, f"{account_id}/insights",
+                           {"metric": ",".join(names), **params}) if names else []
+
+            answers += answered_metrics(ACCOUNT_INSIGHTS, day, tuple(columns), account_insights)[1]
+        accounts += _account_rows(platform, account_id, day, answers)
 
     def lazily(path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Records of ``path`` (or a `next` URL), each page fetched only when reached."""
@@ -246,7 +272,7 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
                 break  # this and every later conversation were last active before the day
             direct_messages += _messages_of_day(conversation, platform, account, start, end, lazily)
     return {
-        ACCOUNT_FOLLOWERS.name: followers,
+        ACCOUNT_INSIGHTS.name: accounts,
         PAGE_POSTS.name: [_post_row(post, page_id) for post in posts],
         IG_MEDIA.name: [_media_row(item, ig_user_id) for item in media],
         AD_INSIGHTS.name: [_ad_row(row) for row in ads],
@@ -271,6 +297,24 @@ def answered_metrics(entity: Entity, day: date, metrics: tuple[str, ...],
                 "as NULL until social_roi/connectors/meta.py asks for their successors",
                 entity.name, day, ", ".join(m for m in metrics if m not in kept))
     return kept, call(kept)
+
+
+def insights_unavailable(exc: SourceError) -> str | None:
+    """Meta's reason when it refuses one media object's insights for good (api_shapes.md §2.2):
+    a story seen by fewer than 5 people (#10 "Not enough viewers"), or media posted before the
+    account became a business account (#100, subcode 2108006). That media's metrics are unknown,
+    not the day's failure. Anything else (a permission #10 included) is None: a real error."""
+    response = getattr(exc.__cause__, "response", None)
+    try:
+        error = (response.json() or {}).get("error") or {}
+    except (AttributeError, ValueError):
+        return None
+    message = str(error.get("message") or "")
+    if error.get("code") == 10 and "Not enough viewers" in message:
+        return message
+    if error.get("code") == 100 and error.get("error_subcode") == 2108006:
+        return str(error.get("error_user_title") or message)
+    return None
 
 
 def _answered(call: Callable[[tuple[str, ...]], Any], metric: str) -> bool:
@@ -382,10 +426,29 @@ def _lead_row(lead: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _follower_row(platform: str, account_id: str, value: dict[str, Any]) -> dict[str, Any]:
-    end = parse_time(value.get("end_time"))
-    return {"platform": platform, "account_id": account_id,
-            "date": (end - timedelta(days=1)).date() if end else None, "followers": value.get("value")}
+def _account_rows(platform: str, account_id: str, day: date,
+                  metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per day of the account's answered metrics, and always one for the run's day (its
+    metrics NULL when Meta reported none). A time series value belongs to the day before its
+    end_time; a total value (Instagram's views) to the range asked for: the run's day."""
+    columns = {name: column for _, names in ACCOUNT_REQUESTS[platform] for name, column in names.items()}
+    rows: dict[date | None, dict[str, Any]] = {}
+
+    def row(of: date | None) -> dict[str, Any]:
+        return rows.setdefault(of, {"platform": platform, "account_id": account_id, "date": of,
+                                    **dict.fromkeys(ACCOUNT_INSIGHTS.schema.names[3:])})
+
+    row(day)
+    for metric in metrics:
+        column = columns.get(metric.get("name"))
+        if column is None:
+            continue
+        if "total_value" in metric:
+            row(day)[column] = (metric.get("total_value") or {}).get("value")
+        for value in metric.get("values") or []:
+            end = parse_time(value.get("end_time"))
+            row((end - timedelta(days=1)).date() if end else None)[column] = value.get("value")
+    return list(rows.values())
 
 
 def _messages_of_day(

@@ -2,7 +2,7 @@
 
 ``generate_world(WorldConfig(...))`` builds the world and its ground truth (``world.truth``);
 ``SandboxServer(world_or_config)`` serves it over HTTP (Meta Graph, LinkedIn Marketing, X API v2,
-GA4 export, HubSpot CRM, Brandwatch).
+GA4 export, HubSpot CRM, Salesforce, Brandwatch).
 """
 
 from social_roi.sandbox.world import (

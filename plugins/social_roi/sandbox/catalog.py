@@ -202,6 +202,11 @@ KNOWN_VISITOR_CLICK_SHARE = 0.08  # share of link clicks made by an already-know
 RETURN_PROB = 0.34  # chance a visitor comes back after a session (decays per session)
 RETURN_MEAN_DAYS = 3.0
 RETURN_DIRECT_SHARE = 0.6  # returns: direct vs google organic
+# Consent mode (advanced): new visitors per day who deny analytics storage. GA4 gets their hits as
+# cookieless pings (export: no client id, no session id); its reports count them as sessions.
+CONSENT_DENIED_VISITS_PER_DAY = 24.0
+CONSENT_DENIED_DIRECT_SHARE = 0.4  # the rest come from google organic search
+CONSENT_DENIED_ENGAGED_SHARE = 0.4  # one page each: engaged when they stay 10 s or more
 
 # Identity. After their form fill people get a site login (GA4 user_id = their app user id).
 SECOND_DEVICE_SHARE = 0.3  # share of a known person's return visits made on a second device
@@ -403,6 +408,16 @@ DAILY_UNFOLLOW_RATE = 0.0004
 LINKEDIN_FOLLOWERS_AT_START = 8_600
 LINKEDIN_NEW_FOLLOWERS_PER_1K_POST_REACH = 3.0
 LINKEDIN_NEW_FOLLOWERS_PER_1K_AD_REACH = 0.8
+
+# Account-level views and reach of our Facebook Page and Instagram account per day (Meta's
+# page_media_view / page_total_media_view_unique, Instagram's views / reach): the views of our
+# posts as they accrue over the days after publication, plus views not of a post (the profile,
+# stories, the page itself) at these means per day (scale 1), of which this share are distinct
+# people. People reached by several posts of a day count once: this share of the day's summed
+# post reach is distinct. (Drawn from their own stream: every other table stays as it was.)
+ACCOUNT_BASELINE_VIEWS = {"facebook": 420.0, "instagram": 1_350.0}
+ACCOUNT_BASELINE_REACH_SHARE = 0.55
+ACCOUNT_DISTINCT_POST_REACH = {"facebook": 0.86, "instagram": 0.8}
 
 # Direct messages to our Facebook Page (Messenger) and Instagram account: people who start a
 # conversation per day (at scale 1), a few conversations the page starts itself (a private reply

@@ -1,5 +1,5 @@
 """Injected failures: each API's real throttling / server error replies (api_shapes.md §1.4, §3.1, §4.4,
-§6.4, §8.1).
+§5.1, §6.4, §7.3, §8.1).
 
 Helpers return keyword arguments for ``SandboxServer.add_fault``::
 
@@ -145,6 +145,22 @@ def google_error(status: int = 503) -> dict:
     return {"status": status, "body": {"error": {"code": status, "message": message, "status": state}}}
 
 
+GA4_QUOTA_MESSAGES = {
+    "hour": "Exhausted property tokens per hour for a project per property. These quota tokens will "
+            "return in under an hour. To learn more, see "
+            "https://developers.google.com/analytics/devguides/reporting/data/v1/quotas",
+    "day": "Exhausted property tokens per day. These quota tokens will return tomorrow.",
+}
+
+
+def ga4_quota_exhausted(period: str = "hour") -> dict:
+    """The GA4 Data API's 429 RESOURCE_EXHAUSTED (api_shapes.md §5.1): no Retry-After; the hourly
+    tokens return within the hour, the daily ones at midnight Pacific time."""
+    message = GA4_QUOTA_MESSAGES[period]
+    return {"status": 429, "body": {"error": {"code": 429, "message": message,
+                                              "status": "RESOURCE_EXHAUSTED"}}}
+
+
 def brandwatch_rate_limit(retry_after: int = 1) -> dict:
     """Brandwatch answers 429 past 30 requests per 10-minute window, in its error envelope."""
     return {
@@ -189,6 +205,25 @@ def linkedin_server_error(status: int = 500) -> dict:
                                        "message": "Internal Server Error"}}
 
 
+def salesforce_error(status: int = 403, code: str | None = None, message: str | None = None) -> dict:
+    """Salesforce's error array (api_shapes.md §7.3): 401 ``INVALID_SESSION_ID`` (an expired or
+    revoked access token), 403 ``REQUEST_LIMIT_EXCEEDED`` (the org's rolling 24-hour API
+    allocation used up; also the concurrent long-running request limit, "ConcurrentPerOrgLongTxn"),
+    503 ``SERVER_UNAVAILABLE``, 500 ``UNKNOWN_EXCEPTION``, 400 ``INVALID_QUERY_LOCATOR`` (a query
+    locator unused for 15 minutes)."""
+    default_code, default_message = {
+        400: ("INVALID_QUERY_LOCATOR", "invalid query locator"),
+        401: ("INVALID_SESSION_ID", "Session expired or invalid"),
+        403: ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+        500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you "
+                                   "contact support: 1937392043-41337 (-1234567890)"),
+        503: ("SERVER_UNAVAILABLE", "Server is temporarily unavailable. Please try again later."),
+    }[status]
+    headers = {"Sforce-Limit-Info": "api-usage=15000/15000"} if status == 403 else {}
+    return {"status": status, "headers": headers,
+            "body": [{"message": message or default_message, "errorCode": code or default_code}]}
+
+
 def server_error(status: int = 500) -> dict:
     """A bare 5xx from a load balancer: plain text body."""
     return {"status": status, "body": f"{status} Server Error", "headers": {}}
@@ -200,11 +235,13 @@ PRESETS = {
     "hubspot_rate_limit": hubspot_rate_limit,
     "hubspot_server_error": hubspot_server_error,
     "google_error": google_error,
+    "ga4_quota_exhausted": ga4_quota_exhausted,
     "brandwatch_rate_limit": brandwatch_rate_limit,
     "x_server_error": x_server_error,
     "linkedin_throttle": linkedin_throttle,
     "linkedin_expired_token": linkedin_expired_token,
     "linkedin_server_error": linkedin_server_error,
+    "salesforce_error": salesforce_error,
     "server_error": server_error,
 }
 

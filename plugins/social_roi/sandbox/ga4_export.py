@@ -1,24 +1,35 @@
-"""GA4 BigQuery export served as daily NDJSON files (api_shapes.md §5.2), behind Google-style errors.
+"""GA4 BigQuery export served as daily files (api_shapes.md §5.2), behind Google-style errors:
+NDJSON (BigQuery's JSON rendering, INT64 as strings) or Parquet (BigQuery's Parquet export: typed,
+nested), as a bucket holds them after ``bq extract`` / ``EXPORT DATA``.
 
 Routes (prefix ``/ga4/export``):
-  GET /analytics_{property_id}/                     -> JSON listing of the daily files
-  GET /analytics_{property_id}/events_YYYYMMDD.jsonl -> one event per line, BigQuery JSON rendering
+  GET /analytics_{property_id}/                        -> JSON listing of the daily files
+  GET /analytics_{property_id}/events_YYYYMMDD.jsonl   -> one event per line, BigQuery JSON rendering
+  GET /analytics_{property_id}/events_YYYYMMDD.parquet -> the same events as Parquet
+
+``write_files`` puts the same files in a folder (a mounted bucket, a ``file://`` export prefix).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
 import zlib
 from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from social_roi.sandbox import catalog as C
 from social_roi.sandbox.wire import Request, Response, json_response
 from social_roi.sandbox.world import UTC, Session, World
 
 PREFIX = "/ga4/export"
-_FILE = re.compile(r"^/analytics_(\d+)/events_(\d{8})\.jsonl$")
+_FILE = re.compile(r"^/analytics_(\d+)/events_(\d{8})\.(jsonl|parquet)$")
+FORMATS = {"jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
 _LISTING = re.compile(r"^/analytics_(\d+)/?$")
 
 
@@ -163,8 +174,12 @@ def _landing_index(s: Session) -> int:
 
 
 def render_event(s: Session, index: int, page_id: int) -> dict:
+    """One export row. A consent-denied visit's hits are cookieless pings: no user_pseudo_id, no
+    user id, no user-scoped first touch, analytics_storage "No"; GA4 still attributes the page
+    load's traffic (one page load = the whole visit in the sandbox)."""
     ts, seq, name, params = s.events[index]
     v = s.visitor
+    denied = s.consent_denied
     # UTMs are collected on the session_start and on the landing page_view right after it.
     first_hits = name == "session_start" or (
         name == "page_view" and index > 0 and s.events[index - 1][2] == "session_start"
@@ -179,15 +194,16 @@ def render_event(s: Session, index: int, page_id: int) -> dict:
         "event_bundle_sequence_id": str(zlib.crc32(f"{v.user_pseudo_id}/{page_id}".encode())),
         "event_server_timestamp_offset": None,
         "user_id": s.user_id if index > _landing_index(s) else None,
-        "user_pseudo_id": v.user_pseudo_id,
-        "privacy_info": {"analytics_storage": None, "ads_storage": None, "uses_transient_token": "No"},
+        "user_pseudo_id": None if denied else v.user_pseudo_id,
+        "privacy_info": {"analytics_storage": "No" if denied else "Yes",
+                         "ads_storage": "No" if denied else "Yes", "uses_transient_token": "No"},
         "user_properties": [],
-        "user_first_touch_timestamp": str(v.first_ts_us),
+        "user_first_touch_timestamp": None if denied else str(v.first_ts_us),
         "user_ltv": None,
         "device": _device(v),
         "geo": _geo(v),
         "app_info": None,
-        "traffic_source": _first_touch(v.first_source),
+        "traffic_source": None if denied else _first_touch(v.first_source),
         "stream_id": C.GA4_STREAM_ID,
         "platform": "WEB",
         "event_dimensions": {"hostname": C.SITE_HOST},
@@ -208,6 +224,7 @@ class GA4Export:
         self.world = world
         world.events_by_day  # noqa: B018 - build the day index now, not racing in request threads
         self._cache: dict[date, bytes] = {}
+        self._parquet_cache: dict[date, bytes] = {}
         self._lock = threading.Lock()
 
     def handle(self, req: Request, token: str) -> Response:
@@ -237,7 +254,8 @@ class GA4Export:
             except ValueError:
                 day = None
             if day in self.world.events_by_day:
-                return Response(200, self.day_file(day), content_type="application/x-ndjson")
+                body = self.day_file(day) if m.group(3) == "jsonl" else self.day_parquet(day)
+                return Response(200, body, content_type=FORMATS[m.group(3)])
         return google_error(404, f"No such object: {C.GA4_BUCKET}{object_path}", "notFound", "NOT_FOUND")
 
     def listing(self) -> dict:
@@ -246,16 +264,45 @@ class GA4Export:
         for day in self.world.config.dates:
             # The daily table lands the next morning (UTC), like the real export.
             updated = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=6)
-            items.append(
-                {
-                    "kind": "storage#object",
-                    "bucket": C.GA4_BUCKET,
-                    "name": f"{prefix}events_{day:%Y%m%d}.jsonl",
-                    "contentType": "application/x-ndjson",
-                    "updated": updated.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                }
-            )
+            for extension, content_type in FORMATS.items():
+                items.append(
+                    {
+                        "kind": "storage#object",
+                        "bucket": C.GA4_BUCKET,
+                        "name": f"{prefix}events_{day:%Y%m%d}.{extension}",
+                        "contentType": content_type,
+                        "updated": updated.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    }
+                )
         return {"kind": "storage#objects", "prefix": prefix, "items": items}
+
+    def day_parquet(self, day: date) -> bytes:
+        """The day's events as BigQuery's Parquet export writes them: typed columns (INT64 as
+        int64), nested records as structs, repeated fields as lists."""
+        with self._lock:
+            cached = self._parquet_cache.get(day)
+        if cached is not None:
+            return cached
+        events = [json.loads(line) for line in self.day_file(day).decode().splitlines()]
+        table = pa.Table.from_pylist([_typed(e, EXPORT_SCHEMA) for e in events], schema=EXPORT_SCHEMA)
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="snappy")
+        with self._lock:
+            self._parquet_cache[day] = sink.getvalue()
+        return sink.getvalue()
+
+    def write_files(self, folder: Path, extension: str = "parquet",
+                    days: list[date] | None = None) -> list[Path]:
+        """The daily files under ``folder/analytics_<property>/``, as a bucket mounted or synced
+        to disk holds them."""
+        target = Path(folder) / f"analytics_{C.GA4_PROPERTY_ID}"
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for day in days or self.world.config.dates:
+            path = target / f"events_{day:%Y%m%d}.{extension}"
+            path.write_bytes(self.day_file(day) if extension == "jsonl" else self.day_parquet(day))
+            written.append(path)
+        return written
 
     def day_file(self, day: date) -> bytes:
         with self._lock:
@@ -274,3 +321,70 @@ class GA4Export:
         with self._lock:
             self._cache[day] = body
         return body
+
+
+# ---- BigQuery's Parquet export schema (the fields the sandbox renders) ---------------------------
+
+_S, _I, _F = pa.string(), pa.int64(), pa.float64()
+
+
+def _struct(*names: str, type_: pa.DataType = _S, **typed: pa.DataType) -> pa.StructType:
+    return pa.struct([(n, type_) for n in names] + list(typed.items()))
+
+
+_PARAM = _struct(string_value=_S, int_value=_I, float_value=_F, double_value=_F)
+_CAMPAIGN = ("campaign_id", "campaign_name", "source", "medium")
+EXPORT_SCHEMA = pa.schema([
+    ("event_date", _S), ("event_timestamp", _I), ("event_name", _S),
+    ("event_params", pa.list_(_struct("key", value=_PARAM))),
+    ("event_previous_timestamp", _I), ("event_value_in_usd", _F), ("event_bundle_sequence_id", _I),
+    ("event_server_timestamp_offset", _I), ("user_id", _S), ("user_pseudo_id", _S),
+    ("privacy_info", _struct("analytics_storage", "ads_storage", "uses_transient_token")),
+    ("user_properties", pa.list_(_struct("key", value=_struct(
+        string_value=_S, int_value=_I, float_value=_F, double_value=_F, set_timestamp_micros=_I)))),
+    ("user_first_touch_timestamp", _I), ("user_ltv", _struct("currency", revenue=_F)),
+    ("device", _struct(
+        "category", "mobile_brand_name", "mobile_model_name", "mobile_marketing_name",
+        "mobile_os_hardware_model", "operating_system", "operating_system_version", "vendor_id",
+        "advertising_id", "language", "is_limited_ad_tracking", "browser", "browser_version",
+        time_zone_offset_seconds=_I, web_info=_struct("browser", "browser_version", "hostname"))),
+    ("geo", _struct("city", "country", "continent", "region", "sub_continent", "metro")),
+    ("app_info", _struct("id", "version", "install_store", "firebase_app_id", "install_source")),
+    ("traffic_source", _struct("name", "medium", "source")),
+    ("stream_id", _S), ("platform", _S), ("event_dimensions", _struct("hostname")),
+    ("ecommerce", _struct("transaction_id", total_item_quantity=_I, purchase_revenue_in_usd=_F,
+                          purchase_revenue=_F, unique_items=_I)),
+    ("items", pa.list_(_struct("item_id", "item_name", quantity=_I, price=_F))),
+    ("collected_traffic_source", _struct(
+        "manual_campaign_id", "manual_campaign_name", "manual_source", "manual_medium", "manual_term",
+        "manual_content", "manual_source_platform", "manual_creative_format",
+        "manual_marketing_tactic", "gclid", "dclid", "srsltid")),
+    ("is_active_user", pa.bool_()), ("batch_event_index", _I), ("batch_ordering_id", _I),
+    ("batch_page_id", _I),
+    ("session_traffic_source_last_click", _struct(
+        manual_campaign=_struct(*_CAMPAIGN, "term", "content", "source_platform", "creative_format",
+                                "marketing_tactic"),
+        google_ads_campaign=_struct("customer_id", "account_name", "campaign_id", "campaign_name",
+                                    "ad_group_id", "ad_group_name"),
+        cross_channel_campaign=_struct(*_CAMPAIGN, "source_platform", "default_channel_group",
+                                       "primary_channel_group"),
+        sa360_campaign=_struct(*_CAMPAIGN), cm360_campaign=_struct(*_CAMPAIGN),
+        dv360_campaign=_struct(*_CAMPAIGN))),
+    ("publisher", _struct("ad_format", "ad_source_name", "ad_unit_id", ad_revenue_in_usd=_F)),
+])
+
+
+def _typed(value, type_: pa.DataType):
+    """A JSON-rendered export value in its BigQuery type (JSON renders INT64 as strings)."""
+    if value is None:
+        return None
+    if isinstance(type_, pa.Schema) or pa.types.is_struct(type_):
+        fields = type_ if isinstance(type_, pa.Schema) else [type_.field(i) for i in range(type_.num_fields)]
+        return {f.name: _typed(value.get(f.name), f.type) for f in fields}
+    if pa.types.is_list(type_):
+        return [_typed(v, type_.value_type) for v in value]
+    if pa.types.is_integer(type_):
+        return int(value)
+    if pa.types.is_floating(type_):
+        return float(value)
+    return value

@@ -46,6 +46,7 @@ DATETIME_PROPS = {
     "first_conversion_date",
     "recent_conversion_date",
     *(f"hs_lifecyclestage_{s}_date" for s in LIFECYCLE_STAGES),
+    *(f"hs_date_entered_{s}" for s in STAGE_LABELS),
 }
 NUMBER_PROPS = {
     "hs_object_id",
@@ -209,6 +210,9 @@ def deal_properties(d: Deal) -> dict[str, str | None]:
         "hs_analytics_source_data_1": c.hs_source_data_1,
         "hs_analytics_source_data_2": c.campaign if c.session is None or c.session.tagged else None,
         "num_associated_contacts": "1",
+        # when the deal last entered each stage of its pipeline (calculated properties)
+        **{f"hs_date_entered_{stage}": None for stage in STAGE_LABELS},
+        **{f"hs_date_entered_{stage}": iso_ms(ms) for stage, ms in d.history},
     }
 
 

@@ -5,7 +5,9 @@ Routes (prefix ``/v24.0``):
   GET /{ig_user_id}/media                      GET /{media_id} GET /{media_id}/insights
   GET /act_{account_id}/insights               GET /{page_id} GET /{ig_user_id} GET /act_{account_id}
   GET /{page_id}/leadgen_forms                 GET /{form_id}  GET /{form_id}/leads?filtering=[...]
-  GET /{page_id}/insights?metric=page_follows&period=day   GET /{ig_user_id}/insights?metric=follower_count
+  GET /{page_id}/insights?metric=page_follows,page_media_view,page_total_media_view_unique&period=day
+  GET /{ig_user_id}/insights?metric=follower_count,reach&period=day
+  GET /{ig_user_id}/insights?metric=views,reach&period=day&metric_type=total_value
   POST /act_{account_id}/insights (async job) -> GET /{report_run_id} -> GET /{report_run_id}/insights
   GET /{page_id}/conversations?platform=messenger|instagram  GET /{conversation_id}
   GET /{conversation_id}/messages
@@ -245,11 +247,43 @@ def _metrics(obj: Post, names: list[str], catalog: dict, retired: set[str]) -> l
     return [_metric(obj.post_id, n, catalog[n][0], catalog[n][1], catalog[n][2](obj)) for n in names]
 
 
-# Account-level daily metrics the fake serves: (title, description); the value is the follower
-# total at the end of the day.
+# Account-level daily metrics the fake serves (§1.3, §2.3): (title, description, the day's value
+# from World.followers / World.account_insights, the metric types it is served as). Instagram's
+# account `views` is a total-value metric only: asked without metric_type=total_value, Meta
+# refuses the whole request; `reach` is served both ways, `follower_count` as a time series only.
+TIME_SERIES, TOTAL_VALUE = "time_series", "total_value"
+
+
+def _followers(world: World, platform: str, day: date) -> int:
+    return world.followers[(platform, day)][0]
+
+
+def _views(world: World, platform: str, day: date) -> int:
+    return world.account_insights[(platform, day)][0]
+
+
+def _reach(world: World, platform: str, day: date) -> int:
+    return world.account_insights[(platform, day)][1]
+
+
 ACCOUNT_METRICS = {
-    "facebook": {"page_follows": ("Daily Page Follows", "Daily: The number of people who follow your Page.")},
-    "instagram": {"follower_count": ("Follower Count", "Total number of followers")},
+    "facebook": {
+        "page_follows": ("Daily Page Follows", "Daily: The number of people who follow your Page.",
+                         _followers, (TIME_SERIES,)),
+        "page_media_view": ("Daily Media Views",
+                            "Daily: The number of times your content was played or displayed.",
+                            _views, (TIME_SERIES,)),
+        "page_total_media_view_unique": ("Daily Total Media Views Unique",
+                                         "Daily: The number of people who saw your content at least once.",
+                                         _reach, (TIME_SERIES,)),
+    },
+    "instagram": {
+        "follower_count": ("Follower Count", "Total number of followers", _followers, (TIME_SERIES,)),
+        "reach": ("Accounts reached", "The number of unique accounts that have seen your content.",
+                  _reach, (TIME_SERIES, TOTAL_VALUE)),
+        "views": ("Views", "The number of times your content was played or displayed.",
+                  _views, (TOTAL_VALUE,)),
+    },
 }
 
 
@@ -582,11 +616,14 @@ class MetaGraph:
         out.setdefault("id", p.post_id)
         return out
 
-    # ---- account insights (followers) --------------------------------------------------------
+    # ---- account insights (followers, views, reach) ------------------------------------------
 
     def _account_insights(self, req: Request, obj_id: str, platform: str, catalog: dict) -> dict:
-        """Daily account metrics (§1.3, §2.3): one value per day in [since, until), stamped with
-        end_time = the next day at 07:00 UTC (Meta's Pacific-midnight convention)."""
+        """Daily account metrics (§1.3, §2.3) over the days in [since, until). As a time series
+        (the default), one value per day stamped with end_time = the next day at 07:00 UTC (Meta's
+        Pacific-midnight convention); with metric_type=total_value, one `total_value` per metric
+        for the whole range (the sum of its days: Meta deduplicates reach over a range of several
+        days, which the fake does not; over one day the two agree)."""
         names = _split(req.arg("metric", ""))
         if not names:
             raise GraphError(400, 3001, "No metric was specified to be fetched. Please specify one "
@@ -596,6 +633,16 @@ class MetaGraph:
         for name in names:
             if _DEPRECATED.match(name) or name in self.retired or name not in catalog:
                 raise GraphError(400, 100, INVALID_METRIC)
+        metric_type = req.arg("metric_type", TIME_SERIES)
+        if metric_type not in (TIME_SERIES, TOTAL_VALUE):
+            raise GraphError(400, 100, "(#100) param metric_type must be one of {time_series, total_value}")
+        # Meta's words for a total-value metric asked as a time series; the same words the other
+        # way round are the fake's convention (no sample of Meta's answer found)
+        refused = [n for n in names if metric_type not in catalog[n][3]]
+        if refused:
+            other = TOTAL_VALUE if metric_type == TIME_SERIES else TIME_SERIES
+            raise GraphError(400, 100, f"(#100) The following metrics ({','.join(refused)}) should be "
+                             f"specified with parameter metric_type={other}")
         since = _unix(req.arg("since"), self.world.config.start_ts)
         until = _unix(req.arg("until"), self.world.config.end_ts)
         if until - since > 90 * 86400:
@@ -604,11 +651,16 @@ class MetaGraph:
                 if since <= int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()) < until]
         data = []
         for name in names:
-            title, description = catalog[name]
-            values = [{"value": self.world.followers[(platform, d)][0],
-                       "end_time": f"{d + timedelta(days=1):%Y-%m-%d}T07:00:00+0000"} for d in days]
-            data.append({"name": name, "period": "day", "values": values, "title": title,
-                         "description": description, "id": f"{obj_id}/insights/{name}/day"})
+            title, description, value, _types = catalog[name]
+            metric: dict = {"name": name, "period": "day"}
+            if metric_type == TOTAL_VALUE:
+                metric["total_value"] = {"value": sum(value(self.world, platform, d) for d in days)}
+            else:
+                metric["values"] = [{"value": value(self.world, platform, d),
+                                     "end_time": f"{d + timedelta(days=1):%Y-%m-%d}T07:00:00+0000"}
+                                    for d in days]
+            data.append({**metric, "title": title, "description": description,
+                         "id": f"{obj_id}/insights/{name}/day"})
         return {"data": data}
 
     # ---- direct messages (Conversations API) -------------------------------------------------

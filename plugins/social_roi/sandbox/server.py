@@ -1,5 +1,5 @@
-"""One local HTTP server speaking Meta Graph, LinkedIn Marketing, the X API, GA4 export files,
-HubSpot CRM and Brandwatch for one world.
+"""One local HTTP server speaking Meta Graph, LinkedIn Marketing, the X API, GA4 export files, the
+GA4 Data API, HubSpot CRM, Salesforce and Brandwatch for one world.
 
 Control routes (no auth, never faulted, not logged in ``requests``):
   GET /_sandbox/health   GET|DELETE /_sandbox/requests   GET|POST|DELETE /_sandbox/faults
@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from social_roi.sandbox import faults as F
 from social_roi.sandbox.brandwatch import Brandwatch
+from social_roi.sandbox.ga4_data_api import PREFIX as GA4_DATA_API_PREFIX
+from social_roi.sandbox.ga4_data_api import GA4DataApi
 from social_roi.sandbox.ga4_export import PREFIX as GA4_PREFIX
 from social_roi.sandbox.ga4_export import GA4Export
 from social_roi.sandbox.hubspot import HubSpot
@@ -21,6 +23,8 @@ from social_roi.sandbox.linkedin import PREFIX as LINKEDIN_PREFIX
 from social_roi.sandbox.linkedin import LinkedIn
 from social_roi.sandbox.meta_graph import PREFIX as META_PREFIX
 from social_roi.sandbox.meta_graph import MetaGraph
+from social_roi.sandbox.salesforce import PREFIX as SALESFORCE_PREFIX
+from social_roi.sandbox.salesforce import Salesforce
 from social_roi.sandbox.wire import Request, Response, json_response
 from social_roi.sandbox.world import World, WorldConfig, generate_world
 from social_roi.sandbox.x_api import PREFIX as X_PREFIX
@@ -57,7 +61,9 @@ class SandboxServer:
         self._port = port
         self.meta = MetaGraph(self.world)
         self.ga4 = GA4Export(self.world)
+        self.ga4_data_api = GA4DataApi(self.world)
         self.hubspot = HubSpot(self.world)
+        self.salesforce = Salesforce(self.world)
         self.brandwatch = Brandwatch(self.world)
         self.x = XApi(self.world)
         self.linkedin = LinkedIn(self.world)
@@ -154,10 +160,14 @@ class SandboxServer:
             return self.meta.handle(req, self.token)
         if req.path.startswith(GA4_PREFIX + "/"):
             return self.ga4.handle(req, self.token)
+        if req.path.startswith(GA4_DATA_API_PREFIX + "/"):
+            return self.ga4_data_api.handle(req, self.token)
         if req.path.startswith(LINKEDIN_PREFIX + "/"):
             return self.linkedin.handle(req, self.token)
         if req.path.startswith("/crm/"):
             return self.hubspot.handle(req, self.token)
+        if req.path == SALESFORCE_PREFIX or req.path.startswith(SALESFORCE_PREFIX + "/"):
+            return self.salesforce.handle(req, self.token)
         if req.path.startswith("/projects/") or req.path.rstrip("/") == "/oauth/token":
             return self.brandwatch.handle(req, self.token)
         if req.path.startswith(X_PREFIX + "/"):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
 
 JSON = "application/json; charset=UTF-8"
@@ -98,3 +100,17 @@ def decode_cursor(cursor: str) -> int:
     if prefix != "sandbox-cursor" or not index.isdigit():
         raise ValueError(cursor)
     return int(index)
+
+
+class Clock:
+    """An API's present (X, Salesforce), in epoch seconds: starts at ``start`` and runs at
+    wall-clock speed; ``set`` moves it (a test playing a daily schedule)."""
+
+    def __init__(self, start: float) -> None:
+        self._offset = start - time.time()
+
+    def now(self) -> float:
+        return time.time() + self._offset
+
+    def set(self, moment: datetime) -> None:
+        self._offset = moment.timestamp() - time.time()

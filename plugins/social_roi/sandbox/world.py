@@ -21,6 +21,7 @@ import string
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -117,6 +118,14 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "new_followers": "int64",
         "lost_followers": "int64",
     },
+    # Our Facebook Page's and Instagram account's views and reach per day (Meta's account
+    # insights): post views as they accrued that day plus views not of a post; reach <= views
+    "account_insights": {
+        "platform": "string",
+        "date": "date",
+        "views": "int64",
+        "reach": "int64",
+    },
     "form_leads": {
         "lead_id": "string",
         "form_id": "string",
@@ -193,6 +202,20 @@ TRUTH_SCHEMA: dict[str, dict[str, str]] = {
         "created_contact": "bool",  # the CRM created the contact from this inquiry
         "platform": "string",  # the contact's lead platform ("offline" if created from it)
         "campaign": "string",
+    },
+    # Visits of people who denied analytics storage (consent mode, advanced): GA4 receives their
+    # hits as cookieless pings (no client id, no session id), so the export cannot sessionise them,
+    # while GA4's reports (the Data API) count them as modelled sessions.
+    "consent_denied_sessions": {
+        "started_at": "timestamp",
+        "date": "date",
+        "platform": "string",  # google (organic search) or direct
+        "source": "string",
+        "medium": "string",
+        "page_views": "int64",
+        "is_engaged": "bool",
+        "engagement_time_msec": "int64",
+        "events": "int64",  # hits in the export, all without user_pseudo_id
     },
 }
 TRUTH_TABLES = tuple(TRUTH_SCHEMA)
@@ -450,6 +473,7 @@ class Session:
     click_id: str | None = None  # the ad platform's click id in the landing URL (fbclid, li_fat_id)
     user_id: str | None = None  # set when the person logged in during the session
     events: list = field(default_factory=list)  # (ts_us, seq, name, [(key, str|int), ...])
+    consent_denied: bool = False  # analytics storage denied: cookieless pings, no client id
 
     @property
     def ga_session_id(self) -> int:
@@ -618,6 +642,11 @@ class World:
     engagements: list[Engagement] = field(default_factory=list)  # calls and e-mails, by id
     # LinkedIn Page: day -> (organic gain net of unfollows, paid gain), as LinkedIn reports them
     linkedin_follower_gains: dict[date, tuple[int, int]] = field(default_factory=dict)
+    # (facebook | instagram, day) -> (views, reach) of the account that day
+    account_insights: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
+    # visits whose hits reach GA4 as cookieless pings (consent mode): not in ``sessions``, which
+    # holds what the export can sessionise
+    consent_denied_sessions: list[Session] = field(default_factory=list)
 
     @property
     def horizon_end_ms(self) -> int:
@@ -625,9 +654,10 @@ class World:
 
     @cached_property
     def events_by_day(self) -> dict[date, list[tuple]]:
-        """GA events per UTC day, ordered by timestamp: (ts_us, session, seq, name, params)."""
+        """GA events per UTC day, ordered by timestamp: (ts_us, session, seq, name, params); the
+        cookieless pings of consent-denied visits included."""
         days: dict[date, list[tuple]] = {d: [] for d in self.config.dates}
-        for s in self.sessions:
+        for s in self.sessions + self.consent_denied_sessions:
             for ts, seq, name, params in s.events:
                 day = datetime.fromtimestamp(ts // 1_000_000, UTC).date()
                 days[day].append((ts, s, seq, name, params))
@@ -678,9 +708,15 @@ def generate_world(cfg: WorldConfig | None = None) -> World:
     li_followers, li_gains = _simulate_linkedin_followers(cfg, rng("linkedin-followers"), posts, li_ad_days)
     followers.update(li_followers)
     conversations = _generate_conversations(cfg, rng("direct-messages"))
+    # reads the posts only, and draws from its own stream: every other table stays as it was
+    account_insights = _simulate_account_insights(cfg, rng("account-insights"), posts)
+    # consent-denied visitors are nobody the rest of the world knows: their own stream, and no
+    # effect on any other record
+    consent_denied = _simulate_consent_denied(cfg, rng("consent-denied"))
     return World(cfg, posts, ads + li_ads, ad_days + li_ad_days, visitors, sessions, contacts, deals,
                  form_leads, mentions, followers, shares, conversations, engagements,
-                 linkedin_follower_gains=li_gains)
+                 linkedin_follower_gains=li_gains, account_insights=account_insights,
+                 consent_denied_sessions=consent_denied)
 
 
 # ---- organic posts --------------------------------------------------------------------------
@@ -1006,6 +1042,66 @@ def _simulate_linkedin_followers(
         totals[("linkedin", day)] = (followers, organic + paid, lost)
         gains[day] = (organic - lost, paid)
     return totals, gains
+
+
+# ---- account insights (Facebook Page, Instagram account) --------------------------------------
+
+
+def _simulate_account_insights(
+    cfg: WorldConfig, rng: random.Random, posts: list[Post]
+) -> dict[tuple[str, date], tuple[int, int]]:
+    """Views and reach of our Facebook Page and Instagram account per day. A post's views (as of
+    the horizon end) accrued over the days after its publication along the platform's
+    exponential decay (the curve behind the post's maturity): each day gets the views of that
+    stretch of the curve, to the unit, so that a post's days add up to its views. Reach likewise;
+    people reached by several posts of a day count once (a fixed distinct share). On top, views
+    not of a post (profile, stories, the page itself) from the ``rng`` stream. Reach <= views."""
+    post_views: dict[tuple[str, date], int] = {}
+    post_reach: dict[tuple[str, date], int] = {}
+    for p in posts:
+        if p.platform not in C.ACCOUNT_BASELINE_VIEWS:
+            continue
+        first_day, weights = _accrual_by_day(cfg, p.created_ts, C.POST_PROFILE[p.platform].decay_hours)
+        for offset, (views, reach) in enumerate(zip(_apportion(p.views, weights),
+                                                    _apportion(p.reach, weights), strict=True)):
+            key = (p.platform, first_day + timedelta(days=offset))
+            post_views[key] = post_views.get(key, 0) + views
+            post_reach[key] = post_reach.get(key, 0) + reach
+    out: dict[tuple[str, date], tuple[int, int]] = {}
+    for platform, baseline in C.ACCOUNT_BASELINE_VIEWS.items():
+        for day in cfg.dates:
+            other_views = _poisson(rng, baseline * cfg.scale)
+            other_reach = _binomial(rng, other_views, C.ACCOUNT_BASELINE_REACH_SHARE)
+            views = post_views.get((platform, day), 0) + other_views
+            distinct = round(post_reach.get((platform, day), 0) * C.ACCOUNT_DISTINCT_POST_REACH[platform])
+            out[(platform, day)] = (views, min(views, distinct + other_reach))
+    return out
+
+
+def _accrual_by_day(cfg: WorldConfig, created_ts: int, decay_hours: float) -> tuple[date, list[float]]:
+    """(the publication day, each day's share of what a post published at ``created_ts`` accrued
+    until the horizon end), from the publication day to the last day."""
+    tau = decay_hours * 3600.0
+
+    def accrued(ts: int) -> float:
+        return 1.0 - math.exp(-max(0, ts - created_ts) / tau)
+
+    first = (created_ts - cfg.start_ts) // DAY
+    bounds = [cfg.start_ts + d * DAY for d in range(first, cfg.days + 1)]
+    total = accrued(cfg.end_ts)  # > 0: a post exists before the horizon end
+    weights = [(accrued(b) - accrued(a)) / total for a, b in pairwise(bounds)]
+    return cfg.start_date + timedelta(days=first), weights
+
+
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """``total`` split by ``weights`` (summing to 1) in whole units that add up to it exactly:
+    the floors, then one more unit to the largest remainders (the earlier day on a tie)."""
+    exact = [total * w for w in weights]
+    parts = [math.floor(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (parts[i] - exact[i], i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 # ---- direct messages (Messenger, Instagram) ---------------------------------------------------
@@ -1490,6 +1586,52 @@ def _make_session(
     return s
 
 
+def _simulate_consent_denied(cfg: WorldConfig, rng: random.Random) -> list[Session]:
+    """Visitors who deny analytics storage (consent mode, advanced). GA4's tag still sends their
+    hits, as cookieless pings: no client id, no ga_session_id / ga_session_number, and a new
+    first_visit + session_start on every page load. They arrive by search or direct (every post
+    and ad click stays one consented session, as the platforms' click counts promise), view one
+    page each (so one page load is one visit) and never fill a form."""
+    sessions: list[Session] = []
+    used_ids: set[str] = set()
+    for d in range(cfg.days):
+        day_start = cfg.start_ts + d * DAY
+        for _ in range(_poisson(rng, C.CONSENT_DENIED_VISITS_PER_DAY * cfg.scale)):
+            ts = day_start + _hour_second(rng)
+            if rng.random() < C.CONSENT_DENIED_DIRECT_SHARE:
+                platform, medium, url = "direct", "(none)", C.SITE + rng.choice(C.DIRECT_LANDINGS)
+            else:
+                platform, medium, url = "google", "organic", C.SITE + rng.choice(C.ORGANIC_LANDINGS)
+            source = "(direct)" if platform == "direct" else platform
+            visitor = _new_visitor(rng, used_ids, ts, platform, (source, medium, None))
+            visitor.converted = True  # never a form: a cookieless lead is out of this world
+            s = Session(visitor, 1, int(ts * 1_000_000), platform, source, medium, None, None, url,
+                        _REFERRERS[platform], consent_denied=True)
+            engaged = rng.random() < C.CONSENT_DENIED_ENGAGED_SHARE
+            dwell_us = int((rng.uniform(12, 180) if engaged else rng.uniform(1, 9.5)) * 1_000_000)
+            day_us = DAY * 1_000_000
+            dwell_us = min(dwell_us, (s.start_us // day_us + 1) * day_us - 1 - s.start_us)
+            s.is_engaged = engaged
+            s.engagement_ms = max(1, int(dwell_us / 1000 * rng.uniform(0.55, 0.95)))
+            on = "1" if engaged else "0"
+            traffic = [] if medium == "(none)" else [
+                ("source", source), ("medium", medium), ("campaign", "(organic)")]
+            ref = [("page_referrer", s.referrer)] if s.referrer else []
+            path = url.split("?")[0][len(C.SITE):] or "/"
+            landing = [("page_location", url), ("page_title", C.PAGE_TITLES.get(path, C.COMPANY)), *ref]
+            t0 = s.start_us
+            s.events = [
+                (t0, 0, "first_visit", [*landing, ("session_engaged", "0")]),
+                (t0, 1, "session_start", [*landing, *traffic, ("session_engaged", "0")]),
+                (t0, 2, "page_view", [("entrances", 1), *landing, *traffic, ("session_engaged", "0")]),
+                (t0 + dwell_us, 3, "user_engagement",
+                 [("engagement_time_msec", s.engagement_ms), ("page_location", url),
+                  ("session_engaged", on)]),
+            ]
+            sessions.append(s)
+    return sorted(sessions, key=lambda s: s.start_us)
+
+
 def _log_in(s: Session) -> None:
     """The person signs in on the landing page: every later event of the session has the user_id
     (GA4 sets user_id from the moment the site knows it; earlier hits keep it null)."""
@@ -1909,6 +2051,15 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "lost_followers": [world.followers[k][2] for k in keys],
         }
     )
+    keys = sorted(world.account_insights)
+    account_insights = pd.DataFrame(
+        {
+            "platform": [k[0] for k in keys],
+            "date": [k[1] for k in keys],
+            "views": [world.account_insights[k][0] for k in keys],
+            "reach": [world.account_insights[k][1] for k in keys],
+        }
+    )
     fl = world.form_leads
     form_leads = pd.DataFrame(
         {
@@ -1993,6 +2144,20 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
             "campaign": [e.contact.campaign if e.contact else None for e in es],
         }
     )
+    cd = world.consent_denied_sessions
+    consent_denied_sessions = pd.DataFrame(
+        {
+            "started_at": _ts([s.start_us for s in cd], "us"),
+            "date": [datetime.fromtimestamp(s.ga_session_id, UTC).date() for s in cd],
+            "platform": [s.platform for s in cd],
+            "source": [s.source for s in cd],
+            "medium": [s.medium for s in cd],
+            "page_views": [s.page_views for s in cd],
+            "is_engaged": [s.is_engaged for s in cd],
+            "engagement_time_msec": [s.engagement_ms for s in cd],
+            "events": [len(s.events) for s in cd],
+        }
+    )
     tables = {
         "posts": posts,
         "ad_daily": ad_daily,
@@ -2003,9 +2168,11 @@ def _truth_tables(world: World) -> dict[str, pd.DataFrame]:
         "customers": customers,
         "mentions": mentions,
         "followers": followers,
+        "account_insights": account_insights,
         "advocacy_shares": advocacy_shares,
         "direct_messages": direct_messages,
         "engagements": engagements,
+        "consent_denied_sessions": consent_denied_sessions,
     }
     # Fixed dtypes, so that empty tables (e.g. no customers in a 5-day world) keep their types.
     for name, df in tables.items():

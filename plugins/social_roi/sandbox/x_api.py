@@ -35,13 +35,19 @@ import hashlib
 import math
 import re
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formatdate
 
 from social_roi.sandbox import catalog as C
-from social_roi.sandbox.wire import Request, Response, decode_cursor, encode_cursor, json_response
+from social_roi.sandbox.wire import (
+    Clock,
+    Request,
+    Response,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+)
 from social_roi.sandbox.world import UTC, Post, World
 
 PREFIX = "/2"
@@ -81,19 +87,6 @@ def _invalid(parameter: str, value: str, message: str) -> XError:
         "detail": "One or more parameters to your request was invalid.",
         "type": f"{PROBLEMS}/invalid-request",
     })
-
-
-class Clock:
-    """The X API's present, in epoch seconds: starts at ``start`` and runs at wall-clock speed."""
-
-    def __init__(self, start: float) -> None:
-        self._offset = start - time.time()
-
-    def now(self) -> float:
-        return time.time() + self._offset
-
-    def set(self, moment: datetime) -> None:
-        self._offset = moment.timestamp() - time.time()
 
 
 @dataclass

@@ -1,8 +1,9 @@
 -- Phone and e-mail inquiries: every inbound call and incoming e-mail logged on the CRM (outbound
 -- follow-ups and forwarded threads are not inquiries), dated in the reporting time zone and
--- credited like the lead: to the source/medium/campaign of the visit in which its contact became
--- a lead (int_contacts_sourced). An engagement with several contacts goes to the one who became a
--- lead first, as deals do; one logged without a contact keeps a null source.
+-- credited like the lead: to the source/medium/campaign of the visit in which its contact's person
+-- became a lead (int_crm_people). An engagement with several contacts goes to the person who
+-- became a lead first, as deals do; one logged without a contact keeps a null source. Only
+-- HubSpot's calls and e-mails are landed so far (Salesforce Tasks: docs/decisions.md 44).
 with
 
 calls as (
@@ -25,9 +26,16 @@ engagement_contacts as (
 
 ),
 
-contacts as (
+records as (
 
-    select * from {{ ref('int_contacts_sourced') }}
+    select * from {{ ref('int_crm_person_records') }}
+    where crm = 'hubspot'
+
+),
+
+people as (
+
+    select * from {{ ref('int_crm_people') }}
 
 ),
 
@@ -43,15 +51,16 @@ inbound as (
 
 ),
 
-first_contact as (
+first_person as (
 
     select
         engagement_contacts.engagement_type,
         engagement_contacts.engagement_id,
-        arg_min(contacts.contact_id, (contacts.lead_at, contacts.contact_id)) as contact_id
+        arg_min(people.person_id, (people.lead_at, people.person_id)) as person_id
 
     from engagement_contacts
-    inner join contacts on engagement_contacts.contact_id = contacts.contact_id
+    inner join records on engagement_contacts.contact_id = records.record_id
+    inner join people on records.person_id = people.person_id
     group by engagement_contacts.engagement_type, engagement_contacts.engagement_id
 
 ),
@@ -64,17 +73,17 @@ final as (
         inbound.engagement_id,
         inbound.inquired_at,
         {{ reporting_date('inbound.inquired_at') }} as inquiry_date,
-        first_contact.contact_id,
-        contacts.partner_type,
-        contacts.source,
-        contacts.medium,
-        contacts.campaign
+        first_person.person_id,
+        people.partner_type,
+        people.source,
+        people.medium,
+        people.campaign
 
     from inbound
-    left join first_contact
-        on inbound.engagement_type = first_contact.engagement_type
-        and inbound.engagement_id = first_contact.engagement_id
-    left join contacts on first_contact.contact_id = contacts.contact_id
+    left join first_person
+        on inbound.engagement_type = first_person.engagement_type
+        and inbound.engagement_id = first_person.engagement_id
+    left join people on first_person.person_id = people.person_id
 
 )
 

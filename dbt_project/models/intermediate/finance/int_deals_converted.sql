@@ -1,12 +1,21 @@
--- One row per live deal with its amount in the reporting currency twice: as pipeline at the rate
+-- One row per live deal (a CRM opportunity of the contract, int_crm_opportunities: `deal_id` is
+-- its opportunity_id) with its amount in the reporting currency twice: as pipeline at the rate
 -- of the day the deal was created, and as revenue (won deals) at the rate of the day it closed —
 -- each amount at the rate of the day it counts in the funnel. Days are reporting-time-zone days.
 with
 
 deals as (
 
-    select * from {{ ref('stg_hubspot__deals') }}
-    where not is_archived
+    select
+        opportunity_id as deal_id,
+        crm,
+        person_id,
+        created_at,
+        closed_at,
+        is_won,
+        amount,
+        currency
+    from {{ ref('int_crm_opportunities') }}
 
 ),
 
@@ -25,6 +34,8 @@ converted as (
 
     select
         dated.deal_id,
+        dated.crm,
+        dated.person_id,
         dated.created_at,
         dated.closed_at,
         dated.is_won,

@@ -103,6 +103,8 @@ sessions as (
         arg_min(user_id, event_order) filter (where user_id is not null) as user_id,
         count(*) as events,
         count(*) filter (where event_name = 'page_view') as page_views,
+        -- the property's key events (var ga4_key_events), as GA4's keyEvents metric counts them
+        count(*) filter (where event_name in {{ ga4_key_events() }}) as key_events,
         coalesce(sum(engagement_time_msec), 0) as engagement_time_msec,
         coalesce(bool_or(is_session_engaged), false) as is_engaged,
         -- a sales lead's form; the partner form is a partner inquiry, not a lead
@@ -151,6 +153,7 @@ final as (
         user_id,
         events,
         page_views,
+        key_events,
         engagement_time_msec,
         is_engaged,
         has_lead,

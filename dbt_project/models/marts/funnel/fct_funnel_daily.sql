@@ -32,9 +32,9 @@ sessions as (
 
 ),
 
-contacts as (
+people as (
 
-    select * from {{ ref('int_contacts_sourced') }}
+    select * from {{ ref('int_crm_people') }}
 
 ),
 
@@ -137,7 +137,7 @@ inquiry_measures as (
 lead_measures as (
 
     select lead_date as funnel_date, source, medium, campaign, 1 as leads
-    from contacts
+    from people
     where partner_type is null  -- a partner inquiry is not a sales lead (fct_partner_inquiries)
 
 ),
@@ -146,7 +146,7 @@ lead_measures as (
 mql_measures as (
 
     select mql_date as funnel_date, source, medium, campaign, 1 as mqls
-    from contacts
+    from people
     where mql_date is not null
 
 ),
@@ -154,7 +154,7 @@ mql_measures as (
 sql_measures as (
 
     select sql_date as funnel_date, source, medium, campaign, 1 as sqls
-    from contacts
+    from people
     where sql_date is not null
 
 ),
@@ -176,7 +176,7 @@ customer_measures as (
 
     select
         won_date as funnel_date, source, medium, campaign,
-        count(distinct contact_id) as customers, sum(cast(revenue_usd as double)) as revenue_usd
+        count(distinct person_id) as customers, sum(cast(revenue_usd as double)) as revenue_usd
     from deals
     where is_won
     group by all

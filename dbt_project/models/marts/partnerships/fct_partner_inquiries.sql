@@ -1,6 +1,6 @@
 -- Partner demand (PRODUCT.md: partnerships), one row per partner inquiry × platform it is
--- credited to under `performance_attribution_model`: a contact the partner inquiry form created
--- (HubSpot `partner_type`), attributed like every other conversion (its path, lookback and
+-- credited to under `performance_attribution_model`: a person the partner inquiry form created
+-- (HubSpot's `partner_type`, Salesforce's `Partner_Type__c`), attributed like every other conversion (its path, lookback and
 -- models are fct_attribution's). Each inquiry's credits sum to 1; an inquiry without a tracked
 -- touch has one '(unattributed)' row. Its first and last touches are repeated on each row so that
 -- "inquiries by first-touch platform" needs no join.
@@ -8,9 +8,9 @@
 
 with
 
-contacts as (
+people as (
 
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('int_crm_people') }}
     where partner_type is not null
 
 ),
@@ -60,10 +60,10 @@ final as (
 
     select
         credit_by_platform.conversion_id,
-        contacts.contact_id,
+        people.person_id as contact_id,
         path_ends.inquired_at,
         cast(path_ends.inquired_at as date) as inquiry_date,
-        contacts.partner_type,
+        people.partner_type,
         credit_by_platform.platform,
         '{{ model }}' as attribution_model,
         credit_by_platform.credit,
@@ -75,7 +75,7 @@ final as (
 
     from credit_by_platform
     inner join path_ends on credit_by_platform.conversion_id = path_ends.conversion_id
-    inner join contacts on credit_by_platform.conversion_id = 'partner_inquiry:' || contacts.contact_id
+    inner join people on credit_by_platform.conversion_id = 'partner_inquiry:' || people.person_id
 
 )
 

@@ -25,7 +25,8 @@ renamed as (
         country_code,
         reach_estimate,
         impressions,
-        engagement_score
+        engagement_score,
+        extra_fields
 
     from source
 

@@ -11,6 +11,9 @@ renamed as (
     select
         -- GA4 has no event id: user, timestamp, name and position in the batch identify an event
         user_pseudo_id,
+        -- consent mode: a visitor who denied analytics storage sends cookieless pings, without a
+        -- client id (nor ga_session_id); they cannot be sessionised
+        user_pseudo_id is null as is_consent_denied,
         user_id,
         make_timestamptz(event_timestamp) as event_at,
         strptime(event_date, '%Y%m%d')::date as event_date,
@@ -31,6 +34,12 @@ renamed as (
             as gclid,
         {{ utm_param(ga4_param('page_location'), 'fbclid') }} as fbclid,
         {{ utm_param(ga4_param('page_location'), 'li_fat_id') }} as li_fat_id,
+        -- GA4's session-scoped last click (cross-channel), on every event, pings included
+        session_traffic_source_last_click.cross_channel_campaign.source as last_click_source,
+        session_traffic_source_last_click.cross_channel_campaign.medium as last_click_medium,
+        session_traffic_source_last_click.cross_channel_campaign.campaign_name as last_click_campaign,
+        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+            as last_click_default_channel_group,
         device.category as device_category,
         geo.country as country
 
