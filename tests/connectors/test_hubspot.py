@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 
 import pandas as pd
 import pytest
 
 from social_roi import landing
 from social_roi.connectors import hubspot
-from social_roi.connectors.base import land_day
+from social_roi.connectors.base import SourceConfig, land_day
 from social_roi.errors import SourceAuthError, SourceError
+from social_roi.sandbox.server import SandboxServer
+from social_roi.sandbox.world import WorldConfig, generate_world
 
-from .conftest import WORLD, requests_to
+from .conftest import TOKEN, WORLD, requests_to
 
 SEARCH = "/crm/v3/objects/contacts/search"
 # engagement properties that identify or quote a person (the sandbox serves them all)
@@ -35,7 +38,7 @@ def land_all_days(config, tmp_path, **extra) -> dict[str, pd.DataFrame]:
 
 
 def test_every_contact_and_deal_lands_once_on_its_last_modification_day(config, world, tmp_path):
-    landed = land_all_days(config, tmp_path)
+    landed = land_all_days(config, tmp_path, lookback_days=0)
     contacts, deals = landed["contacts"], landed["deals"]
     assert contacts.contact_id.is_unique and deals.deal_id.is_unique
     assert set(contacts.contact_id) == set(world.truth["contacts"].contact_id.astype(str))
@@ -58,7 +61,7 @@ def test_every_contact_and_deal_lands_once_on_its_last_modification_day(config, 
 
 
 def test_cursor_paging_and_window_splitting_keep_every_record_once(config, world, tmp_path):
-    landed = land_all_days(config, tmp_path, page_size=3, search_result_cap=5)
+    landed = land_all_days(config, tmp_path, page_size=3, search_result_cap=5, lookback_days=0)
     assert landed["contacts"].contact_id.is_unique
     assert len(landed["contacts"]) == len(world.truth["contacts"])
     engagements = world.truth["engagements"]
@@ -72,7 +75,7 @@ def test_calls_and_emails_land_on_their_modification_day_without_personal_data(c
     """Each call and e-mail lands once, in the partition of its last modification, with its
     timestamp, direction, status and duration as HubSpot sends them; its contact (if any) lands
     in engagement_contacts. No phone number, address, subject or body is even requested."""
-    landed = land_all_days(config, tmp_path)
+    landed = land_all_days(config, tmp_path, lookback_days=0)
     truth = world.truth["engagements"].set_index("engagement_id")
     for entity, key, direction in (("calls", "call_id", "hs_call_direction"),
                                    ("emails", "email_id", "hs_email_direction")):
@@ -95,6 +98,74 @@ def test_calls_and_emails_land_on_their_modification_day_without_personal_data(c
     assert (links.engagement_type == truth.loc[links.engagement_id, "object_type"].values).all()
     assert set(links.association_type_id) == {194, 198}
     assert truth.contact_id.isna().any(), "a call without a contact lands without an association"
+
+
+def test_the_lookback_re_reads_the_days_before_the_run(config, world, tmp_path):
+    """A run lands what was modified on its day and the ``lookback_days`` before it (what a failed
+    run would have lost), each record once; the default is 3 days."""
+    last = WORLD.start_date + timedelta(days=WORLD.days - 1)
+    land_day(hubspot, config("hubspot"), last, tmp_path)
+    contacts = landing.read_partition(tmp_path, "hubspot", "contacts", last).to_pandas()
+    first = datetime.combine(last - timedelta(days=hubspot.LOOKBACK_DAYS), dt_time(), UTC)
+    expected = [c.contact_id for c in world.contacts
+                if c.lastmodified_ms >= first.timestamp() * 1000]
+    assert contacts.contact_id.is_unique
+    assert sorted(contacts.contact_id) == sorted(expected)
+    assert contacts.updated_at.dt.date.min() < last
+    land_day(hubspot, config("hubspot", lookback_days=0), last, tmp_path)
+    only_day = landing.read_partition(tmp_path, "hubspot", "contacts", last).to_pandas()
+    assert (only_day.updated_at.dt.date == last).all() and len(only_day) < len(contacts)
+
+
+@pytest.fixture(scope="module")
+def deal_world():
+    """A world long enough to have deals (the shared 4-day one has none yet)."""
+    world = generate_world(WorldConfig(seed=3, start_date=WORLD.start_date, days=20, scale=0.3))
+    with SandboxServer(world, token=TOKEN) as srv:
+        yield world, srv
+
+
+def test_archived_records_and_merges_land_in_the_run_of_their_day(deal_world, tmp_path):
+    """An archived contact or deal leaves search; the run whose window holds its ``archivedAt``
+    lands it with ``archived = true`` and that moment as ``updated_at``. A merge modifies the
+    survivor, whose ``hs_merged_object_ids`` names the contact that stopped existing; the merged
+    contact's deal now belongs to the survivor."""
+    world, server = deal_world
+    config = SourceConfig("hubspot", server.base_url, TOKEN, {"lookback_days": 0}, backoff_factor=0.01)
+    last = world.config.start_date + timedelta(days=world.config.days - 1)
+    at = datetime.combine(last, dt_time(12), UTC)
+    deal = world.deals[0]
+    survivor = next(c for c in world.contacts if c.deal is None)
+    gone = next(c for c in world.contacts if c.deal is None and c is not survivor)
+    portal = server.hubspot
+    portal.archive("deals", deal.deal_id, at)
+    portal.archive("contacts", gone.contact_id, at)
+    portal.merge(survivor.contact_id, deal.contact.contact_id, at)
+    other = next(d for d in world.deals[1:] if d.contact is not deal.contact)
+    portal.update("deals", other.deal_id, at)  # modified at the merge: its contacts are re-read
+    try:
+        land_day(hubspot, config, last, tmp_path)
+        before = last - timedelta(days=1)
+        land_day(hubspot, config, before, tmp_path)
+    finally:
+        portal.reset()
+    contacts, deals = (landing.read_partition(tmp_path, "hubspot", entity, last).to_pandas()
+                       .set_index(key) for entity, key in (("contacts", "contact_id"), ("deals", "deal_id")))
+    assert deals.loc[other.deal_id, "updated_at"] == at and not deals.loc[other.deal_id, "archived"]
+    assert bool(deals.loc[deal.deal_id, "archived"]) and deals.loc[deal.deal_id, "updated_at"] == at
+    assert bool(contacts.loc[gone.contact_id, "archived"])
+    assert contacts.loc[gone.contact_id, "updated_at"] == at
+    assert contacts.loc[survivor.contact_id, "hs_merged_object_ids"] == deal.contact.contact_id
+    assert not contacts.loc[survivor.contact_id, "archived"]
+    assert deal.contact.contact_id not in contacts.index  # merged away: it no longer exists
+    # a day whose window does not hold the archival lands nothing archived
+    earlier = landing.read_partition(tmp_path, "hubspot", "contacts", before).to_pandas()
+    assert not earlier.archived.any()
+
+
+def test_a_negative_lookback_is_refused(config, tmp_path):
+    with pytest.raises(SourceError, match="lookback_days"):
+        land_day(hubspot, config("hubspot", lookback_days=-1), WORLD.start_date, tmp_path)
 
 
 def test_a_failed_association_read_fails_the_day(config, server, tmp_path):

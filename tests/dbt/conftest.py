@@ -3,6 +3,7 @@ that compare marts with the sandbox's ground truth."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,13 +23,15 @@ CRMS = ("hubspot", "salesforce")  # the sandbox serves one world through both: a
 
 
 def land_world(world: World, root: Path, crm: str = "hubspot", days: int | None = None,
-               sources: set[str] | None = None) -> None:
-    """Land ``days`` days (all by default) of every source (or of ``sources``), with ``crm`` as the
-    CRM (the other one stays not configured: no connection), through the connectors and the
-    sandbox's HTTP APIs."""
+               sources: set[str] | None = None, first_day: int = 0,
+               server: SandboxServer | None = None) -> None:
+    """Land ``days`` days (all by default) of every source (or of ``sources``) from day
+    ``first_day`` on, with ``crm`` as the CRM (the other one stays not configured: no connection),
+    through the connectors and the sandbox's HTTP APIs (of ``server`` if given: a test that
+    changes the sandbox between two runs)."""
     cfg = world.config
-    dates = [cfg.start_date + timedelta(days=offset) for offset in range(days or cfg.days)]
-    with SandboxServer(world, token=TOKEN) as server:
+    dates = [cfg.start_date + timedelta(days=offset) for offset in range(first_day, days or cfg.days)]
+    with contextlib.nullcontext(server) if server else SandboxServer(world, token=TOKEN) as server:
         for source, module in CONNECTORS.items():
             if sources is not None and source not in sources:
                 continue

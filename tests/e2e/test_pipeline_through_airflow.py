@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from social_roi import airflow_env
-from social_roi.connectors import linkedin, meta
+from social_roi.connectors import hubspot, linkedin, meta
 from social_roi.pipeline import MARTS
 from social_roi.runner import RunFailed, run_days
 from social_roi.sandbox import catalog
@@ -29,6 +29,8 @@ WORLD = WorldConfig(seed=42, start_date=date(2026, 10, 1), days=30)
 RUN_DAYS = [WORLD.start_date + timedelta(days=d) for d in range(WORLD.days - 3, WORLD.days)]
 # every run re-pulls Meta ads over the restatement window: the runs land these days' ads
 AD_DAYS = [d for d in WORLD.dates if d >= meta.AD_INSIGHTS.days(RUN_DAYS[0])[0]]
+# and HubSpot over its lookback: deals won in the days before the first run land too
+CRM_DAYS = [d for d in WORLD.dates if d >= RUN_DAYS[0] - timedelta(days=hubspot.LOOKBACK_DAYS)]
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +135,15 @@ def test_roi_media_cost_and_revenue_tie_out_to_ground_truth(sandbox, paths, trut
     """The published ROI mart (through the gate) against the sandbox's truth: media cost is the
     ad spend of the days the runs landed (each platform's restatement window; LinkedIn's EUR
     converted at the seed's rates) under every model; first- and last-touch revenue is the
-    window's won revenue; and every model carries the same total cost, the costs mart's."""
+    revenue won in the days HubSpot's runs read (with their lookback); and every model carries
+    the same total cost, the costs mart's."""
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         roi = con.execute("select attribution_model, sum(media_cost_usd) as media, "
                           "sum(total_cost_usd) as total, sum(attributed_revenue_usd) as revenue "
                           "from fct_roi_monthly group by all").df().set_index("attribution_model")
         [(costs,)] = con.execute("select sum(cost_usd) from fct_costs_monthly").fetchall()
     spend = spend_usd(landed_ads(truth)).sum()
-    won = in_window(truth["customers"], "won_date").amount.sum()
+    won = truth["customers"][truth["customers"].won_date.isin(CRM_DAYS)].amount.sum()
     assert len(roi) == 10 and spend > 0 and won > 0
     assert roi.media.round(2).tolist() == [round(spend, 2)] * 10
     assert roi.total.round(2).tolist() == [round(costs, 2)] * 10 and costs > spend

@@ -1,10 +1,16 @@
-"""HubSpot CRM: contacts, deals, calls and e-mails modified in the run's interval (search API),
-and the contacts associated with those deals, calls and e-mails (v4 batch read).
+"""HubSpot CRM: contacts, deals, calls and e-mails modified in the run's day or the
+``lookback_days`` before it (search API), the records archived in that window (the
+``archived=true`` listing), and the contacts associated with those deals, calls and e-mails
+(v4 batch read).
 
-Records are landed in the partition of the day they were last modified: a record that changes on
-several days lands several versions, and staging keeps the latest. All property values arrive as
-strings and stay strings in landing. The search API stops at 10,000 results per query, so a window
-with more is split in halves until each half fits.
+Records land in the partition of the run's day: a record that changes on several days lands
+several versions, and staging keeps the latest (``updated_at``, then the landing day). The
+lookback (default 3 days, connection extra ``lookback_days``) re-reads what a failed or missed
+run would have lost. An archived record lands with ``archived = true`` and its ``archivedAt`` as
+``updated_at``, so it is the latest version and drops out downstream; a merged-away contact stops
+existing in HubSpot and is named by its survivor's ``hs_merged_object_ids``. All property values
+arrive as strings and stay strings in landing. The search API stops at 10,000 results per query,
+so a window with more is split in halves until each half fits.
 
 Calls and e-mails (engagements) land without personal data: ids, timestamps, direction, status
 and duration only — no phone numbers, e-mail addresses, subjects or bodies are requested.
@@ -36,6 +42,8 @@ SOURCE = "hubspot"
 CONN_ID = "hubspot"
 
 SEARCH_PAGE_SIZE = 200
+LIST_PAGE_SIZE = 100  # the list endpoint's maximum (the archived listing)
+LOOKBACK_DAYS = 3
 SEARCH_RESULT_CAP = 10_000
 ASSOCIATION_BATCH = 1000
 
@@ -49,6 +57,8 @@ CONTACT_PROPERTIES = (
     "utm_source", "utm_medium", "utm_campaign", "utm_content",
     # custom property of the partner inquiry form: reseller, distributor or referral (else empty)
     "partner_type",
+    # ";"-separated ids of the contacts merged into this one: they no longer exist in HubSpot
+    "hs_merged_object_ids",
     "createdate", "lastmodifieddate",
 )
 # the default sales pipeline's stages: HubSpot records when a deal last entered each of them
@@ -118,18 +128,25 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
         paginator=JSONResponseCursorPaginator(cursor_path="paging.next.after",
                                               cursor_body_path="after"),
     )
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    end = start + timedelta(days=1)
+    lookback = int(config.extra.get("lookback_days", LOOKBACK_DAYS))
+    if lookback < 0:
+        raise SourceError(SOURCE, "contacts", day, f"lookback_days must be 0 or more (got {lookback})")
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+    start = end - timedelta(days=1 + lookback)
     search = _Search(client, config, day,
                      int(config.extra.get("page_size", SEARCH_PAGE_SIZE)),
                      int(config.extra.get("search_result_cap", SEARCH_RESULT_CAP)))
-    contacts = search.modified_between(CONTACTS, "contacts", "lastmodifieddate",
-                       CONTACT_PROPERTIES, start, end)
-    deals = search.modified_between(DEALS, "deals", "hs_lastmodifieddate",
-                    DEAL_PROPERTIES, start, end)
-    calls = search.modified_between(CALLS, "calls", "hs_lastmodifieddate", CALL_PROPERTIES, start, end)
-    emails = search.modified_between(EMAILS, "emails", "hs_lastmodifieddate", EMAIL_PROPERTIES,
-                                     start, end)
+
+    def changed(entity: Entity, object_type: str, modified_property: str,
+                properties: tuple[str, ...]) -> tuple[list, list]:
+        """(live records modified in the window, records archived in it)"""
+        return (search.modified_between(entity, object_type, modified_property, properties, start, end),
+                _archived_between(client, config, day, entity, object_type, properties, start, end))
+
+    contacts, archived_contacts = changed(CONTACTS, "contacts", "lastmodifieddate", CONTACT_PROPERTIES)
+    deals, archived_deals = changed(DEALS, "deals", "hs_lastmodifieddate", DEAL_PROPERTIES)
+    calls, archived_calls = changed(CALLS, "calls", "hs_lastmodifieddate", CALL_PROPERTIES)
+    emails, archived_emails = changed(EMAILS, "emails", "hs_lastmodifieddate", EMAIL_PROPERTIES)
     deal_links = _associated_contacts(client, config, day, DEAL_CONTACTS, "deals",
                                       [deal["id"] for deal in deals])
     engagement_links = [
@@ -139,13 +156,34 @@ def fetch_day(config: SourceConfig, day: date) -> dict[str, list[dict[str, Any]]
                                                   [record["id"] for record in records])
     ]
     return {
-        CONTACTS.name: [_record_row(r, CONTACTS) for r in contacts],
-        DEALS.name: [_record_row(r, DEALS) for r in deals],
+        CONTACTS.name: [_record_row(r, CONTACTS) for r in [*contacts, *archived_contacts]],
+        DEALS.name: [_record_row(r, DEALS) for r in [*deals, *archived_deals]],
         DEAL_CONTACTS.name: [{"deal_id": from_id, **link} for from_id, link in deal_links],
-        CALLS.name: [_record_row(r, CALLS) for r in calls],
-        EMAILS.name: [_record_row(r, EMAILS) for r in emails],
+        CALLS.name: [_record_row(r, CALLS) for r in [*calls, *archived_calls]],
+        EMAILS.name: [_record_row(r, EMAILS) for r in [*emails, *archived_emails]],
         ENGAGEMENT_CONTACTS.name: engagement_links,
     }
+
+
+def _archived_between(client, config, day, entity: Entity, object_type: str,
+                      properties: tuple[str, ...], start: datetime, end: datetime) -> list:
+    """The records archived in [start, end). Search never returns archived records and the
+    listing of archived ones has no time filter: it is read whole (HubSpot keeps archived records
+    90 days) and filtered on ``archivedAt``. A record archived and restored since is live again,
+    with a later modification, and comes from search instead."""
+    found = []
+    for page in pages(client, SOURCE, entity.name, day, f"/crm/v3/objects/{object_type}",
+                      params={"archived": "true", "limit": LIST_PAGE_SIZE,
+                              "properties": ",".join(properties)},
+                      paginator=JSONResponseCursorPaginator(cursor_path="paging.next.after",
+                                                            cursor_param="after"),
+                      data_selector="results", conn_id=config.conn_id, auth_error=is_auth_error):
+        for record in page:
+            archived_at = _parse(record.get("archivedAt"))
+            if archived_at is not None and start <= archived_at < end:
+                updated = max(_parse(record.get("updatedAt")) or archived_at, archived_at)
+                found.append({**record, "archived": True, "updatedAt": updated.isoformat()})
+    return found
 
 
 @dataclass

@@ -6,6 +6,12 @@ Routes:
   POST /crm/v4/associations/{from}/{to}/batch/read GET /crm/v4/objects/{from}/{id}/associations/{to}
   GET  /crm/v3/pipelines/deals
 
+Tests change the portal as a user would (``archive`` / ``restore``, ``merge`` two contacts,
+``update`` a record's properties at a moment): an archived record leaves search and the default
+listing and shows in ``?archived=true`` with its ``archivedAt``; a merged-away contact stops
+existing (its deals and engagements move to the survivor, whose ``hs_merged_object_ids`` lists
+it and whose ``lastmodifieddate`` is the merge).
+
 Calls and e-mails are engagement objects (HubSpot docs "Activities | Calls", "Activities | Email"):
 `hs_timestamp`, `hs_call_direction` (INBOUND / OUTBOUND), `hs_call_status`, `hs_call_duration`
 (milliseconds), `hs_email_direction` (EMAIL / INCOMING_EMAIL / FORWARDED_EMAIL), `hs_email_status`,
@@ -115,6 +121,10 @@ def iso_ms(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
 
 
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
 def parse_ms(value) -> int:
     """Epoch-millis (string or number) or ISO-8601 datetime/date -> epoch millis."""
     text = str(value).strip()
@@ -181,6 +191,7 @@ def contact_properties(c: Contact) -> dict[str, str | None]:
         "num_conversion_events": "1" if c.form_name else "0",
         "hubspot_owner_id": c.owner,
         "num_associated_deals": "1" if c.deal is not None else None,
+        "hs_merged_object_ids": None,  # ";"-separated ids of the contacts merged into this one
     }
     return props
 
@@ -309,6 +320,43 @@ class HubSpot:
                 if e.contact is not None:
                     self.engagements_of.setdefault((e.contact.contact_id, kind), []).append(e.engagement_id)
         self.ordered = {t: sorted(ids, key=int) for t, ids in self.props.items()}
+        self.archived: dict[tuple[str, str], int] = {}  # (type, id) -> archivedAt (ms)
+        self.merged_into: dict[str, str] = {}  # merged-away contact id -> surviving contact id
+        self._originals: dict[tuple[str, str], dict] = {}  # properties before a test changed them
+
+    # ---- the portal's users: tests archive, merge and edit records ---------------------------
+
+    def _touch(self, otype: str, oid: str, at: datetime, **props: str | None) -> None:
+        self._originals.setdefault((otype, oid), dict(self.props[otype][oid]))
+        self.props[otype][oid].update(props, **{MODIFIED_PROP[otype]: iso_ms(_ms(at))})
+
+    def update(self, otype: str, oid: str, at: datetime, **props: str | None) -> None:
+        """A user edits the record at ``at`` (e.g. moves a deal to closedwon): its properties and
+        its last modification change."""
+        self._touch(otype, oid, at, **props)
+
+    def archive(self, otype: str, oid: str, at: datetime) -> None:
+        self.archived[(otype, oid)] = _ms(at)
+
+    def restore(self, otype: str, oid: str) -> None:
+        self.archived.pop((otype, oid), None)
+
+    def merge(self, survivor: str, merged: str, at: datetime) -> None:
+        """Merges contact ``merged`` into ``survivor`` at ``at``."""
+        self.merged_into[merged] = survivor
+        ids = [i for i in (self.props["contacts"][survivor]["hs_merged_object_ids"] or "").split(";") if i]
+        self._touch("contacts", survivor, at, hs_merged_object_ids=";".join([*ids, merged]))
+
+    def reset(self) -> None:
+        """Undoes every archive, merge and edit of the tests."""
+        self.archived.clear()
+        self.merged_into.clear()
+        for (otype, oid), props in self._originals.items():
+            self.props[otype][oid] = props
+        self._originals.clear()
+
+    def _exists(self, otype: str, oid: str) -> bool:
+        return (otype, oid) not in self.archived and not (otype == "contacts" and oid in self.merged_into)
 
     def handle(self, req: Request, token: str) -> Response:
         cid = correlation_id(req)
@@ -346,7 +394,7 @@ class HubSpot:
             return 200, self._list(self._type(hit.group(1)), req)
         if (hit := re.fullmatch(r"/crm/v3/objects/(\w+)/(\d+)", p)) and m == "GET":
             otype = self._type(hit.group(1))
-            if hit.group(2) not in self.props[otype]:
+            if hit.group(2) not in self.props[otype] or not self._exists(otype, hit.group(2)):
                 raise HubSpotError(404, "OBJECT_NOT_FOUND", "resource not found")
             return 200, self._record(otype, hit.group(2), self._prop_names(otype, req.arg("properties")))
         if (hit := re.fullmatch(r"/crm/v4/associations/(\w+)/(\w+)/batch/read", p)) and m == "POST":
@@ -397,15 +445,17 @@ class HubSpot:
 
     def _record(self, otype: str, oid: str, names: tuple[str, ...]) -> dict:
         props = self.props[otype][oid]
-        obj = self.objects[otype][oid]
         # Unknown property names are left out; known-but-unset ones come back as null.
-        return {
+        record = {
             "id": oid,
             "properties": {n: props[n] for n in sorted(names) if n in props},
             "createdAt": props[CREATED_PROP[otype]],
-            "updatedAt": iso_ms(obj.lastmodified_ms),
-            "archived": False,
+            "updatedAt": props[MODIFIED_PROP[otype]],
+            "archived": (otype, oid) in self.archived,
         }
+        if record["archived"]:
+            record["archivedAt"] = iso_ms(self.archived[(otype, oid)])
+        return record
 
     # ---- endpoints ---------------------------------------------------------------------------
 
@@ -436,7 +486,7 @@ class HubSpot:
                 "VALIDATION_ERROR",
                 "Too many filters: at most 5 filterGroups, 10 filters each, 25 in total",
             )
-        ids = self.ordered[otype]
+        ids = [i for i in self.ordered[otype] if self._exists(otype, i)]
         props = self.props[otype]
         if groups:
             ids = [
@@ -479,9 +529,9 @@ class HubSpot:
             after = int(req.arg("after") or 0)
         except ValueError:
             raise HubSpotError(400, "VALIDATION_ERROR", "limit and after must be integers") from None
-        if req.arg("archived", "false") == "true":
-            return {"results": []}
-        ids = [i for i in self.ordered[otype] if int(i) >= after]
+        archived = req.arg("archived", "false") == "true"
+        ids = [i for i in self.ordered[otype] if int(i) >= after
+               and ((otype, i) in self.archived if archived else self._exists(otype, i))]
         names = self._prop_names(otype, req.arg("properties"))
         assoc = [self._type(a.strip()) for a in (req.arg("associations") or "").split(",") if a.strip()]
         results = []
@@ -506,6 +556,17 @@ class HubSpot:
         return out
 
     def _associated(self, from_type: str, oid: str, to_type: str) -> list[str]:
+        """Associations follow merges: a merged-away contact's records belong to its survivor."""
+        if from_type == "contacts":
+            merged = [m for m, s in self.merged_into.items() if s == oid]
+            if oid in self.merged_into:
+                return []
+            return list(dict.fromkeys(t for i in (oid, *merged)
+                                      for t in self._raw_associated(from_type, i, to_type)))
+        return [self.merged_into.get(t, t) if to_type == "contacts" else t
+                for t in self._raw_associated(from_type, oid, to_type)]
+
+    def _raw_associated(self, from_type: str, oid: str, to_type: str) -> list[str]:
         obj = self.objects[from_type].get(oid)
         if obj is None or from_type == to_type:
             return []

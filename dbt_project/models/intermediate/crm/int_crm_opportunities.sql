@@ -14,9 +14,22 @@ hubspot_deals as (
 
 ),
 
+hubspot_contact_merges as (
+
+    select * from {{ ref('stg_hubspot__contact_merges') }}
+
+),
+
+-- a merged-away contact's deals belong to its survivor (the deal itself was not modified)
 hubspot_deal_contacts as (
 
-    select * from {{ ref('stg_hubspot__deal_contacts') }}
+    select distinct
+        deal_contacts.deal_id,
+        coalesce(hubspot_contact_merges.contact_id, deal_contacts.contact_id) as contact_id
+
+    from {{ ref('stg_hubspot__deal_contacts') }} as deal_contacts
+    left join hubspot_contact_merges
+        on deal_contacts.contact_id = hubspot_contact_merges.merged_contact_id
 
 ),
 

@@ -9,10 +9,19 @@
 -- id is that CRM's own record id. A CRM that is not configured has no rows.
 with
 
+hubspot_contact_merges as (
+
+    select * from {{ ref('stg_hubspot__contact_merges') }}
+
+),
+
+-- archived contacts and contacts merged into another one are gone from HubSpot
 hubspot_contacts as (
 
     select * from {{ ref('stg_hubspot__contacts') }}
-    where not is_archived
+    where
+        not is_archived
+        and contact_id not in (select hubspot_contact_merges.merged_contact_id from hubspot_contact_merges)
 
 ),
 

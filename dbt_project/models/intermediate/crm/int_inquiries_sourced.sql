@@ -20,9 +20,23 @@ emails as (
 
 ),
 
+hubspot_contact_merges as (
+
+    select * from {{ ref('stg_hubspot__contact_merges') }}
+
+),
+
+-- a merged-away contact's calls and e-mails belong to its survivor
 engagement_contacts as (
 
-    select * from {{ ref('stg_hubspot__engagement_contacts') }}
+    select
+        stg_engagement_contacts.engagement_type,
+        stg_engagement_contacts.engagement_id,
+        coalesce(hubspot_contact_merges.contact_id, stg_engagement_contacts.contact_id) as contact_id
+
+    from {{ ref('stg_hubspot__engagement_contacts') }} as stg_engagement_contacts
+    left join hubspot_contact_merges
+        on stg_engagement_contacts.contact_id = hubspot_contact_merges.merged_contact_id
 
 ),
 

@@ -41,7 +41,9 @@ renamed as (
         utm_campaign,
         utm_content,
         -- custom property of the partner inquiry form: set only on would-be partners
-        nullif(lower(trim(partner_type)), '') as partner_type
+        nullif(lower(trim(partner_type)), '') as partner_type,
+        -- the contacts merged into this one (";"-separated ids): they no longer exist in HubSpot
+        hs_merged_object_ids as merged_contact_ids
 
     from latest
 
