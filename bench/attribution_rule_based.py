@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -27,8 +29,12 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
+from social_roi import pii
 from social_roi.settings import Paths
 from social_roi.transform import dbt_build
+
+# synthetic people only: a key of this process for the keyed e-mail hash (docs/decisions.md 48)
+os.environ.setdefault(pii.KEY_ENV, secrets.token_hex(32))
 
 PLATFORMS = ["facebook", "instagram", "linkedin", "x", "google", "direct"]
 GROUPS = ["Organic Social", "Paid Social", "Organic Social", "Organic Social", "Organic Search", "Direct"]

@@ -10,6 +10,7 @@ test would drop pytest's log capture for that test.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -21,6 +22,8 @@ _RUNTIME = Path(tempfile.mkdtemp(prefix="social_roi_tests_"))
 os.environ["SOCIAL_ROI_DATA_DIR"] = str(_RUNTIME / "var")
 os.environ["SOCIAL_ROI_SERVING_DB"] = str(_RUNTIME / "warehouse" / "serving.duckdb")
 os.environ["AIRFLOW_HOME"] = str(_RUNTIME / "airflow")
+# the keyed hash of personal data: a fresh key per session, like the sandbox's token
+os.environ["SOCIAL_ROI_PII_KEY"] = secrets.token_hex(32)
 
 from social_roi import airflow_env  # noqa: E402
 from social_roi.settings import Paths  # noqa: E402

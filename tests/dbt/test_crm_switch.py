@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from social_roi import pii
 from social_roi.sandbox.world import WorldConfig, generate_world
 from social_roi.settings import Paths
 from social_roi.transform import dbt_build
@@ -44,6 +45,7 @@ def builds(tmp_path_factory) -> dict[str, duckdb.DuckDBPyConnection]:
                                     build_db=root / f"{name}.duckdb")
         dbt_build(paths, ["--exclude-resource-type", "unit_test"])
         out[name] = duckdb.connect(str(paths.build_db), read_only=True)
+        pii.configure_duckdb(out[name])  # int_crm_person_records is a view over the keyed hashes
     yield out
     for con in out.values():
         con.close()

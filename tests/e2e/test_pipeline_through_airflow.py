@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import requests
 
-from social_roi import airflow_env
+from social_roi import airflow_env, pii
 from social_roi.connectors import hubspot, linkedin, meta
 from social_roi.pipeline import MARTS
 from social_roi.runner import RunFailed, run_days
@@ -23,6 +23,7 @@ from social_roi.sandbox import catalog
 from social_roi.sandbox.connections import sandbox_session
 from social_roi.sandbox.world import WorldConfig, generate_world
 from social_roi.settings import Paths
+from tests.dbt.test_personal_data import EMAIL, PHONE
 from tests.money import spend_usd
 
 WORLD = WorldConfig(seed=42, start_date=date(2026, 10, 1), days=30)
@@ -173,6 +174,24 @@ def test_publication_records_the_run_and_leaves_no_wal(sandbox, paths):
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables")
                   .fetchall()}
     assert "fct_funnel_daily" in tables
+
+
+def test_no_personal_data_is_published(sandbox, paths, truth):
+    """Every text column of every published mart: no e-mail address, no phone-like string, none
+    of the world's addresses and not their bare SHA-256 (docs/decisions.md 48)."""
+    emails = set(truth["contacts"].email)
+    forbidden = emails | {pii.email_sha256(e) for e in emails}
+    scanned = 0
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        columns = con.execute("select table_name, column_name from information_schema.columns "
+                              "where data_type = 'VARCHAR'").fetchall()
+        for table, column in columns:
+            values = {v for (v,) in con.execute(
+                f'select distinct "{column}" from "{table}" where "{column}" is not null').fetchall()}
+            scanned += len(values)
+            leaks = sorted(v for v in values if v in forbidden or EMAIL.search(v) or PHONE.search(v))
+            assert not leaks, f"{table}.{column}: {leaks[:3]}"
+    assert scanned > 100 and {t for t, _ in columns} >= set(MARTS)
 
 
 def published_digests(paths: Paths) -> dict[str, str]:

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from social_roi import pii
 from social_roi.sandbox import catalog
 from social_roi.sandbox.linkedin import current_version
 from social_roi.sandbox.server import SandboxServer
@@ -68,6 +69,8 @@ def sandbox_session(world: WorldConfig, *, crms: tuple[str, ...] = ("hubspot",),
     with SandboxServer(world, token=token) as server:
         version = current_version(server.world.config)
         env = connection_env(server.base_url, token, linkedin_version=version, crms=crms, **retry)
+        if not os.environ.get(pii.KEY_ENV):  # the sandbox's people are hashed with a key of the session
+            env[pii.KEY_ENV] = secrets.token_hex(32)
         with temporary_environ(env), _without({f"AIRFLOW_CONN_{crm.upper()}" for crm in CRMS} - set(env)):
             yield server
 

@@ -28,7 +28,7 @@ final as (
     select
         records.person_id,
         records.crm,
-        records.email_sha256,
+        records.email_hash,
         coalesce(records.lead_at, records.created_at) as lead_at,
         {{ reporting_date('coalesce(records.lead_at, records.created_at)') }} as lead_date,
         milestones.became_mql_at,

@@ -66,7 +66,7 @@ hubspot_records as (
         contact_id as record_id,
         'contact' as record_type,
         contact_id as anchor_record_id,
-        email_sha256,
+        email_hash,
         created_at,
         coalesce(became_lead_at, created_at) as lead_at,
         became_mql_at,
@@ -127,7 +127,7 @@ salesforce_lead_records as (
         salesforce_leads.lead_id as record_id,
         'lead' as record_type,
         salesforce_leads.lead_id as anchor_record_id,
-        salesforce_leads.email_sha256,
+        salesforce_leads.email_hash,
         salesforce_leads.created_at,
         salesforce_leads.created_at as lead_at,
         salesforce_leads.became_mql_at,
@@ -163,7 +163,7 @@ salesforce_contact_records as (
         salesforce_contacts.contact_id as record_id,
         'contact' as record_type,
         coalesce(salesforce_leads.lead_id, salesforce_contacts.contact_id) as anchor_record_id,
-        salesforce_contacts.email_sha256,
+        salesforce_contacts.email_hash,
         salesforce_contacts.created_at,
         case when salesforce_leads.lead_id is null then salesforce_contacts.created_at end as lead_at,
         cast(null as timestamptz) as became_mql_at,
@@ -206,7 +206,7 @@ keyed as (
 
     select
         unioned.*,
-        coalesce(anchors.email_sha256, unioned.crm || ':' || unioned.anchor_record_id) as person_key
+        coalesce(anchors.email_hash, unioned.crm || ':' || unioned.anchor_record_id) as person_key
 
     from unioned
     left join unioned as anchors
@@ -224,7 +224,7 @@ final as (
         first_value(record_id) over (
             partition by person_key order by lead_at asc nulls last, crm, record_id
         ) as person_id,
-        email_sha256,
+        email_hash,
         created_at,
         lead_at,
         became_mql_at,

@@ -22,11 +22,11 @@ identifiers as (
     unpivot (
         select records.person_id, people.lead_at, records.ga_client_id,
             records.app_user_id as user_id, records.gclid, records.fbclid, records.li_fat_id,
-            records.email_sha256
+            records.email_hash
         from records
         inner join people on records.person_id = people.person_id
     )
-    on ga_client_id, user_id, gclid, fbclid, li_fat_id, email_sha256
+    on ga_client_id, user_id, gclid, fbclid, li_fat_id, email_hash
     into name identifier_type value identifier
 
 ),

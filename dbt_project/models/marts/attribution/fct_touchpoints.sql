@@ -27,9 +27,9 @@ form_leads as (
 
 email_owners as (
 
-    select identifier as email_sha256, person_id
+    select identifier as email_hash, person_id
     from {{ ref('int_person_identifiers') }}
-    where identifier_type = 'email_sha256'
+    where identifier_type = 'email_hash'
 
 ),
 
@@ -126,7 +126,7 @@ form_touches as (
         false as is_suspected_bot
 
     from form_leads
-    left join email_owners on form_leads.email_sha256 = email_owners.email_sha256
+    left join email_owners on form_leads.email_hash = email_owners.email_hash
     left join ads on form_leads.platform = ads.platform and form_leads.ad_id = ads.ad_id
 
 ),

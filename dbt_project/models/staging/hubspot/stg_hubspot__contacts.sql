@@ -19,9 +19,10 @@ renamed as (
         created_at,
         updated_at,
         archived as is_archived,
-        -- personal data never leaves staging in clear: the normalised e-mail's SHA-256 is what
-        -- ad platforms' lead forms can be matched on (Meta and LinkedIn hash the same way)
-        sha256(lower(trim(email))) as email_sha256,
+        -- personal data never leaves staging in clear: a keyed hash of the normalised e-mail's
+        -- SHA-256 (what ad platforms' lead forms are matched on) and of the phone number
+        {{ email_hash('email') }} as email_hash,
+        {{ phone_hash('phone') }} as phone_hash,
         lifecyclestage as lifecycle_stage,
         cast(hs_lifecyclestage_lead_date as timestamptz) as became_lead_at,
         cast(hs_lifecyclestage_marketingqualifiedlead_date as timestamptz) as became_mql_at,

@@ -17,7 +17,8 @@ renamed as (
         campaign_id,
         case platform when 'fb' then 'facebook' when 'ig' then 'instagram' else platform end
             as platform,
-        email_sha256
+        -- the connector's SHA-256 of the normalised address, keyed like every CRM's e-mail
+        {{ pii_hash('email_sha256') }} as email_hash
 
     from source
 

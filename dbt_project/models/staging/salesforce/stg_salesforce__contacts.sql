@@ -20,7 +20,7 @@ renamed as (
         created_date as created_at,
         system_modstamp as updated_at,
         is_deleted,
-        email_sha256,
+        {{ pii_hash('email_sha256') }} as email_hash,
         lead_source
 
     from latest

@@ -21,7 +21,7 @@ renamed as (
         system_modstamp as updated_at,
         is_deleted,
         -- hashed by the connector (social_roi.pii): the address never lands
-        email_sha256,
+        {{ pii_hash('email_sha256') }} as email_hash,
         status as lead_status,
         lead_source,
         lead_source_detail__c as lead_source_detail,
