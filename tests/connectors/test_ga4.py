@@ -9,6 +9,7 @@ import json
 import logging
 from datetime import date
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -275,3 +276,24 @@ def test_a_wrongly_typed_parquet_column_names_the_row(tmp_path):
     pq.write_table(table, folder / f"events_{DAY:%Y%m%d}.parquet")
     with pytest.raises(SchemaViolation, match=r"row 1 .*event_timestamp"):
         ga4.fetch_day(folder_config(f"file://{tmp_path}", format="parquet"), DAY)
+
+
+def test_staging_reads_drift_next_to_days_landed_before_extra_fields(config, server, tmp_path, caplog):
+    """A day landed under the old contract (no extra_fields) and a drifted day read together the
+    way the dbt sources read the landing zone: the column is there, NULL for the old day."""
+    root = tmp_path / "ndjson"
+    _land_drifted(server, config, tmp_path, "ndjson", {"device.is_foldable": True}, caplog)
+    before = date(2026, 10, 2)
+    land_day(ga4, config("ga4_export"), before, tmp_path / "old")
+    old = landing.read_partition(tmp_path / "old", "ga4", "events", before).drop_columns(["extra_fields"])
+    landing.write_partition(root, "ga4", "events", before, old)
+    entity = root / "ga4" / "events"
+    counts = duckdb.sql(f"""
+        select date, count(*) as events,
+               count(*) filter (where json_extract(extra_fields, '$."device.is_foldable"')::boolean)
+        from (select * from read_parquet('{entity}/date=*/data.parquet', hive_partitioning = true,
+                                         union_by_name = true, allow_empty = true)
+              union all by name select * from read_parquet('{entity}/_contract.parquet'))
+        group by date order by date""").fetchall()
+    drifted = landing.read_partition(root, "ga4", "events", DAY).num_rows
+    assert counts == [(before, old.num_rows, 0), (DAY, drifted, drifted)]
