@@ -4,7 +4,7 @@
 set -euo pipefail
 superset db upgrade
 superset fab create-admin --username admin --firstname Admin --lastname Superset \
-  --email admin@localhost --password "${SUPERSET_ADMIN_PASSWORD}" || true
+  --email admin@localhost --password "${SUPERSET_ADMIN_PASSWORD}"
 superset init
 superset set_database_uri --database_name "Social ROI marts" --uri "${SOCIAL_ROI_BI_URI}"
 exec /usr/bin/run-server.sh
