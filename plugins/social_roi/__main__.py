@@ -29,6 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--start", type=date.fromisoformat, required=True)
     run.add_argument("--days", type=int, default=1)
     commands.add_parser("report", help="print the funnel summary of the serving database")
+    init = commands.add_parser(
+        "airflow-init", help="prepare a deployment's Airflow (docker-compose's airflow-init): migrate "
+                             "the metadata database, create the pools, and point sources that have "
+                             "no connection yet at a running sandbox")
+    init.add_argument("--sandbox-url", default="",
+                      help="the sandbox's base URL; empty: create no connections (production)")
+    init.add_argument("--sandbox-token", default="")
+    init.add_argument("--crm", choices=("hubspot", "salesforce"), default="hubspot")
     dbt = commands.add_parser("dbt", help="run any dbt command on the build database, e.g. "
                                           "`python -m social_roi dbt test -s fct_funnel_daily`")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
@@ -42,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_range(paths, args.start, args.days)
     if args.command == "dbt":
         return run_dbt(paths, args.dbt_args)
+    if args.command == "airflow-init":
+        return airflow_init(paths, args.sandbox_url, args.sandbox_token, args.crm)
     return print_report(paths)
 
 
@@ -103,6 +113,28 @@ def run_range(paths: Paths, start: date, days: int) -> int:
     except RunFailed as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def airflow_init(paths: Paths, sandbox_url: str, sandbox_token: str, crm: str) -> int:
+    from social_roi import airflow_env
+
+    home = airflow_env.configure(paths)
+    airflow_env.ensure_metadata_db(home, always_migrate=True)
+    print(f"Airflow metadata database migrated; pools: {', '.join(airflow_env.POOLS)}", flush=True)
+    if not sandbox_url:
+        print("No sandbox URL: connections are left to you (README, \"Connections\").")
+        return 0
+    if not sandbox_token:
+        print("--sandbox-token is required with --sandbox-url", file=sys.stderr)
+        return 2
+    from social_roi.sandbox.connections import running_sandbox_connections
+
+    connections = running_sandbox_connections(sandbox_url, sandbox_token, crms=(crm,))
+    added = airflow_env.add_missing_connections(connections)
+    kept = sorted(set(connections) - set(added))
+    print(f"Connections pointed at the sandbox {sandbox_url}: {', '.join(added) or 'none'}"
+          + (f"; already configured, left as they are: {', '.join(kept)}" if kept else ""))
     return 0
 
 
