@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from social_roi import landing
 from social_roi.alerts import channels
+from social_roi.connectors import CONNECTORS
 from social_roi.quality.gate import GateFailed, validate_landing
+from social_roi.settings import Paths
 from tests.alerts.receivers import SmtpReceiver, WebhookReceiver
 from tests.quality.gate_factories import DAY, clean_rows, land, land_all_clean, make_paths
 
@@ -20,14 +23,23 @@ SECRET_PATH = "/services/T0SOCIAL/B0ROI/s3cr3tWebhookToken42"  # the token part 
 FAST = {"retry_delay": 0.01, "timeout": 2}
 
 
-@pytest.fixture(scope="session")
-def gate_failure(tmp_path_factory) -> GateFailed:
-    """Clean landing data for DAY, one negative spend: the landing gate refuses it."""
-    paths = make_paths(tmp_path_factory.mktemp("alerts_gate"))
+def land_negative_spend(paths: Paths) -> None:
+    """Clean Meta landing data for DAY with one negative spend; the other sources recorded as not
+    configured that day, so that the gate checks Meta's 6 entities only (seconds, not 27 suites)."""
+    for source in CONNECTORS:
+        if source != "meta":
+            landing.write_status(paths.landing, source, DAY, configured=False, reason="not in this test")
     land_all_clean(paths)
     rows = clean_rows("meta", "ad_insights", DAY, 12)
     rows[3]["spend"] = "-5.00"
     land(paths, "meta", "ad_insights", DAY, rows)
+
+
+@pytest.fixture(scope="session")
+def gate_failure(tmp_path_factory) -> GateFailed:
+    """The landing gate's refusal of ``land_negative_spend``."""
+    paths = make_paths(tmp_path_factory.mktemp("alerts_gate"))
+    land_negative_spend(paths)
     with pytest.raises(GateFailed) as caught:
         validate_landing(paths, DAY)
     return caught.value

@@ -17,9 +17,9 @@ import pytest
 from social_roi import airflow_env
 from social_roi.quality.gate import GateFailed, validate_landing
 from social_roi.settings import REPO_ROOT, Paths
-from tests.alerts.conftest import SECRET_PATH, smtp_env, webhook_env
+from tests.alerts.conftest import SECRET_PATH, land_negative_spend, smtp_env, webhook_env
 from tests.alerts.receivers import closed_port
-from tests.quality.gate_factories import DAY, clean_rows, land, land_all_clean, make_paths
+from tests.quality.gate_factories import DAY, make_paths
 
 # a manual run's data interval is the last whole day before its logical date: [DAY, DAY + 1)
 LOGICAL_DATE = datetime.combine(DAY + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
@@ -47,10 +47,7 @@ def states(run) -> dict[str, str]:
 def test_a_gate_failure_in_the_daily_run_reaches_the_webhook_and_the_mailbox(
         daily_dag, tmp_path, monkeypatch, webhook, smtp, no_alert_connections):
     paths = make_paths(tmp_path)
-    land_all_clean(paths)
-    rows = clean_rows("meta", "ad_insights", DAY, 12)
-    rows[3]["spend"] = "-5.00"
-    land(paths, "meta", "ad_insights", DAY, rows)
+    land_negative_spend(paths)
     with pytest.raises(GateFailed) as expected:  # what the gate itself says of this landing zone
         validate_landing(paths, DAY)
     monkeypatch.setenv("SOCIAL_ROI_DATA_DIR", str(paths.data_dir))  # the task reads Paths.from_env()

@@ -10,6 +10,7 @@ and the result file's reader see it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,8 +69,6 @@ def from_failure(context: Mapping[str, Any]) -> Alert:
     exception's chain: the DAG wraps it in ``AirflowFailException``) or any other error. A
     context without an exception (a task process killed and its failure reported by the
     scheduler) still names the task and says where to look."""
-    from social_roi.quality.gate import GateFailed
-
     ti = context.get("task_instance") or context.get("ti")
     dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
     task_id = getattr(ti, "task_id", None) or getattr(context.get("task"), "task_id", "?")
@@ -77,7 +76,7 @@ def from_failure(context: Mapping[str, Any]) -> Alert:
     interval = _interval(context.get("data_interval_start"), context.get("data_interval_end"))
     facts = [("DAG", dag_id), ("Run", run_id), ("Task", task_id), ("Data interval", interval)]
     error = context.get("exception")
-    gate = _find(error, GateFailed)
+    gate = _find(error, _gate_failed())
     if gate is not None:
         result = gate.result
         tables = list(dict.fromkeys(f.table for f in result.failures))
@@ -91,7 +90,16 @@ def from_failure(context: Mapping[str, Any]) -> Alert:
     return Alert("task_failed", title, tuple(facts), _redact(_describe(error)), _log_url(ti))
 
 
-def _find(error: BaseException | None, kind: type[BaseException]) -> Any:
+def _gate_failed() -> type[BaseException] | None:
+    """``GateFailed``, if the gate was imported in this process: an exception of that class
+    cannot exist otherwise, and a failed extract need not import Great Expectations to say so."""
+    gate = sys.modules.get("social_roi.quality.gate")
+    return getattr(gate, "GateFailed", None)
+
+
+def _find(error: BaseException | None, kind: type[BaseException] | None) -> Any:
+    if kind is None:
+        return None
     seen: set[int] = set()
     while isinstance(error, BaseException) and id(error) not in seen:
         if isinstance(error, kind):
