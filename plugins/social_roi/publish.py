@@ -12,10 +12,13 @@ served file (zero-padded, e.g. ``releases/000012.duckdb``) and then copied over 
 which stays the same for BI. The newest release file is the registry: its ``releases`` table is
 the whole history, so the next number and the kept releases are read from a file no BI client
 opens (a client that wrongly holds the served file read-write cannot block publication). The last
-``keep`` release files are kept; older ones are deleted after the swap. ``rollback`` makes a new
+``keep`` release files are kept; older ones are deleted after the swap. A failure before the swap
+removes release n's file again: the number is not used. Only a crash (SIGKILL, power loss) in the
+milliseconds between keeping the file and the swap leaves a release that was kept but never
+served; the next publication lists it as an ordinary earlier release. ``rollback`` makes a new
 release out of a kept one: its tables (marts and ``_publication``) copied unchanged, a new
-``releases`` history saying which release it restored, and the same swap. One operation at a time:
-an exclusive ``flock`` on ``releases/.lock``.
+``releases`` history saying which release it restored, and the same swap. One operation at a
+time: an exclusive ``flock`` on ``releases/.lock``.
 
 Three DuckDB details matter (ARCHITECTURE.md, "facts"):
 - committed data may still live only in the ``.wal`` beside a file: the new database is
@@ -189,6 +192,7 @@ def _release(
             if leftover is not None:
                 leftover.unlink(missing_ok=True)
         raise
+    _fsync(serving_db.parent)  # make the swap itself durable (it has happened: nothing to undo)
     store.prune(plan.prune)
     return plan
 
@@ -308,13 +312,12 @@ class _Store:
 
 
 def _serve(release_file: Path, serving_db: Path) -> None:
-    """Copy a release file beside the served one and swap it in."""
+    """Copy a release file beside the served one and swap it in: the last step that can fail."""
     tmp = serving_db.with_name(f".{serving_db.name}.{uuid.uuid4().hex}.publishing")
     try:
         shutil.copyfile(release_file, tmp)
         _fsync(tmp)
         os.replace(tmp, serving_db)
-        _fsync(serving_db.parent)  # make the rename itself durable
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
