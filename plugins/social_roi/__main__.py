@@ -1,4 +1,5 @@
-"""Command line: ``python -m social_roi demo|report`` (``make demo`` calls ``demo``)."""
+"""Command line: ``python -m social_roi demo|run|report|releases|rollback|dbt`` (``make demo`` calls
+``demo``)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
                       help="the sandbox's base URL; empty: create no connections (production)")
     init.add_argument("--sandbox-token", default="")
     init.add_argument("--crm", choices=("hubspot", "salesforce"), default="hubspot")
+
+    commands.add_parser("releases", help="list the releases of the serving database (the last "
+                                         "SOCIAL_ROI_KEEP_RELEASES, default 7, can be restored)")
+    rollback = commands.add_parser(
+        "rollback", help="serve a kept release again, atomically, as a new release that records "
+                         "which one it restored (default: the release served before the current one)")
+    rollback.add_argument("release", type=int, nargs="?", help="the release number to restore")
     dbt = commands.add_parser("dbt", help="run any dbt command on the build database, e.g. "
                                           "`python -m social_roi dbt test -s fct_funnel_daily`")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
@@ -52,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_dbt(paths, args.dbt_args)
     if args.command == "airflow-init":
         return airflow_init(paths, args.sandbox_url, args.sandbox_token, args.crm)
+
+    if args.command == "releases":
+        return list_releases(paths)
+    if args.command == "rollback":
+        return roll_back(paths, args.release)
     return print_report(paths)
 
 
@@ -173,6 +186,38 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
     from social_roi.transform import dbt_invoke
 
     return 0 if dbt_invoke(paths, dbt_args).success else 1
+
+
+def list_releases(paths: Paths) -> int:
+    from social_roi import publish, releases
+
+    try:
+        history = publish.list_releases(paths.serving_db)
+    except releases.ReleaseError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(f"Releases of {paths.serving_db} (kept in {publish.releases_dir_for(paths.serving_db)}):")
+    print(releases.format_history(history))
+    return 0
+
+
+def roll_back(paths: Paths, release: int | None) -> int:
+    from social_roi import publish
+    from social_roi.errors import SocialRoiError
+    from social_roi.settings import keep_releases
+
+    try:
+        plan = publish.rollback(paths.serving_db, release, keep=keep_releases())
+    except SocialRoiError as exc:
+        print(f"Rollback refused, nothing changed: {exc}", file=sys.stderr)
+        return 1
+    new = plan.release
+    print(f"Rolled back: {paths.serving_db} now serves release {new.number}, the data of release "
+          f"{new.restored_release_number} (run {new.run_id}, data interval "
+          f"{new.interval_start:%Y-%m-%d %H:%M} – {new.interval_end:%Y-%m-%d %H:%M} UTC).")
+    if plan.prune:
+        print(f"Pruned releases {', '.join(map(str, plan.prune))} (keeping {keep_releases()}).")
+    return 0
 
 
 def print_report(paths: Paths) -> int:
