@@ -35,6 +35,13 @@ How the world maps onto the org (decision 44):
   **OpportunityContactRole** (primary) appear, and the lead keeps ``IsConverted`` and the ids.
 * An Opportunity's stages are HubSpot's, renamed to Salesforce's default sales process
   (``STAGES``); every stage change is an **OpportunityHistory** row.
+* Every call and e-mail the HubSpot sandbox serves as an engagement is a **Task** (``TaskSubtype``
+  Call or Email; a call's ``CallType`` Inbound / Outbound, ``CallDurationInSeconds``,
+  ``CallDisposition``; ``ActivityDate`` the call's or message's day, the org's users working in
+  UTC) on the person's lead, moved to the contact when the lead is converted, or on no one (a
+  caller the rep could not match). An e-mail is also an **EmailMessage** (Enhanced Email:
+  ``ActivityId`` = its Task, ``Incoming``, ``MessageDate``, addresses, subject and body): an e-mail
+  Task itself says nothing of the direction.
 * A person whose lead carries a campaign (a tagged visit, or an ad's lead form synced by the
   integration) is a **CampaignMember** of the **Campaign** of that name.
 * The org answers "now": ``Salesforce.clock`` starts at the world's horizon end and each record is
@@ -55,7 +62,7 @@ from typing import Any
 
 from social_roi.sandbox import catalog as C
 from social_roi.sandbox.wire import Clock, Request, Response, json_response
-from social_roi.sandbox.world import DAY_MS, UTC, Contact, Deal, World
+from social_roi.sandbox.world import DAY_MS, UTC, Contact, Deal, Engagement, World
 
 PREFIX = "/services/data"
 VERSIONS = tuple(f"{n}.0" for n in range(31, 68))  # what the org still serves (v31.0 .. v67.0)
@@ -88,6 +95,11 @@ LEAD_SOURCES = {
     ("OFFLINE", "CONVERSATIONS"): "Email Inquiry",
 }
 LEAD_STATUS = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted")
+# HubSpot engagement direction -> Task.CallType (calls) / EmailMessage.Incoming (e-mails); a
+# forwarded thread is a message the rep sent
+CALL_TYPES = {"INBOUND": "Inbound", "OUTBOUND": "Outbound"}
+INCOMING = {"INCOMING_EMAIL": True, "EMAIL": False, "FORWARDED_EMAIL": False}
+EMAIL_STATUS = {True: "1", False: "3"}  # EmailMessage.Status: 0 New, 1 Read, 2 Replied, 3 Sent, ...
 
 # Field types of the objects the org serves (only those this sandbox models).
 _AUDIT = {"CreatedDate": "datetime", "LastModifiedDate": "datetime", "SystemModstamp": "datetime",
@@ -138,11 +150,29 @@ SCHEMA: dict[str, dict[str, str]] = {
         "LeadOrContactId": "reference", "Status": "picklist", "HasResponded": "boolean",
         "FirstRespondedDate": "date", **_AUDIT,
     },
+    # calls and e-mails (activities); the Call* fields are Salesforce CRM Call Center's
+    "Task": {
+        "Id": "id", "WhoId": "reference", "WhatId": "reference", "AccountId": "reference",
+        "Subject": "combobox", "Description": "textarea", "TaskSubtype": "picklist", "Type": "picklist",
+        "CallType": "picklist", "CallDurationInSeconds": "int", "CallDisposition": "string",
+        "CallObject": "string", "Status": "picklist", "Priority": "picklist", "IsClosed": "boolean",
+        "ActivityDate": "date", "CompletedDateTime": "datetime", "OwnerId": "reference",
+        "IsArchived": "boolean", **_AUDIT,
+    },
+    # Enhanced Email: every e-mail logged on the org is an EmailMessage and its Task (ActivityId)
+    "EmailMessage": {
+        "Id": "id", "ParentId": "reference", "ActivityId": "reference", "RelatedToId": "reference",
+        "Subject": "string", "FromName": "string", "FromAddress": "email", "ToAddress": "string",
+        "CcAddress": "string", "BccAddress": "string", "TextBody": "textarea", "HtmlBody": "textarea",
+        "Incoming": "boolean", "MessageDate": "datetime", "Status": "picklist",
+        "HasAttachment": "boolean", "IsClientManaged": "boolean", "MessageIdentifier": "string",
+        **_AUDIT,
+    },
 }
 OBJECT_NAMES = {name.lower(): name for name in SCHEMA}
 KEY_PREFIXES = {"Lead": "00Q", "Contact": "003", "Account": "001", "Opportunity": "006",
                 "OpportunityHistory": "008", "OpportunityContactRole": "00K", "Campaign": "701",
-                "CampaignMember": "00v", "User": "005"}
+                "CampaignMember": "00v", "Task": "00T", "EmailMessage": "02s", "User": "005"}
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 INTEGRATION_USER = "005Hz0000000001AAA"
@@ -227,7 +257,8 @@ class _Org:
         build = {"Lead": self._leads, "Contact": self._contacts, "Account": self._accounts,
                  "Opportunity": self._opportunities, "OpportunityHistory": self._opportunity_history,
                  "OpportunityContactRole": self._contact_roles, "Campaign": self._campaigns,
-                 "CampaignMember": self._campaign_members}[sobject]
+                 "CampaignMember": self._campaign_members, "Task": self._tasks,
+                 "EmailMessage": self._email_messages}[sobject]
         return [r for r in build(as_of_ms) if r is not None]
 
     # people ------------------------------------------------------------------------------------
@@ -370,6 +401,64 @@ class _Org:
                 "Status": "Responded", "HasResponded": True, "FirstRespondedDate": _day(c.created_ms),
                 # conversion fills in the contact: the membership changes with it
                 **_audit(c.created_ms, c.deal.created_ms if converted else c.created_ms),
+            }))
+        return out
+
+    # activities ----------------------------------------------------------------------------------
+
+    def _tasks(self, t: int) -> list[_Record | None]:
+        return [self._task(e, t) for e in self.world.engagements]
+
+    def _task(self, e: Engagement, t: int) -> _Record | None:
+        """A call or an e-mail a rep (or the CTI adapter, or Enhanced Email) logged: on the lead,
+        and on the contact once the lead is converted (conversion moves the lead's activities to
+        the contact, a change of the task); on no one for a caller the rep could not match."""
+        if e.logged_ms > t:
+            return None
+        c = e.contact
+        modified = e.modified_ms if e.modified_ms <= t else e.logged_ms
+        who = what = account = None
+        if c is not None:
+            converted = c.deal is not None and c.deal.created_ms <= t
+            who = sf_id("Contact" if converted else "Lead", int(c.contact_id))
+            if converted:
+                account = sf_id("Account", int(c.contact_id))
+                modified = max(modified, c.deal.created_ms)
+                if c.deal.created_ms <= e.logged_ms:  # logged on the open opportunity
+                    what = sf_id("Opportunity", int(c.deal.deal_id))
+        call = e.kind == "call"
+        return _Record("Task", {
+            "Id": sf_id("Task", int(e.engagement_id)), "WhoId": who, "WhatId": what, "AccountId": account,
+            "Subject": e.subject if call else f"Email: {e.subject}",
+            "Description": f"{e.subject}: spoke about the product." if call and e.duration_ms else None,
+            "TaskSubtype": "Call" if call else "Email", "Type": "Call" if call else "Email",
+            "CallType": CALL_TYPES[e.direction] if call else None,
+            "CallDurationInSeconds": e.duration_ms // 1000 if call else None,
+            "CallDisposition": e.status.replace("_", " ").capitalize() if call and e.status else None,
+            "CallObject": None, "Status": "Completed", "Priority": "Normal", "IsClosed": True,
+            "ActivityDate": _day(e.ts_ms), "CompletedDateTime": _seconds(e.logged_ms),
+            "OwnerId": _owner(e.owner), "IsArchived": False, **_audit(e.logged_ms, modified),
+        })
+
+    def _email_messages(self, t: int) -> list[_Record]:
+        out = []
+        for e in self.world.engagements:
+            if e.kind != "email" or e.logged_ms > t:
+                continue
+            incoming = INCOMING[e.direction]
+            task = self._task(e, t)
+            person = e.counterpart or None
+            out.append(_Record("EmailMessage", {
+                "Id": sf_id("EmailMessage", int(e.engagement_id)), "ParentId": None,
+                "ActivityId": task.fields["Id"], "RelatedToId": task.fields["WhatId"],
+                "Subject": e.subject, "FromName": None,
+                "FromAddress": person if incoming else C.SALES_EMAIL,
+                "ToAddress": C.SALES_EMAIL if incoming else person, "CcAddress": None, "BccAddress": None,
+                "TextBody": f"{e.subject}\n\nBest regards", "HtmlBody": None,
+                "Incoming": incoming, "MessageDate": _seconds(e.ts_ms), "Status": EMAIL_STATUS[incoming],
+                "HasAttachment": False, "IsClientManaged": True,
+                "MessageIdentifier": f"<{e.engagement_id}@mail.example.com>",
+                **_audit(e.logged_ms, e.modified_ms if e.modified_ms <= t else e.logged_ms),
             }))
         return out
 
