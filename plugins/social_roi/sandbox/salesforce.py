@@ -46,7 +46,8 @@ How the world maps onto the org (decision 44):
   integration) is a **CampaignMember** of the **Campaign** of that name.
 * The org answers "now": ``Salesforce.clock`` starts at the world's horizon end and each record is
   served as it stood then (``SystemModstamp`` = its last change so far); ``clock.set`` replays a
-  daily schedule. ``delete(id, at)`` moves a record to the recycle bin (``queryAll`` shows it with
+  daily schedule. ``enhanced_email = False`` is an org without EmailMessage (``INVALID_TYPE``).
+  ``delete(id, at)`` moves a record to the recycle bin (``queryAll`` shows it with
   ``IsDeleted = true`` for 15 days, ``query`` never).
 """
 
@@ -512,8 +513,9 @@ class Query:
 
 
 class _Parser:
-    def __init__(self, soql: str) -> None:
+    def __init__(self, soql: str, hidden: frozenset[str] = frozenset()) -> None:
         self.soql = soql
+        self.hidden = hidden  # objects the org does not have (features turned off)
         self.toks = [_Tok(m.lastgroup, m.group(), m.start() + 1) for m in _TOKEN.finditer(soql)
                      if m.lastgroup != "space"]
         self.i = 0
@@ -559,7 +561,7 @@ class _Parser:
         obj = self.take()
         if obj.kind != "name" or obj.word in KEYWORDS:
             raise SalesforceError(400, "MALFORMED_QUERY", f"unexpected token: {obj.text}")
-        if obj.text.lower() not in OBJECT_NAMES:
+        if obj.text.lower() not in OBJECT_NAMES or OBJECT_NAMES[obj.text.lower()] in self.hidden:
             raise self.error_at(obj, "INVALID_TYPE",
                                 f"sObject type '{obj.text}' is not supported. If you are attempting to use "
                                 "a custom object, be sure to append the '__c' after the entity name. Please "
@@ -686,8 +688,8 @@ def _parse_datetime(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def parse_soql(soql: str) -> Query:
-    return _Parser(soql).parse()
+def parse_soql(soql: str, hidden: frozenset[str] = frozenset()) -> Query:
+    return _Parser(soql, hidden).parse()
 
 
 def _evaluate(node, record: dict[str, Any]) -> bool:
@@ -764,6 +766,7 @@ class Salesforce:
         self.org = _Org(world)
         self.clock = Clock(float(world.config.end_ts))
         self.max_batch = MAX_BATCH
+        self.enhanced_email = True  # off: the org has no EmailMessage object (e-mails are Tasks only)
         self.daily_api_limit = DAILY_API_LIMIT
         self.api_usage = 0
         self.deleted: dict[str, int] = {}  # record id -> when it went to the recycle bin (ms)
@@ -848,7 +851,7 @@ class Salesforce:
         return out
 
     def _query(self, version: str, endpoint: str, soql: str, batch: int) -> dict:
-        query = parse_soql(soql)
+        query = parse_soql(soql, frozenset() if self.enhanced_email else frozenset({"EmailMessage"}))
         now_ms = _seconds(int(self.clock.now() * 1000))
         rows = [r for r in self._visible(query.sobject, now_ms, endpoint == "queryAll")
                 if query.where is None or _evaluate(query.where, r)]
