@@ -100,7 +100,8 @@ def run_range(paths: Paths, start: date, days: int) -> int:
 
     from social_roi.runner import RunFailed, run_days
 
-    print(f"Running DAG social_roi_daily for {days} day(s) from {start}; Airflow logs in "
+    print(f"Running the extract DAGs (social, web, crm) and social_roi_publish for {days} day(s) "
+          f"from {start}; Airflow logs in "
           f"{paths.data_dir / 'logs'}", flush=True)
 
     def progress(day: date, seconds: float) -> None:
