@@ -6,13 +6,16 @@ has run, and only then, on success, emits its Asset. The publish DAG reads these
 Assets' history: the verdict of a failed gate (no Asset event) must stop publication, and a rerun
 of an old day must not make a family look late for the newest one.
 
-* An Asset-triggered run publishes through the latest day every triggering family delivered
-  (the smallest of the families' latest event days); a deadline run publishes its own day.
-* For that day, a family is *fresh* (its record passed), *failed* (its record failed: nothing is
-  published) or *late* (no record yet). A late family's sources that have already landed the
-  day (status file written: the source's day is complete) are validated by the publish run
-  itself before dbt reads them; the rest of the family is the previous days' data, named in the
-  freshness warning.
+* An Asset-triggered run publishes through the latest day every family has delivered when it
+  runs (at least the days of its triggering events: events that arrive while the run waits for
+  the previous one are in the records, even when Airflow does not count them as its trigger);
+  it starts at the earliest day of its events. A deadline run publishes its own day.
+* Any day a family's gate refused and no rerun has fixed stops publication (dbt builds the whole
+  landing zone, so a refused partition of any day would reach the marts). For the day published,
+  a family is *fresh* (its record passed) or *late* (no passing record yet). A late family's
+  sources that have already landed the day (status file written: the source's day is complete)
+  are validated by the publish run itself before dbt reads them; the rest of the family is the
+  previous days' data, named in the freshness warning.
 """
 
 from __future__ import annotations
@@ -102,26 +105,43 @@ class Plan:
                 f"its marts hold those sources' earlier days only")
 
 
+def through_day(paths: Paths) -> date | None:
+    """The latest day every family has delivered (None while one never has)."""
+    latest = [latest_delivered(paths, family) for family in FAMILIES]
+    return None if None in latest else min(d for d in latest if d is not None)
+
+
+def refused_days(paths: Paths) -> list[tuple[str, date]]:
+    """Every (family, day) whose landing gate refused it and that no rerun has fixed since: its
+    partitions are still in the landing zone, and dbt would read them."""
+    refused = []
+    for family in FAMILIES:
+        folder = paths.data_dir / "deliveries" / family
+        for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            if delivery(paths, family, date.fromisoformat(file.stem)) is False:
+                refused.append((family, date.fromisoformat(file.stem)))
+    return refused
+
+
 def plan(paths: Paths, first: date, day: date) -> Plan:
-    """Each family's state for ``day``; raises ``FamilyGateFailed`` when a family's landing gate
-    refused it."""
-    fresh, late, failed, unvalidated = [], {}, [], {}
+    """Each family's state for ``day``; raises ``FamilyGateFailed`` while any family has a day
+    its landing gate refused (that day, or any other: dbt builds the whole landing zone)."""
+    refused = refused_days(paths)
+    if refused:
+        raise FamilyGateFailed(
+            "the landing gate refused "
+            + ", ".join(f"{family} {d}" for family, d in refused)
+            + f" ({', '.join(str(record_file(paths, f, d)) for f, d in refused)}): nothing "
+            "published; fix the source and rerun that family's extract DAG for the day")
+    fresh, late, unvalidated = [], {}, {}
     for family, sources in FAMILIES.items():
-        verdict = delivery(paths, family, day)
-        if verdict:
+        if delivery(paths, family, day):
             fresh.append(family)
-        elif verdict is False:
-            failed.append(family)
         else:
             late[family] = latest_delivered(paths, family)
             landed = tuple(s for s in sources if landing.status_file(paths.landing, s, day).is_file())
             if landed:
                 unvalidated[family] = landed
-    if failed:
-        raise FamilyGateFailed(
-            f"the landing gate refused {day} for {', '.join(failed)} "
-            f"({', '.join(str(record_file(paths, f, day)) for f in failed)}): nothing published; "
-            "fix the source and rerun that family's extract DAG for the day")
     return Plan(first, day, tuple(fresh), late, unvalidated)
 
 

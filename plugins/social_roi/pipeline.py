@@ -101,6 +101,7 @@ def plan_publication(dag_id: str, run_id: str, run_type: object,
     kind = str(getattr(run_type, "value", run_type))
     if events:
         first, day = freshness.day_from_events(events)
+        day = max(day, freshness.through_day(paths) or day)
     elif interval_start is not None:
         first = day = day_of_deadline_run(interval_start)
     else:

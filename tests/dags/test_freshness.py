@@ -43,11 +43,13 @@ def test_a_late_family_is_named_with_its_latest_day_and_the_rest_publishes(paths
     for family in ("social", "web"):
         record_delivery(paths, family, D, passed=True, run_id="r")
     record_delivery(paths, "crm", date(2026, 10, 28), passed=True, run_id="r")
-    record_delivery(paths, "crm", date(2026, 10, 29), passed=False, run_id="r")  # refused: not delivered
+    record_delivery(paths, "crm", date(2026, 10, 29), passed=False, run_id="r")
+    record_delivery(paths, "crm", date(2026, 10, 29), passed=True, run_id="r2")  # the rerun fixed it
+    assert freshness.through_day(paths) == date(2026, 10, 29)
     result = plan(paths, D, D)
-    assert result.fresh == ("social", "web") and result.late == {"crm": date(2026, 10, 28)}
+    assert result.fresh == ("social", "web") and result.late == {"crm": date(2026, 10, 29)}
     assert result.warning() == (
-        "published 2026-10-30 without fresh data from crm (latest delivered: 2026-10-28; sources "
+        "published 2026-10-30 without fresh data from crm (latest delivered: 2026-10-29; sources "
         "hubspot, salesforce): its marts hold those sources' earlier days only")
     assert result.landed_unvalidated == {}
 
@@ -61,11 +63,16 @@ def test_what_a_late_family_has_landed_is_named_for_validation(paths):
     assert "web (latest delivered: never" in result.warning()
 
 
-def test_a_refused_day_stops_publication(paths):
-    record_delivery(paths, "social", D, passed=False, run_id="r")
-    record_delivery(paths, "web", D, passed=True, run_id="r")
-    with pytest.raises(FamilyGateFailed, match=r"refused 2026-10-30 for social .*nothing published"):
+def test_a_refused_day_stops_publication_until_a_rerun_fixes_it(paths):
+    for family in ("social", "web", "crm"):
+        record_delivery(paths, family, D, passed=True, run_id="r")
+    # an earlier day refused: its partitions are still in the landing zone, dbt would read them
+    record_delivery(paths, "social", date(2026, 10, 12), passed=False, run_id="r")
+    with pytest.raises(FamilyGateFailed, match=r"refused social 2026-10-12 .*nothing published"):
         plan(paths, D, D)
+    assert freshness.through_day(paths) == D
+    record_delivery(paths, "social", date(2026, 10, 12), passed=True, run_id="rerun")
+    assert plan(paths, D, D).late == {}
 
 
 def test_a_day_published_with_every_family_fresh_is_complete(paths):
