@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test bench lint install clean releases rollback
 
-demo: $(STAMP)  ## Run the daily DAG through Airflow for 30 sandbox days, then print the funnel.
+demo: $(STAMP)  ## Run the daily DAGs through Airflow for 30 sandbox days, then print the funnel.
 	$(BIN)/python -m social_roi demo $(ARGS)
 
 test: $(STAMP)  ## Run every test (unit, connectors, dbt, gate, publish, DAG, end-to-end).

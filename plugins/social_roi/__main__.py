@@ -16,7 +16,7 @@ from social_roi.settings import Paths
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="social_roi", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the daily DAG on the built-in sandbox world")
+    demo = commands.add_parser("demo", help="run the daily DAGs on the built-in sandbox world")
     demo.add_argument("--start", type=date.fromisoformat, default=date(2026, 10, 1))
     demo.add_argument("--days", type=int, default=30)
     demo.add_argument("--scale", type=float, default=1.0)
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="the CRM the sandbox connects (both serve the same people and deals); "
                            "the other one stays not configured")
     run = commands.add_parser(
-        "run", help="run the daily DAG through Airflow for a date range, with the configured "
+        "run", help="run the daily DAGs through Airflow for a date range, with the configured "
                     "connections (reprocess days after a model change, or backfill)")
     run.add_argument("--start", type=date.fromisoformat, required=True)
     run.add_argument("--days", type=int, default=1)
@@ -113,7 +113,8 @@ def run_range(paths: Paths, start: date, days: int) -> int:
 
     from social_roi.runner import RunFailed, run_days
 
-    print(f"Running DAG social_roi_daily for {days} day(s) from {start}; Airflow logs in "
+    print(f"Running the extract DAGs (social, web, crm) and social_roi_publish for {days} day(s) "
+          f"from {start}; Airflow logs in "
           f"{paths.data_dir / 'logs'}", flush=True)
 
     def progress(day: date, seconds: float) -> None:

@@ -6,8 +6,11 @@ Each step reads and writes only its data interval; XCom carries counts and paths
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 
+from social_roi.errors import SocialRoiError
+from social_roi.schedule import FAMILIES
 from social_roi.settings import Paths
 
 log = logging.getLogger(__name__)
@@ -53,11 +56,76 @@ def extract(source: str, day: date) -> dict[str, int]:
     return land_day(connector, config, day, landing_root)
 
 
-def check_landing(day: date) -> dict[str, object]:
+def check_landing(day: date, sources: Sequence[str] | None = None) -> dict[str, object]:
+    """The landing gate on the day of ``sources`` (default: every connector's)."""
+    from social_roi.connectors import CONNECTORS
     from social_roi.quality.gate import validate_landing
 
-    result = validate_landing(Paths.from_env(), day)
+    entities = None if sources is None else {s: CONNECTORS[s].ENTITIES for s in sources}
+    result = validate_landing(Paths.from_env(), day, entities)
     return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
+
+
+def validate_family(family: str, day: date, run_id: str | None) -> dict[str, object]:
+    """A family's landing gate; its verdict, pass or fail, is recorded for the publish DAG
+    (``freshness``), which must not publish a day the gate refused."""
+    from social_roi import freshness
+    from social_roi.quality.gate import GateFailed
+
+    paths = Paths.from_env()
+    try:
+        result = check_landing(day, FAMILIES[family])
+    except GateFailed as failed:
+        freshness.record_delivery(paths, family, day, passed=False, run_id=run_id,
+                                  result_file=str(failed.result.result_file))
+        raise
+    freshness.record_delivery(paths, family, day, passed=True, run_id=run_id,
+                              result_file=str(result["result_file"]))
+    return result
+
+
+def plan_publication(dag_id: str, run_id: str, run_type: object,
+                     events: Mapping[str, list[Mapping[str, object]]],
+                     interval_start: datetime | None) -> dict[str, object]:
+    """The days a publish run publishes and how fresh each family is (docs/decisions.md 58):
+    from the triggering Asset events' days, or, for a deadline or manual run, its data
+    interval's day. A late family's sources that have landed the day are validated here; the
+    warning is logged and sent as a ``late`` alert. A deadline run of a day already published
+    complete is skipped."""
+    from social_roi import freshness
+    from social_roi.alerts.channels import deliver
+    from social_roi.alerts.late import freshness_warning
+    from social_roi.schedule import day_of_deadline_run
+
+    paths = Paths.from_env()
+    kind = str(getattr(run_type, "value", run_type))
+    if events:
+        first, day = freshness.day_from_events(events)
+        day = max(day, freshness.through_day(paths) or day)
+    elif interval_start is not None:
+        first = day = day_of_deadline_run(interval_start)
+    else:
+        raise SocialRoiError(f"{dag_id} run {run_id}: neither Asset events nor a data interval "
+                             "say which day to publish")
+    if kind == "scheduled" and freshness.published_complete(paths, day):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"{day} was already published with every family fresh: "
+                                   "the deadline run has nothing to add")
+    plan = freshness.plan(paths, first, day)
+    for family, sources in plan.landed_unvalidated.items():
+        log.info("%s is late for %s; validating what it has landed: %s", family, day,
+                 ", ".join(sources))
+        check_landing(day, sources)
+    warning = plan.warning()
+    if warning:
+        log.warning("FRESHNESS WARNING: %s", warning)
+        deliver(freshness_warning(dag_id, run_id, day.isoformat(),
+                                  {f: d and d.isoformat() for f, d in plan.late.items()}, warning))
+    else:
+        log.info("publishing %s to %s: every family delivered", first, day)
+    return {"first": first.isoformat(), "day": day.isoformat(), "fresh": list(plan.fresh),
+            "late": {f: d and d.isoformat() for f, d in plan.late.items()}}
 
 
 def build() -> dict[str, int]:
@@ -75,6 +143,19 @@ def check_marts() -> dict[str, object]:
 
     result = validate_marts(Paths.from_env(), MARTS)
     return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
+
+
+def publish_plan(run_id: str, plan: Mapping[str, object]) -> dict[str, int]:
+    """Publish the days ``plan_publication`` chose: the release's interval is
+    ``[first, day + 1)``."""
+    from social_roi import freshness
+
+    first, day = date.fromisoformat(str(plan["first"])), date.fromisoformat(str(plan["day"]))
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    counts = publish(run_id, start, end)
+    freshness.record_publication(Paths.from_env(), day, run_id, late=dict(plan.get("late") or {}))
+    return counts
 
 
 def publish(run_id: str, interval_start: datetime, interval_end: datetime) -> dict[str, int]:

@@ -63,9 +63,9 @@ def failure_context(error: BaseException | None, *, task_id: str = "validate_lan
     """The keys of the context Airflow passes a task's ``on_failure_callback`` that alerts read;
     the task instance carries what ``RuntimeTaskInstance`` has."""
     run_id = "scheduled__2026-10-02T00:00:00+00:00"
-    ti = SimpleNamespace(dag_id="social_roi_daily", task_id=task_id, run_id=run_id,
+    ti = SimpleNamespace(dag_id="social_roi_extract_social", task_id=task_id, run_id=run_id,
                          try_number=try_number, max_tries=max_tries,
-                         log_url=f"http://airflow.example/dags/social_roi_daily/runs/{run_id}/tasks/{task_id}")
+                         log_url=f"http://airflow.example/dags/social_roi_extract_social/runs/{run_id}/tasks/{task_id}")
     return {"ti": ti, "task_instance": ti, "run_id": run_id, "exception": error,
             "data_interval_start": datetime(2026, 10, 1, tzinfo=UTC),
             "data_interval_end": datetime(2026, 10, 2, tzinfo=UTC)}

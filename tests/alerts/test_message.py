@@ -16,7 +16,7 @@ def test_a_gate_failure_names_run_task_tables_and_failed_checks(gate_failure):
 
     result = gate_failure.result
     assert alert.kind == "gate_failed"
-    assert alert.fact("DAG") == "social_roi_daily"
+    assert alert.fact("DAG") == "social_roi_extract_social"
     assert alert.fact("Run") == "scheduled__2026-10-02T00:00:00+00:00"
     assert alert.fact("Task") == "validate_landing"
     assert alert.fact("Data interval") == "2026-10-01 00:00 → 2026-10-02 00:00 UTC"
@@ -36,7 +36,7 @@ def test_the_slack_payload_carries_everything(gate_failure):
     payload = json.loads(json.dumps(alert.slack_payload()))  # what goes over the wire
 
     assert set(payload) == {"text", "blocks"}
-    for needle in ("social_roi_daily", "scheduled__2026-10-02T00:00:00+00:00", "validate_landing",
+    for needle in ("social_roi_extract_social", "scheduled__2026-10-02T00:00:00+00:00", "validate_landing",
                    "meta/ad_insights", "expect_column_values_to_match_regex", "'-5.00'",
                    "Failed checks: 1 of"):
         assert needle in payload["text"], needle
@@ -45,7 +45,7 @@ def test_the_slack_payload_carries_everything(gate_failure):
     assert [f["text"].split("\n")[0] for f in facts["fields"]] == [
         "*DAG*", "*Run*", "*Task*", "*Data interval*", "*Tables*", "*Failed checks*"]
     assert details["text"]["text"] == f"```{alert.details}```"  # nothing in it to escape
-    assert context["elements"][0]["text"].startswith("<http://airflow.example/dags/social_roi_daily/")
+    assert context["elements"][0]["text"].startswith("<http://airflow.example/dags/social_roi_extract_social/")
 
 
 def test_a_task_failure_after_its_retries_shows_the_pipelines_own_error():
@@ -53,7 +53,7 @@ def test_a_task_failure_after_its_retries_shows_the_pipelines_own_error():
     alert = from_failure(failure_context(error, task_id="extract_meta", try_number=3, max_tries=2))
 
     assert alert.kind == "task_failed"
-    assert alert.title == "social_roi_daily: task extract_meta failed (2026-10-01)"
+    assert alert.title == "social_roi_extract_social: task extract_meta failed (2026-10-01)"
     assert alert.fact("Tries") == "3 of 3"
     assert alert.details == "SourceError: [meta/page_posts day=2026-10-01] HTTP 503 after 5 attempts"
 

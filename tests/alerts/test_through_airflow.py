@@ -1,5 +1,6 @@
-"""The callback path through Airflow: tasks of the real ``social_roi_daily`` DAG run with
-``dag.test()`` (real task instances, the Task SDK's own failure handling and callbacks), the
+"""The callback path through Airflow: tasks of the real ``social_roi_extract_social`` DAG (Meta
+is a social source) run with ``dag.test()``
+(real task instances, the Task SDK's own failure handling and callbacks), the
 alert connections given as ``AIRFLOW_CONN_*``, real local receivers.
 
 Only the task under test runs (``partial_subset``): the landing gate on hand-made landing files,
@@ -15,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from social_roi import airflow_env
+from social_roi.connectors import CONNECTORS
 from social_roi.quality.gate import GateFailed, validate_landing
+from social_roi.schedule import FAMILIES
 from social_roi.settings import REPO_ROOT, Paths
 from tests.alerts.conftest import SECRET_PATH, land_negative_spend, smtp_env, webhook_env
 from tests.alerts.receivers import closed_port
@@ -33,7 +36,7 @@ def daily_dag():
     airflow_env.ensure_metadata_db(home)
     bag = DagBag(str(REPO_ROOT / "dags"))
     assert bag.import_errors == {}
-    return bag.dags["social_roi_daily"]
+    return bag.dags["social_roi_extract_social"]
 
 
 def only(dag, task_id: str):
@@ -48,8 +51,9 @@ def test_a_gate_failure_in_the_daily_run_reaches_the_webhook_and_the_mailbox(
         daily_dag, tmp_path, monkeypatch, webhook, smtp, no_alert_connections):
     paths = make_paths(tmp_path)
     land_negative_spend(paths)
+    social = {s: CONNECTORS[s].ENTITIES for s in FAMILIES["social"]}  # what the social DAG validates
     with pytest.raises(GateFailed) as expected:  # what the gate itself says of this landing zone
-        validate_landing(paths, DAY)
+        validate_landing(paths, DAY, social)
     monkeypatch.setenv("SOCIAL_ROI_DATA_DIR", str(paths.data_dir))  # the task reads Paths.from_env()
     monkeypatch.setenv(*webhook_env(webhook.url(SECRET_PATH)))
     monkeypatch.setenv(*smtp_env(smtp.port))
@@ -59,7 +63,7 @@ def test_a_gate_failure_in_the_daily_run_reaches_the_webhook_and_the_mailbox(
     assert states(run) == {"validate_landing": "failed"}
     [post], [mail] = webhook.posts, smtp.messages
     text = post.body["text"]
-    for needle in ("social_roi_daily", f"Run: {run.run_id}", "Task: validate_landing",
+    for needle in ("social_roi_extract_social", f"Run: {run.run_id}", "Task: validate_landing",
                    "Data interval: 2026-10-01 00:00 → 2026-10-02 00:00 UTC", "Tables: meta/ad_insights",
                    f"Failed checks: 1 of {expected.value.result.expectations_evaluated}"):
         assert needle in text, needle
@@ -88,6 +92,6 @@ def test_a_task_failure_alerts_once_after_the_last_retry(daily_dag, monkeypatch,
     assert (ti.state, ti.try_number) == ("failed", 3)
     [post] = webhook.posts
     text = post.body["text"]
-    assert "social_roi_daily: task extract_meta failed (2026-10-01)" in text
+    assert "social_roi_extract_social: task extract_meta failed (2026-10-01)" in text
     assert "Tries: 3 of 3" in text and f"Run: {run.run_id}" in text
     assert "[meta/" in text  # the connector's error names its source and entity
