@@ -204,3 +204,78 @@
 {% macro computed_in_python(model_name) -%}
     {{ return(api.Relation.create(database=target.dbname, schema='raw', identifier='python__' ~ model_name)) }}
 {%- endmacro %}
+
+{#- `union all by name` (DuckDB). Postgres has only the positional union: there the selects it
+    joins must list the same columns in the same order (the models that use it do). -#}
+{% macro union_all_by_name() -%}{{ return(adapter.dispatch('union_all_by_name', 'social_roi')()) }}{%- endmacro %}
+{% macro default__union_all_by_name() -%}union all by name{%- endmacro %}
+{% macro postgres__union_all_by_name() -%}union all{%- endmacro %}
+
+{#- One row per (row of `query`, non-null value of one of `columns`): the `keys` and
+    `name_column` (the column's name), `value_column` (its value). DuckDB's unpivot. -#}
+{% macro unpivot_columns(query, keys, columns, name_column, value_column) -%}
+    {{ return(adapter.dispatch('unpivot_columns', 'social_roi')(query, keys, columns, name_column, value_column)) }}
+{%- endmacro %}
+{% macro default__unpivot_columns(query, keys, columns, name_column, value_column) -%}
+    unpivot (
+        {{ query }}
+    )
+    on {{ columns | join(', ') }}
+    into name {{ name_column }} value {{ value_column }}
+{%- endmacro %}
+{% macro postgres__unpivot_columns(query, keys, columns, name_column, value_column) -%}
+    select {% for key in keys %}unpivoted.{{ key }}, {% endfor %}pairs.{{ name_column }}, pairs.{{ value_column }}
+    from (
+        {{ query }}
+    ) as unpivoted
+    cross join lateral (values
+        {%- for column in columns %}
+        ('{{ column }}', unpivoted.{{ column }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as pairs ({{ name_column }}, {{ value_column }})
+    where pairs.{{ value_column }} is not null
+{%- endmacro %}
+
+{#- a sum over a group in a fixed order (DuckDB sums doubles in parallel, in varying order) -#}
+{% macro ordered_sum(expression, order) -%}
+    {{ return(adapter.dispatch('ordered_sum', 'social_roi')(expression, order)) }}
+{%- endmacro %}
+{% macro default__ordered_sum(expression, order) -%}list_sum(list({{ expression }} order by {{ order }})){%- endmacro %}
+{% macro postgres__ordered_sum(expression, order) -%}sum({{ expression }}){%- endmacro %}
+
+{#- days (fractional) from `earlier` to `later`, two timestamptz, exact to the microsecond -#}
+{% macro days_between(later, earlier) -%}
+    {{ return(adapter.dispatch('days_between', 'social_roi')(later, earlier)) }}
+{%- endmacro %}
+{% macro default__days_between(later, earlier) -%}
+        (
+            (epoch_us({{ later }}) - epoch_us({{ earlier }})) // 86400000000 * 86400
+            + (epoch_us({{ later }}) - epoch_us({{ earlier }})) % 86400000000 / 1e6
+        ) / 86400.0
+{%- endmacro %}
+{% macro postgres__days_between(later, earlier) -%}
+        cast(extract(epoch from ({{ later }} - {{ earlier }})) / 86400.0 as double precision)
+{%- endmacro %}
+
+{#- the last non-null `expression` over `window` (DuckDB: last_value … ignore nulls; Postgres,
+    which has no `ignore nulls`, takes the last element of the window's non-null values) -#}
+{% macro last_value_ignore_nulls(expression, window) -%}
+    {{ return(adapter.dispatch('last_value_ignore_nulls', 'social_roi')(expression, window)) }}
+{%- endmacro %}
+{% macro default__last_value_ignore_nulls(expression, window) -%}
+    last_value({{ expression }} ignore nulls) over {{ window }}
+{%- endmacro %}
+{% macro postgres__last_value_ignore_nulls(expression, window) -%}
+    (array_agg({{ expression }}) filter (where {{ expression }} is not null) over {{ window }})[
+        cardinality(array_agg({{ expression }}) filter (where {{ expression }} is not null) over {{ window }})]
+{%- endmacro %}
+
+{#- a literal interval of `n` `unit`s -#}
+{% macro interval(n, unit) -%}{{ return(adapter.dispatch('interval', 'social_roi')(n, unit)) }}{%- endmacro %}
+{% macro default__interval(n, unit) -%}interval {{ n }} {{ unit }}{%- endmacro %}
+{% macro postgres__interval(n, unit) -%}interval '{{ n }} {{ unit }}'{%- endmacro %}
+
+{#- median of a double -#}
+{% macro median(expression) -%}{{ return(adapter.dispatch('median', 'social_roi')(expression)) }}{%- endmacro %}
+{% macro default__median(expression) -%}median({{ expression }}){%- endmacro %}
+{% macro postgres__median(expression) -%}percentile_cont(0.5) within group (order by {{ expression }}){%- endmacro %}

@@ -70,7 +70,7 @@ first_person as (
     select
         engagement_contacts.engagement_type,
         engagement_contacts.engagement_id,
-        arg_min(people.person_id, (people.lead_at, people.person_id)) as person_id
+        {{ arg_min('people.person_id', 'people.lead_at, people.person_id') }} as person_id
 
     from engagement_contacts
     inner join records on engagement_contacts.contact_id = records.record_id
