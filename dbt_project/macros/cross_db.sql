@@ -279,3 +279,63 @@
 {% macro median(expression) -%}{{ return(adapter.dispatch('median', 'social_roi')(expression)) }}{%- endmacro %}
 {% macro default__median(expression) -%}median({{ expression }}){%- endmacro %}
 {% macro postgres__median(expression) -%}percentile_cont(0.5) within group (order by {{ expression }}){%- endmacro %}
+
+{#- `select * from a union all by name select * from b …` over CTEs with different columns:
+    `relations` maps each CTE to its columns, `types` every column to its type. DuckDB matches
+    the columns by name itself; Postgres gets each select spelled out, a missing column as a
+    typed null (in the order of first appearance, as DuckDB's). -#}
+{% macro union_by_name(relations, types) -%}
+    {{ return(adapter.dispatch('union_by_name', 'social_roi')(relations, types)) }}
+{%- endmacro %}
+{% macro default__union_by_name(relations, types) -%}
+    {%- for relation in relations %}
+    {{ 'union all by name ' if not loop.first }}select * from {{ relation }}
+    {%- endfor %}
+{%- endmacro %}
+{% macro postgres__union_by_name(relations, types) -%}
+    {%- set ns = namespace(columns=[]) %}
+    {%- for relation, columns in relations.items() %}{% for column in columns %}
+        {%- if column not in ns.columns %}{% set ns.columns = ns.columns + [column] %}{% endif %}
+    {%- endfor %}{% endfor %}
+    {%- for relation, columns in relations.items() %}
+    {{ 'union all ' if not loop.first }}select
+        {%- for column in ns.columns %}
+        {% if column in columns %}cast({{ column }} as {{ types[column] }}){% else %}cast(null as {{ types[column] }}){% endif %} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- integer division of two non-negative integers (DuckDB's //) -#}
+{% macro idiv(a, b) -%}{{ return(adapter.dispatch('idiv', 'social_roi')(a, b)) }}{%- endmacro %}
+{% macro default__idiv(a, b) -%}{{ a }} // {{ b }}{%- endmacro %}
+{% macro postgres__idiv(a, b) -%}div({{ a }}, {{ b }}){%- endmacro %}
+
+{#- any value of the group, for a column that is the same on every row of it (Postgres 15 has
+    no any_value: min) -#}
+{% macro any_value(expression) -%}{{ return(adapter.dispatch('any_value', 'social_roi')(expression)) }}{%- endmacro %}
+{% macro default__any_value(expression) -%}any_value({{ expression }}){%- endmacro %}
+{% macro postgres__any_value(expression) -%}min({{ expression }}){%- endmacro %}
+
+{#- one row per element of a Jinja list of strings, in column `column` -#}
+{% macro list_rows(values, column) -%}{{ return(adapter.dispatch('list_rows', 'social_roi')(values, column)) }}{%- endmacro %}
+{% macro default__list_rows(values, column) -%}select unnest({{ values }}) as {{ column }}{%- endmacro %}
+{% macro postgres__list_rows(values, column) -%}
+    select unnest(array[{% for value in values %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor %}]::varchar[]) as {{ column }}
+{%- endmacro %}
+
+{#- an interval of `n` calendar months -#}
+{% macro months(n) -%}{{ return(adapter.dispatch('months', 'social_roi')(n)) }}{%- endmacro %}
+{% macro default__months(n) -%}to_months({{ n }}){%- endmacro %}
+{% macro postgres__months(n) -%}interval '{{ n }} month'{%- endmacro %}
+
+{#- one row per day in [start, end), column date_day -#}
+{% macro date_spine_days(start, end) -%}{{ return(adapter.dispatch('date_spine_days', 'social_roi')(start, end)) }}{%- endmacro %}
+{% macro default__date_spine_days(start, end) -%}
+select cast(range as date) as date_day
+from range({{ start }}, {{ end }}, interval 1 day)
+{%- endmacro %}
+{% macro postgres__date_spine_days(start, end) -%}
+select cast(day as date) as date_day
+from generate_series({{ start }}, {{ end }} - 1, interval '1 day') as days (day)
+{%- endmacro %}
