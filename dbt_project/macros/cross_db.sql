@@ -13,7 +13,7 @@
     {{ return(relation) }}
 {%- endmacro %}
 {% macro postgres__landed_source(relation, source_name, table_name) -%}
-    {{ return(api.Relation.create(database=target.dbname, schema='raw',
+    {{ return(api.Relation.create(database=target.database, schema='raw',
                                   identifier=source_name ~ '__' ~ table_name)) }}
 {%- endmacro %}
 
@@ -202,7 +202,7 @@
 
 {#- On Postgres, a Python model's result computed outside dbt (social_roi.warehouse_postgres) -#}
 {% macro computed_in_python(model_name) -%}
-    {{ return(api.Relation.create(database=target.dbname, schema='raw', identifier='python__' ~ model_name)) }}
+    {{ return(api.Relation.create(database=target.database, schema='raw', identifier='python__' ~ model_name)) }}
 {%- endmacro %}
 
 {#- `union all by name` (DuckDB). Postgres has only the positional union: there the selects it

@@ -57,6 +57,7 @@ def postgres_build(paths: Paths, extra_args: Sequence[str] = ()):
     target = PostgresTarget.from_env()
     secret = pii.key()  # before anything runs: no key, no build
     started = time.monotonic()
+    ensure_database(target)
     load_landing(paths.landing, target.conninfo())
     downstream = [f"{model}+" for model in PYTHON_MODELS]
     first = summarise(paths, dbt_invoke(paths, [
@@ -70,6 +71,21 @@ def postgres_build(paths: Paths, extra_args: Sequence[str] = ()):
 
     return DbtSummary(passed=first.passed + second.passed, warned=first.warned + second.warned,
                       nodes=first.nodes + second.nodes)
+
+
+def ensure_database(target: PostgresTarget) -> None:
+    """Create the warehouse database when the server has none of that name (the user needs
+    CREATEDB then; an existing database is used as it is)."""
+    import dataclasses
+
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dataclasses.replace(target, dbname="postgres").conninfo(), autocommit=True) as con:
+        if con.execute("select 1 from pg_database where datname = %s", [target.dbname]).fetchone():
+            return
+        con.execute(sql.SQL("create database {}").format(sql.Identifier(target.dbname)))
+        log.info("created the Postgres database %s", target.dbname)
 
 
 def compute_python_models(target: PostgresTarget, secret: bytes) -> None:
