@@ -68,7 +68,8 @@ def test_a_connection_without_the_key_fails_instead_of_hashing_without_it():
     from jinja2 import Environment
 
     macro = Environment().from_string((ROOT / "dbt_project" / "macros" / "pii.sql").read_text()).module
-    sql = str(macro.pii_hash("sha256('a@b.c')"))
+    # DuckDB's implementation (Postgres: tests/dbt/test_postgres_target.py)
+    sql = str(macro.default__pii_hash("sha256('a@b.c')"))
     with pytest.raises(duckdb.InvalidInputException, match="SOCIAL_ROI_PII_KEY"):
         duckdb.connect().execute(f"select {sql}").fetchall()
     con = duckdb.connect()

@@ -16,15 +16,15 @@ channel_assignment as (
     select
         channel_pairs.source,
         channel_pairs.medium,
-        arg_min(rules.channel_group, rules.priority) as channel_group,
-        arg_min(coalesce(nullif(rules.platform, ''), channel_pairs.source), rules.priority)
+        {{ arg_min('rules.channel_group', 'rules.priority') }} as channel_group,
+        {{ arg_min("coalesce(nullif(rules.platform, ''), channel_pairs.source)", 'rules.priority') }}
             as platform
 
     from channel_pairs
     inner join {{ ref('channel_mapping') }} as rules
-        on regexp_full_match(coalesce(channel_pairs.source, ''), rules.source_pattern)
-        and regexp_full_match(coalesce(channel_pairs.medium, ''), coalesce(rules.medium_pattern, ''))
-    group by all
+        on {{ regexp_full_match("coalesce(channel_pairs.source, '')", 'rules.source_pattern') }}
+        and {{ regexp_full_match("coalesce(channel_pairs.medium, '')", "coalesce(rules.medium_pattern, '')") }}
+    group by channel_pairs.source, channel_pairs.medium
 
 )
 {%- endmacro %}

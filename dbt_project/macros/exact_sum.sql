@@ -4,5 +4,5 @@
     With a `filter` condition the sum is over the matching rows only. -#}
 {% macro exact_sum(expression, scale=6, filter=none) -%}
     cast(sum(cast({{ expression }} as decimal(38, {{ scale }})))
-        {%- if filter %} filter (where {{ filter }}){% endif %} as double)
+        {%- if filter %} filter (where {{ filter }}){% endif %} as {{ dbl() }})
 {%- endmacro %}

@@ -2,7 +2,7 @@
     them (Salesforce's lookback): keep each record's latest version by its modification time
     (`updated`). Ties go to the later landing day. -#}
 {% macro latest_landed(relation, key, updated='updated_at') -%}
-    select *
+    select {{ distinct_on(key) }} *
     from {{ relation }}
-    qualify row_number() over (partition by {{ key }} order by {{ updated }} desc, date desc) = 1
+    {{ first_per(key, updated ~ ' desc, date desc') }}
 {%- endmacro %}

@@ -11,8 +11,18 @@
 
 {% macro reporting_date(column) -%}
     {%- if var('reporting_timezone') == 'UTC' -%}
-    cast(make_timestamp(epoch_us({{ column }})) as date)
+    {{ utc_date(column) }}
     {%- else -%}
     cast(timezone('{{ var("reporting_timezone") }}', {{ column }}) as date)
     {%- endif -%}
+{%- endmacro %}
+
+{% macro utc_date(column) -%}
+    {{ return(adapter.dispatch('utc_date', 'social_roi')(column)) }}
+{%- endmacro %}
+{% macro default__utc_date(column) -%}
+    cast(make_timestamp(epoch_us({{ column }})) as date)
+{%- endmacro %}
+{% macro postgres__utc_date(column) -%}
+    cast({{ column }} at time zone 'UTC' as date)
 {%- endmacro %}

@@ -138,9 +138,21 @@ def build() -> dict[str, int]:
     return {"nodes": summary.nodes, "warned": summary.warned}
 
 
+def _duckdb_only(step: str) -> None:
+    """The marts gate and the publication read the DuckDB build file: on a Postgres warehouse they
+    would check and publish a stale file, so they stop instead (decision 56)."""
+    from social_roi.errors import SocialRoiError
+    from social_roi.settings import WAREHOUSE_ENV, warehouse
+
+    if warehouse() != "duckdb":
+        raise SocialRoiError(f"{step} reads the DuckDB build, but {WAREHOUSE_ENV}={warehouse()}: "
+                             f"on Postgres only the build runs yet (docs/decisions.md 56)")
+
+
 def check_marts() -> dict[str, object]:
     from social_roi.quality.gate import validate_marts
 
+    _duckdb_only("the marts gate")
     result = validate_marts(Paths.from_env(), MARTS)
     return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
 
@@ -163,6 +175,7 @@ def publish(run_id: str, interval_start: datetime, interval_end: datetime) -> di
     from social_roi.publish import publish as publish_marts
     from social_roi.settings import keep_releases
 
+    _duckdb_only("the publication")
     paths = Paths.from_env()
     result = publish_marts(paths.build_db, paths.serving_db, MARTS, run_id=run_id,
                            interval_start=interval_start, interval_end=interval_end,

@@ -60,3 +60,47 @@ def temporary_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+WAREHOUSE_ENV = "SOCIAL_ROI_WAREHOUSE"
+WAREHOUSES = ("duckdb", "postgres")
+
+
+def warehouse() -> str:
+    """The dbt target: ``duckdb`` (default, the embedded build file) or ``postgres``."""
+    value = os.environ.get(WAREHOUSE_ENV, "duckdb").strip().lower() or "duckdb"
+    if value not in WAREHOUSES:
+        raise ValueError(f"{WAREHOUSE_ENV}={value!r}: expected one of {', '.join(WAREHOUSES)}")
+    return value
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """Where the Postgres warehouse is (decision 56); the password only from the environment."""
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    dbname: str = "social_roi"
+
+    @classmethod
+    def from_env(cls) -> PostgresTarget:
+        env = os.environ
+        return cls(host=env.get("SOCIAL_ROI_PG_HOST", cls.host),
+                   port=int(env.get("SOCIAL_ROI_PG_PORT", cls.port)),
+                   user=env.get("SOCIAL_ROI_PG_USER", cls.user),
+                   password=env.get("SOCIAL_ROI_PG_PASSWORD", ""),
+                   dbname=env.get("SOCIAL_ROI_PG_DBNAME", cls.dbname))
+
+    def conninfo(self, **options: str) -> str:
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(host=self.host, port=self.port, user=self.user, dbname=self.dbname,
+                             **({"password": self.password} if self.password else {}), **options)
+
+    def dbt_env(self) -> dict[str, str]:
+        """What profiles.yml's postgres output reads."""
+        return {"SOCIAL_ROI_PG_HOST": self.host, "SOCIAL_ROI_PG_PORT": str(self.port),
+                "SOCIAL_ROI_PG_USER": self.user, "SOCIAL_ROI_PG_DBNAME": self.dbname,
+                "DBT_ENV_SECRET_SOCIAL_ROI_PG_PASSWORD": self.password}

@@ -2,6 +2,11 @@
 
 dbt writes only the private build database. Its location and the landing zone reach the dbt
 project through environment variables read by ``profiles.yml`` and the sources.
+
+``SOCIAL_ROI_WAREHOUSE=postgres`` builds into PostgreSQL instead (decision 56): the landing zone
+is first copied into the ``raw`` schema (``social_roi.warehouse_load``), and the data-driven
+attribution, a dbt Python model on DuckDB, is computed by the same Python code between two dbt
+runs (``social_roi.warehouse_postgres``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from social_roi.errors import SocialRoiError
-from social_roi.settings import Paths, temporary_environ
+from social_roi.settings import Paths, PostgresTarget, temporary_environ, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +47,16 @@ class DbtSummary:
 
 
 def dbt_env(paths: Paths) -> dict[str, str]:
-    return {
+    env = {
         "SOCIAL_ROI_BUILD_DB": str(paths.build_db),
         "SOCIAL_ROI_LANDING_DIR": str(paths.landing),
         "DBT_PROFILES_DIR": str(paths.dbt_project),
     }
+    if warehouse() == "postgres":
+        from social_roi.warehouse_postgres import dbt_env as postgres_env
+
+        env.update(postgres_env(PostgresTarget.from_env()))
+    return env
 
 
 def dbt_invoke(paths: Paths, args: Sequence[str]):
@@ -73,6 +83,10 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
     left out (23 of ~170 nodes a day; decision 46): the same tables would be reloaded and the
     same checks rerun on the same rows. Any change to the project reloads and retests them.
     """
+    if warehouse() == "postgres":
+        from social_roi.warehouse_postgres import postgres_build
+
+        return postgres_build(paths, extra_args)
     fingerprint = project_fingerprint(paths.dbt_project) if keep_loaded_seeds else None
     reuse_seeds = fingerprint is not None and _seeds_loaded(paths, fingerprint)
     marker = _seeds_marker(paths)
@@ -82,6 +96,15 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
         marker.unlink(missing_ok=True)
     outcome = dbt_invoke(paths, ["build", *BUILD_FLAGS, *extra_args,
                                  *(WITHOUT_SEEDS if reuse_seeds else ())])
+    summary = summarise(paths, outcome)
+    if fingerprint is not None and not reuse_seeds and _seeds(paths) <= {
+            r.node.name for r in outcome.result.results if r.node.resource_type == "seed"}:
+        marker.write_text(fingerprint)
+    return summary
+
+
+def summarise(paths: Paths, outcome) -> DbtSummary:
+    """run_results.json, and ``DbtFailed`` naming each failed node; warnings logged."""
     if hasattr(outcome.result, "write"):  # with --no-write-json, dbt leaves run_results to us
         target = paths.dbt_project / "target"
         target.mkdir(exist_ok=True)
@@ -94,9 +117,6 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
     if not outcome.success:
         detail = "\n".join(problems) or f"  {outcome.exception!r}"
         raise DbtFailed(f"dbt build failed ({len(problems)} node(s)):\n{detail}")
-    if fingerprint is not None and not reuse_seeds and _seeds(paths) <= {
-            r.node.name for r in results if r.node.resource_type == "seed"}:
-        marker.write_text(fingerprint)
     for r in results:
         if str(r.status) == "warn":  # dbt logs nothing here: say it
             log.warning("dbt %s %s: warn — %s", r.node.resource_type, r.node.name,

@@ -28,7 +28,7 @@ costs as (
 roi as (
     select period_month, attribution_model, sum(cast(total_cost_usd as decimal(18, 2))) as total
     from {{ ref('fct_roi_monthly') }}
-    group by all
+    group by 1, 2
 ),
 
 expected as (

@@ -49,7 +49,7 @@ per_conversion as (
             as last_non_direct_position,
         -- summed in path order: a float sum in hash-aggregate order can differ in the last bit
         -- between runs, and reruns must give identical credits
-        list_sum(list(decay_weight order by position)) as decay_total,
+        {{ ordered_sum('decay_weight', 'position') }} as decay_total,
         count(*) filter (where w_milestones = 0) as w_others,
         count(*) filter (where w_milestones > 0) as w_holders,
         count(*) filter (where fp_milestones = 0) as fp_others,
@@ -62,7 +62,14 @@ per_conversion as (
 
 with_counts as (
 
-    select touch_weights.*, per_conversion.* exclude (conversion_id)
+    select
+        touch_weights.*,
+        per_conversion.last_non_direct_position,
+        per_conversion.decay_total,
+        per_conversion.w_others,
+        per_conversion.w_holders,
+        per_conversion.fp_others,
+        per_conversion.fp_holders
     from touch_weights
     inner join per_conversion on touch_weights.conversion_id = per_conversion.conversion_id
 
@@ -87,11 +94,11 @@ credits as (
         -- milestone shares add up on a touch holding several; the remainder goes to the other
         -- touches, or, when every touch is a milestone, equally to the milestone touches
         w_milestones * {{ w_milestone }} + (1.0 - 3 * {{ w_milestone }}) * case
-            when w_others > 0 then cast(w_milestones = 0 as integer) / w_others
+            when w_others > 0 then {{ fdiv('cast(w_milestones = 0 as integer)', 'w_others') }}
             else 1.0 / w_holders
         end as w_shaped_milestones,
         fp_milestones * {{ fp_milestone }} + (1.0 - 4 * {{ fp_milestone }}) * case
-            when fp_others > 0 then cast(fp_milestones = 0 as integer) / fp_others
+            when fp_others > 0 then {{ fdiv('cast(fp_milestones = 0 as integer)', 'fp_others') }}
             else 1.0 / fp_holders
         end as full_path_milestones
 
@@ -126,7 +133,7 @@ final as (
         conversion_id,
         position,
         {%- for model in rule_based_models() %}
-        round(cast({{ model }} as double), 15) as {{ model }}{{ ',' if not loop.last }}
+        {{ round_dbl('cast(' ~ model ~ ' as ' ~ dbl() ~ ')', 15) }} as {{ model }}{{ ',' if not loop.last }}
         {%- endfor %}
     from by_type
 

@@ -3,7 +3,7 @@
 -- '(unattributed)' row so that its credit, and its revenue, still add up.
 {{ config(materialized='table') }}
 {%- set lookback = var('attribution_lookback_days') %}
-{%- set skew = "interval " ~ var('attribution_clock_skew_seconds') ~ " second" %}
+{%- set skew = interval(var('attribution_clock_skew_seconds'), 'second') %}
 
 with
 
@@ -47,7 +47,7 @@ on_path as materialized (
         on conversions.person_id = touchpoints.person_id
         -- a touch that trails the conversion by less than the sources' clock skew is before it
         and touchpoints.touchpoint_at <= conversions.converted_at + {{ skew }}
-        and touchpoints.touchpoint_at >= conversions.converted_at - interval {{ lookback }} day
+        and touchpoints.touchpoint_at >= conversions.converted_at - {{ interval(lookback, 'day') }}
 
 ),
 
@@ -78,10 +78,7 @@ milestones as (
         -- calendar arithmetic (~1 s per 3 M rows, and in a DST time zone it counts wall-clock
         -- time, not elapsed time). Whole days + the rest in seconds is how epoch() adds up the
         -- interval that subtraction gives in UTC, so the numbers are the same to the last bit.
-        (
-            (epoch_us(on_path.converted_at) - epoch_us(on_path.touchpoint_at)) // 86400000000 * 86400
-            + (epoch_us(on_path.converted_at) - epoch_us(on_path.touchpoint_at)) % 86400000000 / 1e6
-        ) / 86400.0 as days_before
+        {{ days_between('on_path.converted_at', 'on_path.touchpoint_at') }} as days_before
 
     from on_path
     inner join per_conversion on on_path.conversion_id = per_conversion.conversion_id
@@ -115,7 +112,7 @@ unattributed as (
         '(unattributed)' as channel,
         0 as position,
         0 as n_touches,
-        cast(null as double) as days_before,
+        cast(null as {{ dbl() }}) as days_before,
         false as is_lead_touch,
         false as is_opportunity_touch,
         false as is_win_touch

@@ -120,14 +120,14 @@ first_person as (
         engagement_records.crm,
         engagement_records.engagement_type,
         engagement_records.engagement_id,
-        arg_min(people.person_id, (people.lead_at, people.person_id)) as person_id
+        {{ arg_min('people.person_id', 'people.lead_at, people.person_id') }} as person_id
 
     from engagement_records
     inner join records
         on engagement_records.crm = records.crm
         and engagement_records.record_id = records.record_id
     inner join people on records.person_id = people.person_id
-    group by all
+    group by engagement_records.crm, engagement_records.engagement_type, engagement_records.engagement_id
 
 ),
 

@@ -101,14 +101,14 @@ first_person as (
     select
         opportunity_records.crm,
         opportunity_records.opportunity_id,
-        arg_min(people.person_id, (people.lead_at, people.person_id)) as person_id
+        {{ arg_min('people.person_id', 'people.lead_at, people.person_id') }} as person_id
 
     from opportunity_records
     inner join records
         on opportunity_records.crm = records.crm
         and opportunity_records.record_id = records.record_id
     inner join people on records.person_id = people.person_id
-    group by all
+    group by opportunity_records.crm, opportunity_records.opportunity_id
 
 ),
 

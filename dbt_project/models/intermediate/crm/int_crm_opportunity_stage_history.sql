@@ -21,12 +21,10 @@ salesforce_history as (
 
 hubspot_entries as (
 
-    unpivot (
-        select deal_id, columns('^entered_.*_at$')
-        from hubspot_deals
-    )
-    on columns('^entered_.*_at$')
-    into name stage_column value entered_at
+    {%- set columns = [] %}
+    {%- for stage in hubspot_deal_stages() %}{% do columns.append('entered_' ~ stage ~ '_at') %}{% endfor %}
+    {{ unpivot_columns('select deal_id, ' ~ columns | join(', ') ~ ' from hubspot_deals',
+                       ['deal_id'], columns, 'stage_column', 'entered_at') }}
 
 ),
 
@@ -48,7 +46,7 @@ unioned as (
     select
         'hubspot' as crm,
         deal_id as opportunity_id,
-        regexp_extract(stage_column, '^entered_(.*)_at$', 1) as stage,
+        {{ regexp_extract('stage_column', '^entered_(.*)_at$', 1) }} as stage,
         entered_at
     from hubspot_entries
     union all

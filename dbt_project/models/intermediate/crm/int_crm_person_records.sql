@@ -109,14 +109,14 @@ first_campaigns as (
     select
         coalesce(salesforce_campaign_members.lead_id, salesforce_campaign_members.contact_id)
             as record_id,
-        arg_min(salesforce_campaigns.campaign_name,
-            (salesforce_campaign_members.created_at, salesforce_campaign_members.campaign_member_id))
+        {{ arg_min('salesforce_campaigns.campaign_name',
+            'salesforce_campaign_members.created_at, salesforce_campaign_members.campaign_member_id') }}
             as campaign_name
 
     from salesforce_campaign_members
     inner join salesforce_campaigns
         on salesforce_campaign_members.campaign_id = salesforce_campaigns.campaign_id
-    group by all
+    group by 1
 
 ),
 
@@ -193,9 +193,9 @@ salesforce_contact_records as (
 unioned as (
 
     select * from hubspot_records
-    union all by name
+    {{ union_all_by_name() }}
     select * from salesforce_lead_records
-    union all by name
+    {{ union_all_by_name() }}
     select * from salesforce_contact_records
 
 ),

@@ -19,15 +19,15 @@ people as (
 
 identifiers as (
 
-    unpivot (
-        select records.person_id, people.lead_at, records.ga_client_id,
+    {{ unpivot_columns(
+        "select records.person_id, people.lead_at, records.ga_client_id,
             records.app_user_id as user_id, records.gclid, records.fbclid, records.li_fat_id,
             records.email_hash
         from records
-        inner join people on records.person_id = people.person_id
-    )
-    on ga_client_id, user_id, gclid, fbclid, li_fat_id, email_hash
-    into name identifier_type value identifier
+        inner join people on records.person_id = people.person_id",
+        ['person_id', 'lead_at'],
+        ['ga_client_id', 'user_id', 'gclid', 'fbclid', 'li_fat_id', 'email_hash'],
+        'identifier_type', 'identifier') }}
 
 ),
 
@@ -36,7 +36,7 @@ final as (
     select
         identifier_type,
         identifier,
-        arg_min(person_id, (lead_at, person_id)) as person_id
+        {{ arg_min('person_id', 'lead_at, person_id') }} as person_id
     from identifiers
     where identifier is not null and identifier <> ''
     group by identifier_type, identifier

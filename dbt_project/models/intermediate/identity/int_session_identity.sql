@@ -25,13 +25,13 @@ identifiers as (
 
 session_identifiers as (
 
-    unpivot (
-        select session_key, user_pseudo_id, session_start_at,
+    {{ unpivot_columns(
+        "select session_key, user_pseudo_id, session_start_at,
             user_id, user_pseudo_id as ga_client_id, gclid, fbclid, li_fat_id
-        from sessions
-    )
-    on user_id, ga_client_id, gclid, fbclid, li_fat_id
-    into name identifier_type value identifier
+        from sessions",
+        ['session_key', 'user_pseudo_id', 'session_start_at'],
+        ['user_id', 'ga_client_id', 'gclid', 'fbclid', 'li_fat_id'],
+        'identifier_type', 'identifier') }}
 
 ),
 
@@ -63,8 +63,8 @@ browser_links as (
 
     select
         user_pseudo_id,
-        arg_min(person_id, (strength, session_start_at, session_key, person_id)) as person_id,
-        arg_min(match_method, (strength, session_start_at, session_key, person_id)) as match_method
+        {{ arg_min('person_id', 'strength, session_start_at, session_key, person_id') }} as person_id,
+        {{ arg_min('match_method', 'strength, session_start_at, session_key, person_id') }} as match_method
     from links
     group by user_pseudo_id
 

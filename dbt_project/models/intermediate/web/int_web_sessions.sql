@@ -37,7 +37,7 @@ gaps as (
         *,
         coalesce(
             event_at - lag(event_at) over (partition by user_pseudo_id order by event_order)
-                > interval {{ var('session_timeout_minutes') }} minute,
+                > {{ interval(var('session_timeout_minutes'), 'minute') }},
             true) as starts_visit
     from ordered
 
@@ -61,8 +61,8 @@ campaign_changes as (
     select
         *,
         traffic_key is not null and (
-            traffic_key is distinct from last_value(traffic_key ignore nulls) over earlier_in_visit
-            and (last_value(traffic_key ignore nulls) over earlier_in_visit is not null
+            traffic_key is distinct from {{ last_value_ignore_nulls('traffic_key', 'earlier_in_visit') }}
+            and ({{ last_value_ignore_nulls('traffic_key', 'earlier_in_visit') }} is not null
                  or event_at > min(event_at) over (partition by user_pseudo_id, visit_number))
         ) as starts_campaign
     from visits
@@ -91,16 +91,16 @@ sessions as (
         session_number,
         min(event_at) as session_start_at,
         max(event_at) as session_end_at,
-        arg_min(ga_session_id, event_order) as ga_session_id,
-        arg_min(source, event_order) filter (where traffic_key is not null) as source,
-        arg_min(medium, event_order) filter (where traffic_key is not null) as medium,
-        arg_min(campaign, event_order) filter (where traffic_key is not null) as campaign,
-        arg_min(content, event_order) filter (where traffic_key is not null) as content,
-        arg_min(gclid, event_order) filter (where gclid is not null) as gclid,
-        arg_min(fbclid, event_order) filter (where fbclid is not null) as fbclid,
-        arg_min(li_fat_id, event_order) filter (where li_fat_id is not null) as li_fat_id,
+        {{ arg_min('ga_session_id', 'event_order') }} as ga_session_id,
+        {{ arg_min('source', 'event_order', 'traffic_key is not null') }} as source,
+        {{ arg_min('medium', 'event_order', 'traffic_key is not null') }} as medium,
+        {{ arg_min('campaign', 'event_order', 'traffic_key is not null') }} as campaign,
+        {{ arg_min('content', 'event_order', 'traffic_key is not null') }} as content,
+        {{ arg_min('gclid', 'event_order', 'gclid is not null') }} as gclid,
+        {{ arg_min('fbclid', 'event_order', 'fbclid is not null') }} as fbclid,
+        {{ arg_min('li_fat_id', 'event_order', 'li_fat_id is not null') }} as li_fat_id,
         -- the first signed-in user of the session (GA4 sets user_id from the login on)
-        arg_min(user_id, event_order) filter (where user_id is not null) as user_id,
+        {{ arg_min('user_id', 'event_order', 'user_id is not null') }} as user_id,
         count(*) as events,
         count(*) filter (where event_name = 'page_view') as page_views,
         -- the property's key events (var ga4_key_events), as GA4's keyEvents metric counts them
@@ -112,7 +112,7 @@ sessions as (
             and form_name is distinct from '{{ var("partner_inquiry_form_name") }}'), false) as has_lead,
         coalesce(bool_or(event_name = 'generate_lead'
             and form_name = '{{ var("partner_inquiry_form_name") }}'), false) as has_partner_inquiry,
-        arg_min(form_name, event_order) filter (where event_name = 'generate_lead')
+        {{ arg_min('form_name', 'event_order', "event_name = 'generate_lead'") }}
             as lead_form_name
 
     from numbered
@@ -124,10 +124,10 @@ keyed as (
 
     select
         *,
-        user_pseudo_id || '-' || cast(floor(epoch(session_start_at)) as bigint) as second_key,
+        user_pseudo_id || '-' || cast(floor({{ epoch('session_start_at') }}) as bigint) as second_key,
         -- two sessions of one browser starting in the same second (a campaign change): suffix
         row_number() over (
-            partition by user_pseudo_id, floor(epoch(session_start_at)) order by session_number
+            partition by user_pseudo_id, floor({{ epoch('session_start_at') }}) order by session_number
         ) as same_second_rank
     from sessions
 

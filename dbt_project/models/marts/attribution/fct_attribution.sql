@@ -23,9 +23,8 @@ paths as (
 -- the rule-based table holds one credit column per model: one row per model here
 rule_based_by_model as (
 
-    unpivot rule_based
-    on {{ rule_based_models() | join(', ') }}
-    into name attribution_model value credit
+    {{ unpivot_columns('select * from rule_based', ['conversion_id', 'position'], rule_based_models(),
+                       'attribution_model', 'credit') }}
 
 ),
 
@@ -35,7 +34,7 @@ credits as (
 
     union all
 
-    select conversion_id, position, model as attribution_model, round(credit, 15) as credit
+    select conversion_id, position, model as attribution_model, {{ round_dbl('credit', 15) }} as credit
     from data_driven
 
 ),

@@ -22,7 +22,7 @@ final as (
         {{ exact_sum('attributed_revenue_usd') }} as attributed_revenue_usd
 
     from attribution
-    group by all
+    group by 1, 2, 3, 4, 5, 6
 
 )
 

@@ -10,7 +10,7 @@ by_channel as (
         {{ exact_sum('attributed_conversions', 15) }} as attributed_conversions,
         {{ exact_sum('attributed_revenue_usd') }} as attributed_revenue_usd
     from {{ ref('fct_attribution_by_channel') }}
-    group by all
+    group by 1, 2, 3, 4, 5
 
 ),
 

@@ -46,7 +46,7 @@ deal_conversions as (
         deal_id as source_record_id,
         created_at as opportunity_at,
         0.0 as revenue_usd,
-        cast(pipeline_usd as double) as pipeline_usd
+        cast(pipeline_usd as {{ dbl() }}) as pipeline_usd
     from deals
 
     union all
@@ -57,7 +57,7 @@ deal_conversions as (
         closed_at,
         deal_id,
         created_at,
-        cast(revenue_usd as double),
+        cast(revenue_usd as {{ dbl() }}),
         0.0
     from deals
     where is_won

@@ -40,9 +40,9 @@ posts as (
     select
         platform,
         coalesce(utm_content, post_id) as content,
-        arg_min(post_id, (created_at, post_id)) as post_id
+        {{ arg_min('post_id', 'created_at, post_id') }} as post_id
     from {{ ref('int_organic_posts_unioned') }}
-    group by all
+    group by 1, 2
 
 ),
 
@@ -58,7 +58,7 @@ busy_browsers as (
 
     select user_pseudo_id, session_date
     from sessions
-    group by all
+    group by 1, 2
     having count(*) > {{ var('bot_sessions_per_day') }}
 
 ),
@@ -69,7 +69,7 @@ busy_people as (
     from sessions
     inner join session_identity on sessions.session_key = session_identity.session_key
     where session_identity.person_id is not null
-    group by all
+    group by 1, 2
     having count(*) > {{ var('bot_sessions_per_day') }}
 
 ),
@@ -134,7 +134,7 @@ form_touches as (
 touches as (
 
     select * from web_touches
-    union all by name
+    {{ union_all_by_name() }}
     select * from form_touches
 
 ),

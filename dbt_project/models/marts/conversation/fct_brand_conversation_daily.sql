@@ -40,8 +40,8 @@ one_per_brand_and_document as (
     -- A brand tracked by several queries (aliases) can match one document twice: that is one
     -- mention of the brand, with the sentiment of its lowest mention id. A document naming two
     -- brands stays one mention of each.
-    select * from brand_mentions
-    qualify row_number() over (partition by brand, document_id order by mention_id) = 1
+    select {{ distinct_on('brand, document_id') }} * from brand_mentions
+    {{ first_per('brand, document_id', 'mention_id') }}
 
 ),
 
@@ -57,7 +57,7 @@ counted as (
         count(*) filter (where sentiment = 'negative') as negative_mentions
 
     from one_per_brand_and_document
-    group by all
+    group by 1, 2, 3
 
 ),
 
@@ -115,19 +115,17 @@ final as (
         neutral_mentions,
         negative_mentions,
         -- net sentiment = (positive − negative) / mentions, in [-1, 1]; NULL without mentions
-        round((positive_mentions - negative_mentions) / nullif(mentions, 0), 4) as net_sentiment,
+        {{ round_dbl(fdiv('(positive_mentions - negative_mentions)', 'nullif(mentions, 0)'), 4) }} as net_sentiment,
         -- share of voice on the platform = the brand's mentions / all tracked brands' mentions
         -- that day on that platform (the cell always has some: it exists because of them)
-        round(mentions / sum(mentions) over (partition by conversation_date, platform), 4)
+        {{ round_dbl(fdiv('mentions', 'sum(mentions) over (partition by conversation_date, platform)'), 4) }}
             as platform_share_of_voice,
         -- share of voice of the day = the brand's mentions on every platform / all tracked
         -- brands' mentions that day; repeated on each of the brand's rows of the day (a ratio:
         -- never sum it, re-derive it from mentions when rolling up)
-        round(
-            sum(mentions) over (partition by conversation_date, brand)
-            / sum(mentions) over (partition by conversation_date),
-            4
-        ) as day_share_of_voice
+        {{ round_dbl(fdiv('sum(mentions) over (partition by conversation_date, brand)',
+                          'sum(mentions) over (partition by conversation_date)'), 4) }}
+            as day_share_of_voice
 
     from completed
 

@@ -41,14 +41,14 @@ first_touches as (
     select
         touchpoints.person_id,
         min(touchpoints.touchpoint_at) as first_touch_at,
-        arg_min(touchpoints.channel_group, (touchpoints.touchpoint_at, touchpoints.touchpoint_id))
+        {{ arg_min('touchpoints.channel_group', 'touchpoints.touchpoint_at, touchpoints.touchpoint_id') }}
             as channel_group,
-        arg_min(touchpoints.platform, (touchpoints.touchpoint_at, touchpoints.touchpoint_id))
+        {{ arg_min('touchpoints.platform', 'touchpoints.touchpoint_at, touchpoints.touchpoint_id') }}
             as platform
     from touchpoints
     inner join milestones on touchpoints.person_id = milestones.person_id
     where touchpoints.touchpoint_at
-        <= milestones.lead_at + interval {{ var('attribution_clock_skew_seconds') }} second
+        <= milestones.lead_at + {{ interval(var('attribution_clock_skew_seconds'), 'second') }}
     group by touchpoints.person_id
 
 ),
@@ -77,18 +77,18 @@ final as (
         count(*) as people,
         {%- for stage in stages %}
         count({{ stage }}_at) as reached_{{ stage }},
-        round(count({{ stage }}_at) / count(*), 4) as {{ stage }}_share,
+        {{ round_dbl(fdiv('count(' ~ stage ~ '_at)', 'count(*)'), 4) }} as {{ stage }}_share,
         {%- endfor %}
         -- median days between consecutive stages, over the people who reached both
-        round(median(epoch(lead_at - entered_at) / 86400.0), 2) as median_days_touch_to_lead,
+        {{ round_dbl(median(epoch('lead_at - entered_at') ~ ' / 86400.0'), 2) }} as median_days_touch_to_lead,
         {%- for stage in stages[1:] %}
         {%- set previous = stages[loop.index0] %}
-        round(median(epoch({{ stage }}_at - {{ previous }}_at) / 86400.0), 2)
+        {{ round_dbl(median(epoch(stage ~ '_at - ' ~ previous ~ '_at') ~ ' / 86400.0'), 2) }}
             as median_days_{{ previous }}_to_{{ stage }}{{ ',' if not loop.last }}
         {%- endfor %}
 
     from people
-    group by all
+    group by 1, 2, 3
 
 )
 

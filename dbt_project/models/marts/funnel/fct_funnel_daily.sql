@@ -83,7 +83,7 @@ direct_message_measures as (
         count(*) filter (where not is_from_page) as direct_messages,
         count(*) filter (where not is_from_page and is_conversation_start) as new_conversations
     from direct_messages
-    group by all
+    group by 1, 2, 3, 4
 
 ),
 
@@ -103,7 +103,7 @@ ad_measures as (
     select
         report_date as funnel_date, platform as source, 'paid_social' as medium,
         campaign_name as campaign, impressions as views, reach, reactions, link_clicks,
-        cast(spend_usd as double) as spend_usd
+        cast(spend_usd as {{ dbl() }}) as spend_usd
     from ads
 
 ),
@@ -165,7 +165,7 @@ opportunity_measures as (
 
     select
         created_date as funnel_date, source, medium, campaign,
-        1 as opportunities, cast(pipeline_usd as double) as pipeline_usd
+        1 as opportunities, cast(pipeline_usd as {{ dbl() }}) as pipeline_usd
     from deals
 
 ),
@@ -176,26 +176,32 @@ customer_measures as (
 
     select
         won_date as funnel_date, source, medium, campaign,
-        count(distinct person_id) as customers, sum(cast(revenue_usd as double)) as revenue_usd
+        count(distinct person_id) as customers, sum(cast(revenue_usd as {{ dbl() }})) as revenue_usd
     from deals
     where is_won
-    group by all
+    group by 1, 2, 3, 4
 
 ),
 
 unioned as (
 
-    select * from post_measures
-    union all by name select * from follower_measures
-    union all by name select * from direct_message_measures
-    union all by name select * from ad_measures
-    union all by name select * from session_measures
-    union all by name select * from inquiry_measures
-    union all by name select * from lead_measures
-    union all by name select * from mql_measures
-    union all by name select * from sql_measures
-    union all by name select * from opportunity_measures
-    union all by name select * from customer_measures
+    {%- set keys = ['funnel_date', 'source', 'medium', 'campaign'] %}
+    {%- set types = {'funnel_date': 'date', 'source': 'varchar', 'medium': 'varchar', 'campaign': 'varchar'} %}
+    {%- for measure in measures %}{% do types.update({measure: dbl() if measure.endswith('_usd') else 'bigint'}) %}{% endfor %}
+    {{ union_by_name({
+        'post_measures': keys + ['views', 'reach', 'reactions', 'comments', 'shares', 'saves', 'link_clicks'],
+        'follower_measures': keys + ['follower_growth'],
+        'direct_message_measures': keys + ['direct_messages', 'new_conversations'],
+        'ad_measures': keys + ['views', 'reach', 'reactions', 'link_clicks', 'spend_usd'],
+        'session_measures': keys + ['sessions', 'engaged_sessions', 'engagement_time_msec', 'content_downloads',
+                                    'demo_requests', 'contact_requests'],
+        'inquiry_measures': keys + ['phone_inquiries', 'email_inquiries'],
+        'lead_measures': keys + ['leads'],
+        'mql_measures': keys + ['mqls'],
+        'sql_measures': keys + ['sqls'],
+        'opportunity_measures': keys + ['opportunities', 'pipeline_usd'],
+        'customer_measures': keys + ['customers', 'revenue_usd'],
+    }, types) }}
 
 ),
 
@@ -228,7 +234,7 @@ final as (
         campaign,
         {%- for measure in measures %}
         {%- if measure.endswith('_usd') %}
-        round(coalesce(sum({{ measure }}), 0), 2) as {{ measure }}{{ ',' if not loop.last }}
+        {{ round_dbl('coalesce(sum(' ~ measure ~ '), 0)', 2) }} as {{ measure }}{{ ',' if not loop.last }}
         {%- else %}
         cast(coalesce(sum({{ measure }}), 0) as bigint) as {{ measure }}{{ ',' if not loop.last }}
         {%- endif %}

@@ -20,7 +20,7 @@ final as (
         platform,
         count(*) as touchpoints,
         count(person_id) as matched_touchpoints,
-        round(count(person_id) / count(*), 4) as match_rate,
+        {{ round_dbl(fdiv('count(person_id)', 'count(*)'), 4) }} as match_rate,
         count(*) filter (where match_method = 'user_id') as matched_by_user_id,
         count(*) filter (where match_method = 'ga_client_id') as matched_by_ga_client_id,
         count(*) filter (where match_method = 'click_id') as matched_by_click_id,
@@ -28,7 +28,7 @@ final as (
         count(*) filter (where is_suspected_bot) as suspected_bot_touchpoints
 
     from touchpoints
-    group by all
+    group by 1, 2, 3
 
 )
 

@@ -25,7 +25,7 @@ platform_reported as (
         cast(sum(link_clicks) as bigint) as link_clicks,
         cast(sum(platform_reported_leads) as bigint) as platform_reported_leads
     from ads
-    group by all
+    group by 1, 2, 3
 
 ),
 
@@ -38,10 +38,10 @@ crm_verified as (
         campaign,
         cast(sum(leads) as bigint) as crm_leads,
         cast(sum(customers) as bigint) as crm_customers,
-        round(sum(revenue_usd), 2) as crm_revenue_usd
+        {{ round_dbl('sum(revenue_usd)', 2) }} as crm_revenue_usd
     from funnel
     where channel_group like 'Paid %'
-    group by all
+    group by 1, 2, 3
 
 ),
 
@@ -57,7 +57,7 @@ final as (
         coalesce(crm_verified.crm_leads, 0) as crm_leads,
         coalesce(platform_reported.platform_reported_leads, 0) - coalesce(crm_verified.crm_leads, 0)
             as lead_gap,
-        round(crm_verified.crm_leads / nullif(platform_reported.platform_reported_leads, 0), 4)
+        {{ round_dbl(fdiv('crm_verified.crm_leads', 'nullif(platform_reported.platform_reported_leads, 0)'), 4) }}
             as crm_confirmed_share,
         coalesce(crm_verified.crm_customers, 0) as crm_customers,
         coalesce(crm_verified.crm_revenue_usd, 0) as crm_revenue_usd

@@ -52,7 +52,7 @@ sessions_by_day as (
         count(*) filter (where is_engaged) as engaged_sessions,
         count(*) filter (where has_lead) as last_click_leads
     from advocacy_touches
-    group by all
+    group by 1, 2, 3
 
 ),
 
@@ -65,7 +65,7 @@ credit_by_day as (
         {{ attributed_measures('attribution', partner_inquiries=true) }}
     from attribution
     inner join advocacy_touches on attribution.touchpoint_id = advocacy_touches.touchpoint_id
-    group by all
+    group by 1, 2, 3
 
 ),
 

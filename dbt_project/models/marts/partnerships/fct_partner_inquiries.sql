@@ -34,12 +34,12 @@ path_ends as (
 
     select
         conversion_id,
-        any_value(converted_at) as inquired_at,
-        any_value(n_touches) as n_touches,
-        arg_min(platform, position) as first_touch_platform,
-        arg_min(campaign, position) as first_touch_campaign,
-        arg_max(platform, position) as last_touch_platform,
-        arg_max(campaign, position) as last_touch_campaign
+        {{ any_value('converted_at') }} as inquired_at,
+        {{ any_value('n_touches') }} as n_touches,
+        {{ arg_min('platform', 'position') }} as first_touch_platform,
+        {{ arg_min('campaign', 'position') }} as first_touch_campaign,
+        {{ arg_max('platform', 'position') }} as last_touch_platform,
+        {{ arg_max('campaign', 'position') }} as last_touch_campaign
     from paths
     group by conversion_id
 
@@ -52,7 +52,7 @@ credit_by_platform as (
         platform,
         {{ exact_sum('credit', 15) }} as credit
     from attribution
-    group by all
+    group by 1, 2
 
 ),
 

@@ -34,7 +34,7 @@ monthly_activity as (
         -- the funnel's spend is rounded to the cent per day: the decimal sum is exact
         sum(cast(spend_usd as decimal(18, 2))) as media_cost_usd
     from funnel
-    group by all
+    group by 1, 2, 3, 4
 
 ),
 
@@ -54,7 +54,7 @@ scopes as (
         non_media_costs.cost_line,
         non_media_costs.cost_month as period_month,
         non_media_costs.cost_category,
-        cast(non_media_costs.cost_usd * 100 as hugeint) as line_cents,
+        cast(non_media_costs.cost_usd * 100 as {{ big_int() }}) as line_cents,
         monthly_activity.channel_group,
         monthly_activity.platform,
         monthly_activity.campaign,
@@ -79,7 +79,7 @@ shares as (
 
     select
         *,
-        abs(line_cents) * sessions // line_sessions as floor_cents,
+        {{ idiv('abs(line_cents) * sessions', 'line_sessions') }} as floor_cents,
         abs(line_cents) * sessions % line_sessions as remainder
     from scopes
 
@@ -139,9 +139,9 @@ final as (
         platform,
         campaign,
         cost_category,
-        cast(sum(cost_usd) as double) as cost_usd
+        cast(sum(cost_usd) as {{ dbl() }}) as cost_usd
     from unioned
-    group by all
+    group by 1, 2, 3, 4, 5
 
 )
 

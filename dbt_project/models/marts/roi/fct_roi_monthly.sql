@@ -66,7 +66,7 @@ lifetime_revenue as (
     from customer_wins as firsts
     inner join customer_wins as wins
         on firsts.customer_key = wins.customer_key
-        and wins.converted_at < firsts.first_win_at + to_months({{ horizon }})
+        and wins.converted_at < firsts.first_win_at + {{ months(horizon) }}
     where firsts.is_new_customer
     group by firsts.conversion_id
 
@@ -102,7 +102,7 @@ deal_values as (
             as attributed_lifetime_revenue_usd
     from attribution
     inner join conversion_values on attribution.conversion_id = conversion_values.conversion_id
-    group by all
+    group by 1, 2, 3, 4, 5
 
 ),
 
@@ -118,7 +118,7 @@ conversion_counts as (
         {{ exact_sum('attributed_revenue_usd', 6, "conversion_type = 'customer'") }}
             as attributed_revenue_usd
     from by_channel
-    group by all
+    group by 1, 2, 3, 4, 5
 
 ),
 
@@ -131,7 +131,7 @@ cost_totals as (
         sum(case when cost_category <> 'media' then cast(cost_usd as decimal(18, 2)) else 0 end)
             as non_media_cost_usd
     from costs
-    group by all
+    group by 1, 2, 3, 4
 
 ),
 
@@ -148,7 +148,7 @@ cells as (
 
 models as (
 
-    select unnest({{ models }}) as attribution_model
+    {{ list_rows(models, 'attribution_model') }}
 
 ),
 
@@ -157,7 +157,7 @@ margins as (
     select
         valid_from,
         coalesce(lead(valid_from) over (order by valid_from), date '9999-12-31') as valid_to,
-        cast(gross_margin as double) as gross_margin
+        cast(gross_margin as {{ dbl() }}) as gross_margin
     from gross_margin
 
 ),
@@ -170,19 +170,19 @@ measures as (
         cells.platform,
         cells.campaign,
         models.attribution_model,
-        cast(coalesce(cost_totals.media_cost_usd, 0) as double) as media_cost_usd,
-        cast(coalesce(cost_totals.non_media_cost_usd, 0) as double) as non_media_cost_usd,
+        cast(coalesce(cost_totals.media_cost_usd, 0) as {{ dbl() }}) as media_cost_usd,
+        cast(coalesce(cost_totals.non_media_cost_usd, 0) as {{ dbl() }}) as non_media_cost_usd,
         cast(coalesce(cost_totals.media_cost_usd, 0) + coalesce(cost_totals.non_media_cost_usd, 0)
-            as double) as total_cost_usd,
-        cast(coalesce(conversion_counts.attributed_leads, 0) as double) as attributed_leads,
-        cast(coalesce(conversion_counts.attributed_mqls, 0) as double) as attributed_mqls,
-        cast(coalesce(conversion_counts.attributed_sqls, 0) as double) as attributed_sqls,
-        cast(coalesce(conversion_counts.attributed_opportunities, 0) as double)
+            as {{ dbl() }}) as total_cost_usd,
+        cast(coalesce(conversion_counts.attributed_leads, 0) as {{ dbl() }}) as attributed_leads,
+        cast(coalesce(conversion_counts.attributed_mqls, 0) as {{ dbl() }}) as attributed_mqls,
+        cast(coalesce(conversion_counts.attributed_sqls, 0) as {{ dbl() }}) as attributed_sqls,
+        cast(coalesce(conversion_counts.attributed_opportunities, 0) as {{ dbl() }})
             as attributed_opportunities,
-        cast(coalesce(deal_values.attributed_customers, 0) as double) as attributed_customers,
-        cast(coalesce(deal_values.attributed_pipeline_usd, 0) as double) as attributed_pipeline_usd,
-        cast(coalesce(conversion_counts.attributed_revenue_usd, 0) as double) as attributed_revenue_usd,
-        cast(coalesce(deal_values.attributed_lifetime_revenue_usd, 0) as double)
+        cast(coalesce(deal_values.attributed_customers, 0) as {{ dbl() }}) as attributed_customers,
+        cast(coalesce(deal_values.attributed_pipeline_usd, 0) as {{ dbl() }}) as attributed_pipeline_usd,
+        cast(coalesce(conversion_counts.attributed_revenue_usd, 0) as {{ dbl() }}) as attributed_revenue_usd,
+        cast(coalesce(deal_values.attributed_lifetime_revenue_usd, 0) as {{ dbl() }})
             as attributed_lifetime_revenue_usd,
         coalesce(margins.gross_margin, 1.0) as gross_margin
 

@@ -25,7 +25,7 @@ platform_days as (
         case when count(views) = count(*) then sum(views) end as views,
         case when count(reach) = count(*) then sum(reach) end as reach
     from accounts
-    group by all
+    group by 1, 2
 
 ),
 
@@ -43,8 +43,8 @@ final as (
             end
         ) as bigint) as follower_growth,
         case when lag(follower_date) over by_platform = follower_date - 1
-            then round((followers - lag(followers) over by_platform)
-                / nullif(lag(followers) over by_platform, 0), 6)
+            then {{ round_dbl(fdiv('(followers - lag(followers) over by_platform)',
+                                   'nullif(lag(followers) over by_platform, 0)'), 6) }}
         end as follower_growth_rate,
         cast(views as bigint) as views,
         cast(reach as bigint) as reach

@@ -29,7 +29,7 @@ engagement as (
         cast(sum(link_clicks) as bigint) as link_clicks,
         cast(sum(sessions) as bigint) as sessions
     from funnel
-    group by all
+    group by 1, 2
 
 ),
 
@@ -44,7 +44,7 @@ value as (
         {{ exact_sum('attributed_revenue_usd', 6, "conversion_type = 'customer'") }}
             as attributed_revenue_usd
     from attribution
-    group by all
+    group by 1, 2
 
 ),
 
@@ -79,8 +79,9 @@ final as (
 
     from joined
     window
-        by_month_engagement as (partition by period_month order by engagements desc),
-        by_month_revenue as (partition by period_month order by round(attributed_revenue_usd, 6) desc)
+        by_month_engagement as (partition by period_month order by engagements desc nulls last),
+        by_month_revenue as (partition by period_month
+            order by {{ round_dbl('attributed_revenue_usd', 6) }} desc nulls last)
 
 )
 

@@ -42,7 +42,7 @@ post_sessions as (
         count(*) filter (where is_engaged) as engaged_sessions,
         count(*) filter (where has_lead) as sessions_with_lead
     from touchpoints
-    group by all
+    group by 1, 2
 
 ),
 
@@ -55,7 +55,7 @@ post_credit as (
     from attribution
     inner join touchpoints on attribution.touchpoint_id = touchpoints.touchpoint_id
     inner join conversions on attribution.conversion_id = conversions.conversion_id
-    group by all
+    group by 1, 2
 
 ),
 
@@ -101,15 +101,15 @@ final as (
         *,
         -- engagement rate per person reached (reach, not views: one person seeing a post twice
         -- is not twice as engaged); NULL when the platform reports no reach
-        round(engagements / nullif(reach, 0), 6) as engagement_rate,
-        round(link_clicks / nullif(views, 0), 6) as click_through_rate,
-        round(attributed_revenue_usd * 1000 / nullif(views, 0), 6) as revenue_per_1k_views_usd,
+        {{ round_dbl(fdiv('engagements', 'nullif(reach, 0)'), 6) }} as engagement_rate,
+        {{ round_dbl(fdiv('link_clicks', 'nullif(views, 0)'), 6) }} as click_through_rate,
+        {{ round_dbl(fdiv('attributed_revenue_usd * 1000', 'nullif(views, 0)'), 6) }} as revenue_per_1k_views_usd,
         -- 1 = most; equal values share a rank. rank_gap > 0: the post ranks higher on engagement
         -- than on revenue (vanity), < 0: it earns more than its engagement suggests
-        rank() over (order by engagements desc) as engagement_rank,
-        rank() over (order by round(attributed_revenue_usd, 6) desc) as revenue_rank,
-        rank() over (order by round(attributed_revenue_usd, 6) desc)
-            - rank() over (order by engagements desc) as rank_gap
+        rank() over (order by engagements desc nulls last) as engagement_rank,
+        rank() over (order by {{ round_dbl('attributed_revenue_usd', 6) }} desc nulls last) as revenue_rank,
+        rank() over (order by {{ round_dbl('attributed_revenue_usd', 6) }} desc nulls last)
+            - rank() over (order by engagements desc nulls last) as rank_gap
 
     from measured
 

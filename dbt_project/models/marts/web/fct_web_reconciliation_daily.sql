@@ -73,9 +73,17 @@ api_measures as (
 
 unioned as (
 
-    select * from export_session_measures
-    union all by name select * from consent_denied_measures
-    union all by name select * from api_measures
+    {%- set keys = ['reconciliation_date', 'source', 'medium'] %}
+    {{ union_by_name({
+        'export_session_measures': keys + ['export_sessions', 'export_engaged_sessions', 'export_key_events'],
+        'consent_denied_measures': keys + ['export_consent_denied_events', 'export_key_events'],
+        'api_measures': keys + ['api_sessions', 'api_engaged_sessions', 'api_key_events', 'api_total_users',
+                                'api_user_engagement_seconds', 'is_api_report_partial'],
+    }, {'reconciliation_date': 'date', 'source': 'varchar', 'medium': 'varchar', 'export_sessions': 'bigint',
+        'export_engaged_sessions': 'bigint', 'export_key_events': 'bigint',
+        'export_consent_denied_events': 'bigint', 'api_sessions': 'bigint', 'api_engaged_sessions': 'bigint',
+        'api_key_events': 'bigint', 'api_total_users': 'bigint', 'api_user_engagement_seconds': dbl(),
+        'is_api_report_partial': 'boolean'}) }}
 
 ),
 
@@ -108,7 +116,7 @@ api_days as (
         report_date as reconciliation_date,
         bool_or(is_subject_to_thresholding or has_data_loss_from_other_row) as is_api_report_partial
     from report
-    group by all
+    group by 1
 
 ),
 
@@ -129,7 +137,7 @@ aggregated as (
         coalesce(sum(api_user_engagement_seconds), 0) as api_user_engagement_seconds
 
     from mapped
-    group by all
+    group by 1, 2, 3
 
 ),
 
@@ -148,7 +156,7 @@ sided as (
             then cast(aggregated.api_{{ measure }} as bigint) end as api_{{ measure }},
         {%- endfor %}
         case when api_days.reconciliation_date is not null
-            then round(aggregated.api_user_engagement_seconds, 3) end as api_user_engagement_seconds,
+            then {{ round_dbl('aggregated.api_user_engagement_seconds', 3) }} end as api_user_engagement_seconds,
         api_days.is_api_report_partial
 
     from aggregated
@@ -170,7 +178,7 @@ final as (
         export_{{ measure }},
         api_{{ measure }},
         api_{{ measure }} - export_{{ measure }} as {{ label }}_difference,
-        round((api_{{ measure }} - export_{{ measure }}) / nullif(api_{{ measure }}, 0), 4)
+        {{ round_dbl(fdiv('(api_' ~ measure ~ ' - export_' ~ measure ~ ')', 'nullif(api_' ~ measure ~ ', 0)'), 4) }}
             as {{ label }}_relative_difference,
         {%- endfor %}
         export_consent_denied_events,

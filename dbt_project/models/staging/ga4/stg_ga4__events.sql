@@ -15,8 +15,8 @@ renamed as (
         -- client id (nor ga_session_id); they cannot be sessionised
         user_pseudo_id is null as is_consent_denied,
         user_id,
-        make_timestamptz(event_timestamp) as event_at,
-        strptime(event_date, '%Y%m%d')::date as event_date,
+        {{ timestamp_from_us('event_timestamp') }} as event_at,
+        {{ date_from_yyyymmdd('event_date') }} as event_date,
         event_name,
         {{ ga4_param('ga_session_id', 'int') }} as ga_session_id,
         {{ ga4_param('ga_session_number', 'int') }} as ga_session_number,
@@ -30,18 +30,18 @@ renamed as (
         -- web streams send session_engaged as the string "1"
         {{ ga4_param('session_engaged') }} = '1' as is_session_engaged,
         -- click ids: GA4 collects gclid itself; Meta's fbclid and LinkedIn's li_fat_id stay in the URL
-        coalesce(collected_traffic_source.gclid, {{ utm_param(ga4_param('page_location'), 'gclid') }})
+        coalesce({{ field('collected_traffic_source', 'gclid') }}, {{ utm_param(ga4_param('page_location'), 'gclid') }})
             as gclid,
         {{ utm_param(ga4_param('page_location'), 'fbclid') }} as fbclid,
         {{ utm_param(ga4_param('page_location'), 'li_fat_id') }} as li_fat_id,
         -- GA4's session-scoped last click (cross-channel), on every event, pings included
-        session_traffic_source_last_click.cross_channel_campaign.source as last_click_source,
-        session_traffic_source_last_click.cross_channel_campaign.medium as last_click_medium,
-        session_traffic_source_last_click.cross_channel_campaign.campaign_name as last_click_campaign,
-        session_traffic_source_last_click.cross_channel_campaign.default_channel_group
+        {{ field('session_traffic_source_last_click', 'cross_channel_campaign', 'source') }} as last_click_source,
+        {{ field('session_traffic_source_last_click', 'cross_channel_campaign', 'medium') }} as last_click_medium,
+        {{ field('session_traffic_source_last_click', 'cross_channel_campaign', 'campaign_name') }} as last_click_campaign,
+        {{ field('session_traffic_source_last_click', 'cross_channel_campaign', 'default_channel_group') }}
             as last_click_default_channel_group,
-        device.category as device_category,
-        geo.country as country,
+        {{ field('device', 'category') }} as device_category,
+        {{ field('geo', 'country') }} as country,
         extra_fields
 
     from source

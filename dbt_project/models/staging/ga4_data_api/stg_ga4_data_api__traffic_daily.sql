@@ -11,7 +11,7 @@ renamed as (
     select
         property_id,
         -- the Data API sends every value as a string, dates as YYYYMMDD
-        strptime(report_date, '%Y%m%d')::date as report_date,
+        {{ date_from_yyyymmdd('report_date') }} as report_date,
         session_default_channel_group as ga4_channel_group,
         session_source as source,
         session_medium as medium,
@@ -19,7 +19,7 @@ renamed as (
         cast(sessions as bigint) as sessions,
         cast(engaged_sessions as bigint) as engaged_sessions,
         cast(key_events as bigint) as key_events,
-        cast(user_engagement_duration as double) as user_engagement_seconds,
+        cast(user_engagement_duration as {{ dbl() }}) as user_engagement_seconds,
         cast(total_users as bigint) as total_users,
         cast(screen_page_views as bigint) as screen_page_views,
         time_zone,

@@ -14,7 +14,7 @@ contacts as (
 merged as (
 
     select
-        trim(unnest(string_split(merged_contact_ids, ';'))) as merged_contact_id,
+        trim({{ split_to_rows('merged_contact_ids', ';') }}) as merged_contact_id,
         contact_id,
         updated_at
 
@@ -27,7 +27,7 @@ final as (
 
     -- a survivor merged into another contact later stopped existing too: HubSpot lists every id
     -- merged so far on the last survivor, so an id names the survivor that still exists
-    select
+    select {{ distinct_on('merged_contact_id') }}
         merged_contact_id,
         contact_id
 
@@ -35,7 +35,7 @@ final as (
     where
         merged_contact_id <> ''
         and contact_id not in (select merged.merged_contact_id from merged)
-    qualify row_number() over (partition by merged_contact_id order by updated_at desc, contact_id) = 1
+    {{ first_per('merged_contact_id', 'updated_at desc, contact_id') }}
 
 )
 

@@ -9,9 +9,7 @@ source as (
 latest as (
 
     -- associations land with their deal: the deal's latest landing day holds the current set
-    select *
-    from source
-    qualify dense_rank() over (partition by deal_id order by date desc) = 1
+    {{ latest_landing_day('source', 'deal_id') }}
 
 ),
 

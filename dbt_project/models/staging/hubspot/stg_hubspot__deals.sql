@@ -28,8 +28,7 @@ renamed as (
         hs_is_closed = 'true' as is_closed,
         hs_is_closed_won = 'true' as is_won,
         -- when the deal last entered each stage of the default pipeline (the stage history)
-        {%- for stage in ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled',
-                          'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'] %}
+        {%- for stage in hubspot_deal_stages() %}
         cast(hs_date_entered_{{ stage }} as timestamptz) as entered_{{ stage }}_at{{ ',' if not loop.last }}
         {%- endfor %}
 

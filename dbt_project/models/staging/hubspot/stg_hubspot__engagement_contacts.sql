@@ -9,9 +9,7 @@ source as (
 latest as (
 
     -- associations land with their engagement: its latest landing day holds the current set
-    select *
-    from source
-    qualify dense_rank() over (partition by engagement_type, engagement_id order by date desc) = 1
+    {{ latest_landing_day('source', 'engagement_type, engagement_id') }}
 
 ),
 

@@ -19,8 +19,8 @@ renamed as (
         commentary,
         article_url,
         -- the shared link carries the UTMs (its URN as utm_content, percent-encoded)
-        url_decode({{ utm_param('coalesce(article_url, commentary)', 'utm_campaign') }}) as utm_campaign,
-        url_decode({{ utm_param('coalesce(article_url, commentary)', 'utm_content') }}) as utm_content,
+        {{ url_decode(utm_param('coalesce(article_url, commentary)', 'utm_campaign')) }} as utm_campaign,
+        {{ url_decode(utm_param('coalesce(article_url, commentary)', 'utm_content')) }} as utm_content,
         'https://www.linkedin.com/feed/update/' || post_id || '/' as permalink,
         -- lifetime share statistics; NULL when LinkedIn returned none for the post
         impression_count as views,

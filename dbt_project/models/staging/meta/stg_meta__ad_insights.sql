@@ -25,26 +25,16 @@ renamed as (
         cast(clicks as bigint) as clicks,
         cast(inline_link_clicks as bigint) as link_clicks,
         cast(spend as decimal(18, 2)) as spend,
-        cast(json(actions) as struct(action_type varchar, value varchar)[]) as actions,
-        cast(json(action_values) as struct(action_type varchar, value varchar)[]) as action_values
+        -- JSON lists of {action_type, value}: the value of one action type
+        coalesce(cast({{ json_array_lookup('actions', 'action_type', 'post_reaction', 'value') }} as bigint), 0)
+            as reactions,
+        coalesce(cast({{ json_array_lookup('actions', 'action_type', 'lead', 'value') }} as bigint), 0)
+            as platform_reported_leads,
+        coalesce(cast({{ json_array_lookup('action_values', 'action_type', 'lead', 'value') }} as decimal(18, 2)), 0)
+            as platform_reported_value
 
     from source
 
-),
-
-with_actions as (
-
-    select
-        * exclude (actions, action_values),
-        coalesce(cast(list_filter(actions, lambda a: a.action_type = 'post_reaction')[1].value as bigint), 0)
-            as reactions,
-        coalesce(cast(list_filter(actions, lambda a: a.action_type = 'lead')[1].value as bigint), 0)
-            as platform_reported_leads,
-        coalesce(cast(list_filter(action_values, lambda a: a.action_type = 'lead')[1].value as decimal(18, 2)), 0)
-            as platform_reported_value
-
-    from renamed
-
 )
 
-select * from with_actions
+select * from renamed

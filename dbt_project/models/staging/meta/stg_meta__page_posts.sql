@@ -23,9 +23,7 @@ renamed as (
         post_total_media_view_unique as reach,
         post_clicks as clicks,
         -- total reactions = sum over reaction types (like, love, wow, haha, sad, angry)
-        coalesce(list_sum(map_values(
-            cast(json(post_reactions_by_type_total) as map(varchar, bigint))
-        )), 0) as reactions,
+        coalesce({{ json_values_sum('post_reactions_by_type_total') }}, 0) as reactions,
         coalesce(comments_count, 0) as comments,
         coalesce(shares_count, 0) as shares
 

@@ -15,8 +15,8 @@ tracked as (
         *,
         coalesce(
             -- expanded_urls is a JSON list of strings: the first one with a UTM parameter
-            nullif(regexp_extract(expanded_urls, '"([^"]*[?&]utm_[^"]*)"', 1), ''),
-            json_extract_string(expanded_urls, '$[0]')
+            nullif({{ regexp_extract('expanded_urls', '"([^"]*[?&]utm_[^"]*)"', 1) }}, ''),
+            {{ json_element_text('expanded_urls', 0) }}
         ) as tracked_url
     from source
 
