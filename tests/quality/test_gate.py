@@ -429,3 +429,19 @@ def test_mart_gate_releases_the_build_database(clean_marts: Paths) -> None:
     con = duckdb.connect(str(clean_marts.build_db))
     con.execute("create table main_marts.after_gate as select 1 as x")
     con.close()
+
+
+def test_a_column_of_another_type_fails_by_name(clean_landing: Paths) -> None:
+    """Types are the Arrow contract's: a count landed as text is named with both types."""
+    import pyarrow as pa
+
+    from social_roi import landing
+
+    table = landing.read_partition(clean_landing.landing, "meta", "ig_media", DAY)
+    index = table.schema.get_field_index("like_count")
+    table = table.set_column(index, "like_count", table["like_count"].cast(pa.string()))
+    landing.write_partition(clean_landing.landing, "meta", "ig_media", DAY, table)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.expectation) == ("meta/ig_media", "partition_types_match_contract")
+    assert failure.examples == ({"column": "like_count", "contract": "int64", "landed": "string"},)
