@@ -445,3 +445,76 @@ def test_a_column_of_another_type_fails_by_name(clean_landing: Paths) -> None:
     [failure] = _landing_failure(clean_landing).result.failures
     assert (failure.table, failure.expectation) == ("meta/ig_media", "partition_types_match_contract")
     assert failure.examples == ({"column": "like_count", "contract": "int64", "landed": "string"},)
+
+
+def _land_history(paths: Paths, source: str, entity: str, rows_per_day: list[int]) -> None:
+    """The days before DAY, oldest first, with these row counts."""
+    for back, n in zip(range(len(rows_per_day), 0, -1), rows_per_day, strict=True):
+        day = DAY - timedelta(days=back)
+        land(paths, source, entity, day, clean_rows(source, entity, day, n))
+
+
+@pytest.mark.parametrize("today", [4, 0])
+def test_a_day_with_a_tenth_of_the_usual_volume_or_nothing_fails(clean_landing: Paths, today) -> None:
+    _land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
+    land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, today))
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.expectation, failure.check) == (
+        "brandwatch/mentions", "expect_table_row_count_to_be_between", "volume")
+    assert failure.observed == today
+    assert (f"brandwatch/mentions landed {today} rows on 2026-10-01 against a trailing median of 40 "
+            "a day over the 7 landed days before") in str(error)
+    assert "at least 5 needed" in str(error)  # 90 % fewer than 40 is 4 or fewer
+    written = json.loads(error.result.result_file.read_text())
+    [suite] = [s for s in written["suites"] if s["suite"] == "landing__brandwatch_mentions"]
+    assert suite["arrival"]["trailing_median"] == 40 and suite["arrival"]["volume_min_rows"] == 5
+
+
+def test_a_drop_of_less_than_ninety_percent_passes(clean_landing: Paths) -> None:
+    _land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
+    land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, 5))
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_sparse_entities_and_short_histories_do_not_alarm(clean_landing: Paths) -> None:
+    """Posts: 0–5 a day, median under the rule's minimum of 10; mentions: two days of history."""
+    _land_history(clean_landing, "meta", "page_posts", [3, 1, 4, 2, 5, 1, 2])
+    land(clean_landing, "meta", "page_posts", DAY, [])
+    _land_history(clean_landing, "brandwatch", "mentions", [40, 41])
+    land(clean_landing, "brandwatch", "mentions", DAY, [])
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_days_without_a_connection_are_not_history(clean_landing: Paths) -> None:
+    """A source switched on today after weeks without its connection: no partitions before,
+    no volume rule (skipped days land no partition, only their status)."""
+    from social_roi.connectors import listening
+    from social_roi.connectors.base import skip_not_configured
+
+    for back in range(1, 8):
+        skip_not_configured(listening, DAY - timedelta(days=back), clean_landing.landing, "no connection")
+    land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, 1))
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_a_stale_source_fails(clean_landing: Paths) -> None:
+    """Account insights arrive every day (max_age_days 1): none for three days is a stale feed,
+    although two rows a day are too few for the volume rule."""
+    _land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 0, 0])
+    land(clean_landing, "meta", "account_insights", DAY, [])
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.check) == ("meta/account_insights", "freshness")
+    assert ("stale: meta/account_insights landed no rows on 2026-10-01, none since 2026-09-28 "
+            "(3 days; at most 1 allowed)") in str(error)
+
+
+def test_one_silent_day_of_a_daily_feed_is_not_yet_stale(clean_landing: Paths) -> None:
+    _land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 2])
+    land(clean_landing, "meta", "account_insights", DAY, [])
+    assert validate_landing(clean_landing, DAY).success

@@ -50,7 +50,8 @@ def test_suite_loads_every_expectation(path: Path) -> None:
     assert suite.name == path.stem
     assert len(suite.expectations) == len(raw["expectations"]) > 0
     known = {**interval_parameters(*day_interval(date(2026, 10, 1))),
-             **landed_parameters(Path("/nonexistent"), CONNECTORS)}
+             **landed_parameters(Path("/nonexistent"), CONNECTORS),
+             "volume_min_rows": 0, "freshness_min_rows": 0}
     assert _parameters(raw) <= set(known)
     if path.stem.startswith("marts__"):  # the marts gate passes no interval
         assert _parameters(raw) <= set(landed_parameters(Path("/nonexistent"), CONNECTORS))
@@ -167,3 +168,15 @@ def test_funnel_cohorts_and_roi_have_their_consistency_checks() -> None:
     consistent = {e["kwargs"]["column"] for e in roi["expectations"]
                   if e["meta"].get("check") == "consistency"}
     assert {"roi", "roas", "total_cost_usd"} <= consistent
+
+
+@pytest.mark.parametrize(("source", "entity"), sorted(ENTITIES), ids="_".join)
+def test_landing_suite_checks_volume_and_freshness(source: str, entity: str) -> None:
+    from social_roi.quality.arrival import config_of
+
+    raw = json.loads((EXPECTATIONS / "suites" / f"landing__{source}_{entity}.json").read_text())
+    checks = {e["meta"].get("check"): e for e in raw["expectations"]}
+    assert checks["volume"]["kwargs"] == {"min_value": {"$PARAMETER": "volume_min_rows"}}
+    assert checks["freshness"]["kwargs"] == {"min_value": {"$PARAMETER": "freshness_min_rows"}}
+    assert "max_age_days" in raw["meta"]["freshness"] and raw["meta"]["freshness"]["why"]
+    config_of(raw["meta"])  # no unknown setting

@@ -9,6 +9,7 @@ named in the summary, not a crash: the operator sees every problem of the run at
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -22,6 +23,8 @@ import pyarrow as pa
 from social_roi import landing
 from social_roi.errors import SocialRoiError
 from social_roi.quality import runner
+from social_roi.quality.arrival import arrival
+from social_roi.quality.arrival import config_of as arrival_config
 from social_roi.quality.results import Failure, GateResult, SuiteRun
 from social_roi.quality.suites import (
     day_interval,
@@ -97,13 +100,20 @@ def _validate_entity(paths: Paths, source: str, entity: Entity, day: date) -> Su
                                {"path": str(file)}, f"{len(mismatched)} column(s) of another type",
                                tuple(mismatched))
     parameters = interval_parameters(day_interval(days[0])[0], day_interval(days[-1])[1])
+    volume = arrival(paths.landing, source, entity.name, days, sum(f.num_rows for f in frames),
+                     arrival_config(suite.meta))
+    parameters.update(volume.parameters())
     if len(frames) == 1:
-        return runner.validate_frame(table, frames[0].to_pandas(), suite, MappingProxyType(parameters))
-    # a window: each row with its partition's day (the `date` the warehouse reads), so that the
-    # suite can check that every row sits in the partition of its own day
-    frame = pa.concat_tables([part.append_column("date", pa.array([d] * part.num_rows, pa.date32()))
-                              for d, part in zip(days, frames, strict=True)]).to_pandas()
-    return runner.validate_frame(table, frame, suite, MappingProxyType(parameters))
+        frame = frames[0].to_pandas()
+    else:
+        # a window: each row with its partition's day (the `date` the warehouse reads), so that
+        # the suite can check that every row sits in the partition of its own day
+        frame = pa.concat_tables([part.append_column("date", pa.array([d] * part.num_rows, pa.date32()))
+                                  for d, part in zip(days, frames, strict=True)]).to_pandas()
+    run = runner.validate_frame(table, frame, suite, MappingProxyType(parameters))
+    failures = tuple(dataclasses.replace(f, note=volume.explain(f.check))
+                     if f.check in ("volume", "freshness") else f for f in run.failures)
+    return dataclasses.replace(run, failures=failures, details={"arrival": volume.as_json()})
 
 
 def validate_marts(

@@ -25,18 +25,26 @@ class Failure:
     kwargs: Mapping[str, Any]
     observed: Any
     examples: Sequence[Any] = ()
+    check: str | None = None  # the expectation's meta.check: "volume", "freshness", ...
+    note: str | None = None  # what the numbers mean (volume, freshness), in words
+    rows: Sequence[Mapping[str, Any]] = ()  # a few offending rows: their key and the value
 
     def describe(self) -> str:
         args = ", ".join(f"{key}={_short(value)}" for key, value in self.kwargs.items())
         line = f"- {self.table} [{self.suite}] {self.expectation}({args}): observed {_short(self.observed)}"
+        if self.note:
+            line += f"\n    {self.note}"
         if self.examples:
             line += "\n    e.g. " + "; ".join(_short(e) for e in self.examples[:MAX_EXAMPLES])
+        if self.rows:
+            line += "\n    rows: " + "; ".join(_short(r) for r in self.rows[:MAX_EXAMPLES])
         return line
 
     def as_json(self) -> dict[str, Any]:
         return {"table": self.table, "suite": self.suite, "expectation": self.expectation,
                 "kwargs": dict(self.kwargs), "observed": self.observed,
-                "examples": list(self.examples[:MAX_EXAMPLES])}
+                "examples": list(self.examples[:MAX_EXAMPLES]), "check": self.check,
+                "note": self.note, "rows": [dict(r) for r in self.rows[:MAX_EXAMPLES]]}
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class SuiteRun:
     rows: int | None  # None: the table could not be read
     evaluated: int
     failures: tuple[Failure, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)  # volume, quarantine: in the JSON
+    validation: Any = field(default=None, repr=False, compare=False)  # GE's result, for Data Docs
 
     @property
     def success(self) -> bool:
@@ -56,7 +66,7 @@ class SuiteRun:
     def as_json(self) -> dict[str, Any]:
         return {"suite": self.suite, "table": self.table, "rows": self.rows,
                 "evaluated": self.evaluated, "failed": len(self.failures),
-                "success": self.success}
+                "success": self.success, **self.details}
 
 
 @dataclass(frozen=True)
