@@ -518,3 +518,30 @@ def test_one_silent_day_of_a_daily_feed_is_not_yet_stale(clean_landing: Paths) -
     _land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 2])
     land(clean_landing, "meta", "account_insights", DAY, [])
     assert validate_landing(clean_landing, DAY).success
+
+
+def test_a_failing_run_builds_data_docs_named_in_the_summary_and_the_result_file(
+        clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "ad_insights", DAY, 12)
+    rows[3]["spend"] = "-5.00"
+    land(clean_landing, "meta", "ad_insights", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    index = error.result.data_docs
+    assert index == clean_landing.run_results / "landing" / "2026-10-01.docs" / "index.html"
+    assert f"Data Docs: {index}" in str(error)
+    assert json.loads(error.result.result_file.read_text())["data_docs"] == str(index)
+    listing = index.read_text()
+    assert listing.count("<tr class=") == 27 and listing.count("<tr class=failed>") == 1
+    page = (index.parent / "landing__meta_ad_insights.html").read_text()
+    assert "Great Expectations" in page and "spend" in page and "-5.00" in page
+    assert len(list(index.parent.glob("*.html"))) == 28
+
+
+def test_passing_runs_build_data_docs_only_when_asked(clean_landing: Paths, monkeypatch) -> None:
+    assert validate_landing(clean_landing, DAY).data_docs is None
+    assert not (clean_landing.run_results / "landing" / "2026-10-01.docs").exists()
+    monkeypatch.setenv("SOCIAL_ROI_DATA_DOCS", "always")
+    result = validate_landing(clean_landing, DAY)
+    assert result.data_docs is not None and "passed" in result.data_docs.read_text()

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from social_roi import landing
 from social_roi.errors import SocialRoiError
-from social_roi.quality import runner
+from social_roi.quality import docs, runner
 from social_roi.quality.arrival import arrival
 from social_roi.quality.arrival import config_of as arrival_config
 from social_roi.quality.results import Failure, GateResult, SuiteRun
@@ -181,6 +181,8 @@ def _unreadable(table: str, suite: str, check: str, kwargs: dict, observed: str,
 
 
 def _conclude(result: GateResult) -> GateResult:
+    if docs.wanted(result.success):
+        result = dataclasses.replace(result, data_docs=docs.build(result))
     result.write()
     if not result.success:
         raise GateFailed(result)

@@ -79,6 +79,7 @@ class GateResult:
     failures: tuple[Failure, ...]
     result_file: Path
     suites: tuple[SuiteRun, ...] = field(default=(), repr=False)
+    data_docs: Path | None = None  # the run's Data Docs index (quality/docs.py), when built
 
     @classmethod
     def from_runs(cls, boundary: str, scope: str, runs: Sequence[SuiteRun],
@@ -92,6 +93,8 @@ class GateResult:
         head = (f"Quality gate '{self.boundary}' ({self.scope}) {verdict}: "
                 f"{len(self.failures)} of {self.expectations_evaluated} expectations failed "
                 f"in {self.suites_evaluated} suites. Results: {self.result_file}")
+        if self.data_docs is not None:
+            head += f"\nData Docs: {self.data_docs}"
         return "\n".join([head, *(f.describe() for f in self.failures)])
 
     def as_json(self) -> dict[str, Any]:
@@ -99,7 +102,8 @@ class GateResult:
                 "suites_evaluated": self.suites_evaluated,
                 "expectations_evaluated": self.expectations_evaluated,
                 "suites": [run.as_json() for run in self.suites],
-                "failures": [f.as_json() for f in self.failures]}
+                "failures": [f.as_json() for f in self.failures],
+                "data_docs": None if self.data_docs is None else str(self.data_docs)}
 
     def write(self) -> Path:
         """Write the JSON atomically: a reader never sees half a file."""
