@@ -22,10 +22,10 @@ import pyarrow as pa
 
 from social_roi import landing
 from social_roi.errors import SocialRoiError
-from social_roi.quality import docs, runner
+from social_roi.quality import docs, quarantine, runner
 from social_roi.quality.arrival import arrival
 from social_roi.quality.arrival import config_of as arrival_config
-from social_roi.quality.results import Failure, GateResult, SuiteRun
+from social_roi.quality.results import MAX_EXAMPLES, Failure, GateResult, SuiteRun
 from social_roi.quality.suites import (
     day_interval,
     interval_parameters,
@@ -99,6 +99,16 @@ def _validate_entity(paths: Paths, source: str, entity: Entity, day: date) -> Su
             return _unreadable(table, suite.name, "partition_types_match_contract",
                                {"path": str(file)}, f"{len(mismatched)} column(s) of another type",
                                tuple(mismatched))
+    # a quarantine-policy entity is judged on its whole delivery: records an earlier run of this
+    # day set aside go back in first (decision 55)
+    policy = quarantine.policy_of(suite)
+    restored = None
+    if policy == "quarantine":
+        if len(days) > 1:
+            raise quarantine.InvalidPolicy(f"{suite.name}: a restated entity cannot quarantine")
+        restored = quarantine.restore(paths.landing, source, entity.name, day, frames[0].schema)
+        if restored is not None:
+            frames[0] = pa.concat_tables([frames[0], restored])
     parameters = interval_parameters(day_interval(days[0])[0], day_interval(days[-1])[1])
     volume = arrival(paths.landing, source, entity.name, days, sum(f.num_rows for f in frames),
                      arrival_config(suite.meta))
@@ -111,9 +121,27 @@ def _validate_entity(paths: Paths, source: str, entity: Entity, day: date) -> Su
         frame = pa.concat_tables([part.append_column("date", pa.array([d] * part.num_rows, pa.date32()))
                                   for d, part in zip(days, frames, strict=True)]).to_pandas()
     run = runner.validate_frame(table, frame, suite, MappingProxyType(parameters))
+    details: dict = {"arrival": volume.as_json(), "policy": policy}
+    if run.success and restored is not None:
+        quarantine.release(paths.landing, source, entity.name, day, frames[0])
+    elif not run.success and policy == "quarantine":
+        split = quarantine.split(frames[0], frame, suite, MappingProxyType(parameters), source,
+                                 entity.name, day, entity.id_field)
+        if split is not None:
+            rest = runner.validate_frame(table, split.kept.to_pandas(), suite, MappingProxyType(parameters))
+            if rest.success:
+                file = quarantine.write(paths.landing, source, entity.name, day, split)
+                details["quarantined"] = {
+                    "rows": split.quarantined.num_rows, "file": str(file), "reasons": dict(split.reasons),
+                    "records": split.quarantined["_record_id"].to_pylist()[:MAX_EXAMPLES]}
+                run = rest
+            else:  # what is left fails too (e.g. too few rows): the day blocks, on every count
+                seen = {(f.expectation, repr(f.kwargs)) for f in run.failures}
+                run = dataclasses.replace(run, failures=run.failures + tuple(
+                    f for f in rest.failures if (f.expectation, repr(f.kwargs)) not in seen))
     failures = tuple(dataclasses.replace(f, note=volume.explain(f.check))
                      if f.check in ("volume", "freshness") else f for f in run.failures)
-    return dataclasses.replace(run, failures=failures, details={"arrival": volume.as_json()})
+    return dataclasses.replace(run, failures=failures, details=details)
 
 
 def validate_marts(
@@ -186,6 +214,8 @@ def _conclude(result: GateResult) -> GateResult:
     result.write()
     if not result.success:
         raise GateFailed(result)
+    if result.quarantined_rows:
+        log.warning(result.summary())
     return result
 
 

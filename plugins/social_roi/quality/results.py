@@ -88,6 +88,21 @@ class GateResult:
         return cls(boundary, scope, not failures, len(runs), sum(r.evaluated for r in runs),
                    failures, result_file, tuple(runs))
 
+    @property
+    def quarantined_rows(self) -> int:
+        return sum(run.details.get("quarantined", {}).get("rows", 0) for run in self.suites)
+
+    def warnings(self) -> list[str]:
+        """Quarantined records: the day passed without them."""
+        lines = []
+        for run in self.suites:
+            held = run.details.get("quarantined")
+            if held:
+                reasons = ", ".join(f"{k}: {v}" for k, v in held["reasons"].items())
+                lines.append(f"- WARNING {run.table} [{run.suite}]: {held['rows']} record(s) quarantined "
+                             f"({reasons}), e.g. {', '.join(map(str, held['records']))}; {held['file']}")
+        return lines
+
     def summary(self) -> str:
         verdict = "passed" if self.success else "FAILED"
         head = (f"Quality gate '{self.boundary}' ({self.scope}) {verdict}: "
@@ -95,12 +110,15 @@ class GateResult:
                 f"in {self.suites_evaluated} suites. Results: {self.result_file}")
         if self.data_docs is not None:
             head += f"\nData Docs: {self.data_docs}"
-        return "\n".join([head, *(f.describe() for f in self.failures)])
+        if self.quarantined_rows:
+            head += f"\n{self.quarantined_rows} record(s) quarantined:"
+        return "\n".join([head, *self.warnings(), *(f.describe() for f in self.failures)])
 
     def as_json(self) -> dict[str, Any]:
         return {"boundary": self.boundary, "scope": self.scope, "success": self.success,
                 "suites_evaluated": self.suites_evaluated,
                 "expectations_evaluated": self.expectations_evaluated,
+                "quarantined_rows": self.quarantined_rows,
                 "suites": [run.as_json() for run in self.suites],
                 "failures": [f.as_json() for f in self.failures],
                 "data_docs": None if self.data_docs is None else str(self.data_docs)}
