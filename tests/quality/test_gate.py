@@ -4,7 +4,7 @@ table, the expectation and an offending value."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pyarrow.parquet as pq
@@ -680,3 +680,75 @@ def test_a_negative_spend_blocks_and_is_not_quarantined(clean_landing: Paths) ->
 
     assert error.result.failures[0].table == "meta/ad_insights"
     assert not (clean_landing.landing / FOLDER).exists()
+
+
+def _roi_rows(n: int) -> list[dict]:
+    """``n`` consistent ROI rows (docs/roi.md's formulas), computed here independently."""
+    rows = []
+    for i in range(n):
+        media, other = 100.0 + i, 50.0 + 2 * i
+        cost, revenue, leads, customers = media + other, 400.0 * (i % 3), 2.0 + i, 0.5 * (i % 2)
+        cac = cost / customers if customers else None
+        ltv = 900.0 if customers else None
+        rows.append({
+            "period_month": date(2026, 10, 1), "channel_group": "Paid Social", "platform": "facebook",
+            "campaign": f"camp {i}", "attribution_model": "linear", "media_cost_usd": media,
+            "non_media_cost_usd": other, "total_cost_usd": cost, "attributed_leads": leads,
+            "attributed_mqls": 1.0, "attributed_sqls": 1.0, "attributed_opportunities": 1.0,
+            "attributed_customers": customers, "attributed_pipeline_usd": 1000.0,
+            "attributed_revenue_usd": revenue, "roi": (revenue - cost) / cost, "roas": revenue / media,
+            "cpl_usd": cost / leads, "cost_per_opportunity_usd": cost, "cac_usd": cac,
+            "gross_margin": 0.8, "ltv_usd": ltv, "ltv_to_cac": ltv / cac if cac else None,
+            "payback_months": cac / (ltv / 12) if cac else None})
+    return rows
+
+
+def _build_roi(paths: Paths, rows: list[dict]) -> None:
+    import pandas as pd
+
+    paths.build_db.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(rows)  # noqa: F841 (read by DuckDB below)
+    with duckdb.connect(str(paths.build_db)) as con:
+        con.execute("create schema if not exists main_marts; "
+                    "create or replace table main_marts.fct_roi_monthly as select * from frame")
+
+
+def test_consistent_roi_passes_and_an_roi_that_does_not_follow_its_inputs_fails(paths: Paths) -> None:
+    rows = _roi_rows(6)
+    _build_roi(paths, rows)
+    assert validate_marts(paths, ("fct_roi_monthly",)).success
+
+    rows[4]["roi"] += 0.5  # e.g. a model that forgot the non-media costs in one place
+    _build_roi(paths, rows)
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths, ("fct_roi_monthly",))
+
+    [failure] = caught.value.result.failures
+    assert (failure.expectation, failure.kwargs["column"]) == ("expect_column_values_to_be_null", "roi")
+    assert failure.check == "consistency" and failure.observed == "1 of 1 rows unexpected"
+    assert failure.rows[0]["campaign"] == "camp 4"
+    assert "camp 4" in str(caught.value)
+
+
+def test_a_cohort_with_more_customers_than_opportunities_fails(paths: Paths) -> None:
+    paths.build_db.parent.mkdir(parents=True, exist_ok=True)
+    stages = ("lead", "mql", "sql", "opportunity", "customer")
+    columns = ["cohort_month", "first_touch_channel_group", "first_touch_platform", "people",
+               *[c for s in stages for c in (f"reached_{s}", f"{s}_share")],
+               "median_days_touch_to_lead", "median_days_lead_to_mql", "median_days_mql_to_sql",
+               "median_days_sql_to_opportunity", "median_days_opportunity_to_customer"]
+    reached = {"linkedin": (40, 20, 10, 5, 2), "facebook": (30, 15, 8, 3, 4)}  # facebook: 4 > 3
+    with duckdb.connect(str(paths.build_db)) as con:
+        types = ", ".join(f"{c} {'varchar' if i < 3 else 'double'}" for i, c in enumerate(columns))
+        con.execute(f"create schema main_marts; create table main_marts.fct_funnel_cohorts ({types})")
+        for platform, counts in reached.items():
+            values = ["2026-10-01", "Organic Social", platform, 50,
+                      *[v for n in counts for v in (n, n / 50)], 1, 1, 1, 1, 1]
+            con.execute(f"insert into main_marts.fct_funnel_cohorts values ({', '.join('?' * len(columns))})",
+                        values)
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths, ("fct_funnel_cohorts",))
+    [failure] = caught.value.result.failures
+    assert (failure.kwargs["column_A"], failure.kwargs["column_B"]) == ("reached_opportunity",
+                                                                        "reached_customer")
+    assert failure.rows[0]["first_touch_platform"] == "facebook"
