@@ -57,7 +57,9 @@ def check_landing(day: date) -> dict[str, object]:
     from social_roi.quality.gate import validate_landing
 
     result = validate_landing(Paths.from_env(), day)
-    return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
+    # quarantined engagement records: the day passed without them (decision 55)
+    return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file),
+            "quarantined": result.quarantined_rows}
 
 
 def build() -> dict[str, int]:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -39,6 +39,8 @@ from social_roi.settings import Paths
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from great_expectations.core import ExpectationSuite
+
     from social_roi.connectors.base import Entity
 
 __all__ = ["GateFailed", "GateResult", "validate_landing", "validate_marts"]
@@ -120,28 +122,40 @@ def _validate_entity(paths: Paths, source: str, entity: Entity, day: date) -> Su
         # the suite can check that every row sits in the partition of its own day
         frame = pa.concat_tables([part.append_column("date", pa.array([d] * part.num_rows, pa.date32()))
                                   for d, part in zip(days, frames, strict=True)]).to_pandas()
-    run = runner.validate_frame(table, frame, suite, MappingProxyType(parameters))
+    frozen = MappingProxyType(parameters)
+    run = runner.validate_frame(table, frame, suite, frozen)
     details: dict = {"arrival": volume.as_json(), "policy": policy}
-    if run.success and restored is not None:
-        quarantine.release(paths.landing, source, entity.name, day, frames[0])
-    elif not run.success and policy == "quarantine":
-        split = quarantine.split(frames[0], frame, suite, MappingProxyType(parameters), source,
-                                 entity.name, day, entity.id_field)
-        if split is not None:
-            rest = runner.validate_frame(table, split.kept.to_pandas(), suite, MappingProxyType(parameters))
-            if rest.success:
-                file = quarantine.write(paths.landing, source, entity.name, day, split)
-                details["quarantined"] = {
-                    "rows": split.quarantined.num_rows, "file": str(file), "reasons": dict(split.reasons),
-                    "records": split.quarantined["_record_id"].to_pylist()[:MAX_EXAMPLES]}
-                run = rest
-            else:  # what is left fails too (e.g. too few rows): the day blocks, on every count
-                seen = {(f.expectation, repr(f.kwargs)) for f in run.failures}
-                run = dataclasses.replace(run, failures=run.failures + tuple(
-                    f for f in rest.failures if (f.expectation, repr(f.kwargs)) not in seen))
+    if policy == "quarantine":
+        run = _settle_quarantine(paths, source, entity, day, frames[0], frame, suite, frozen, run,
+                                 restored is not None, details)
     failures = tuple(dataclasses.replace(f, note=volume.explain(f.check))
                      if f.check in ("volume", "freshness") else f for f in run.failures)
     return dataclasses.replace(run, failures=failures, details=details)
+
+
+def _settle_quarantine(paths: Paths, source: str, entity: Entity, day: date, delivery: pa.Table,
+                       frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[str, Any],
+                       run: SuiteRun, restored: bool, details: dict) -> SuiteRun:
+    """A quarantine-policy entity's day (decision 55): all good — restored records go back into
+    the partition; only row-level failures of a minority — those records go to quarantine and the
+    rest is validated again; anything else blocks. ``details`` gets what was quarantined."""
+    if run.success:
+        if restored:
+            quarantine.release(paths.landing, source, entity.name, day, delivery)
+        return run
+    split = quarantine.split(delivery, frame, suite, parameters, source, entity.name, day, entity.id_field)
+    if split is None:
+        return run
+    rest = runner.validate_frame(run.table, split.kept.to_pandas(), suite, parameters)
+    if not rest.success:  # what is left fails too (e.g. too few rows): the day blocks, on every count
+        seen = {(f.expectation, repr(f.kwargs)) for f in run.failures}
+        return dataclasses.replace(run, failures=run.failures + tuple(
+            f for f in rest.failures if (f.expectation, repr(f.kwargs)) not in seen))
+    file = quarantine.write(paths.landing, source, entity.name, day, split)
+    details["quarantined"] = {"rows": split.quarantined.num_rows, "file": str(file),
+                              "reasons": dict(split.reasons),
+                              "records": split.quarantined["_record_id"].to_pylist()[:MAX_EXAMPLES]}
+    return rest
 
 
 def validate_marts(
