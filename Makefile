@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install clean releases rollback
 
 demo: $(STAMP)  ## Run the daily DAG through Airflow for 30 sandbox days, then print the funnel.
 	$(BIN)/python -m social_roi demo $(ARGS)
@@ -20,6 +20,12 @@ bench: $(STAMP)  ## Attribution at 1 M conversions; extraction per source over 3
 	$(BIN)/python bench/attribution_data_driven.py
 	$(BIN)/python bench/attribution_rule_based.py
 	$(BIN)/python bench/extract.py
+
+releases: $(STAMP)  ## List the releases of the serving database (current, kept, restored).
+	$(BIN)/python -m social_roi releases
+
+rollback: $(STAMP)  ## Serve an earlier release again: `make rollback` (the previous one) or `make rollback RELEASE=12`.
+	$(BIN)/python -m social_roi rollback $(RELEASE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dags plugins tests bench

@@ -10,6 +10,8 @@ warehouse with dbt, validate the candidate marts, and only then publish them ato
 * Auth errors and gate failures fail at once (retrying cannot fix them); API hiccups are retried
   inside the connectors and again by Airflow.
 * One writer at a time on the DuckDB build file: `max_active_runs=1` and the `duckdb_writer` pool.
+* A task that fails for good (after its last retry, or at once) sends an alert naming the run, the
+  task and, for a gate failure, the failed checks: README, "Alerts".
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+
+from social_roi.alerts.notifier import FailureNotifier
 
 SOURCES = ("meta", "linkedin", "x", "ga4", "ga4_data_api", "hubspot", "salesforce", "brandwatch")
 
@@ -35,6 +39,7 @@ SOURCES = ("meta", "linkedin", "x", "ga4", "ga4_data_api", "hubspot", "salesforc
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=15),
+        "on_failure_callback": FailureNotifier(),
     },
 )
 def social_roi_daily():

@@ -76,6 +76,7 @@ def test_publish_copies_the_marts_and_records_the_publication(build: Path, servi
     result = _publish(build, serving)
 
     assert result.path == serving
+    assert result.release == 1
     assert result.tables == ("fct_funnel_daily", "dim_platform")
     assert result.row_counts == {"fct_funnel_daily": 60, "dim_platform": 2}
     contents = _contents(serving)
@@ -87,16 +88,29 @@ def test_publish_copies_the_marts_and_records_the_publication(build: Path, servi
 
 
 def test_publishing_twice_gives_identical_contents(build: Path, serving: Path) -> None:
-    _publish(build, serving)
+    """The same run published twice: the marts and `_publication` are the same rows in the same
+    stored order; the second publication is the next release, and the history says so."""
+    assert _publish(build, serving).release == 1
     first = _contents(serving)
-    _publish(build, serving)
-    assert _contents(serving) == first
+    assert _publish(build, serving).release == 2
+    second = _contents(serving)
+
+    history = second.pop("releases")
+    assert second == {k: v for k, v in first.items() if k != "releases"}
+    assert first["releases"] == [(1, *history[0][1:8], True, True)]
+    assert [row[0] for row in history] == [1, 2]
+    assert history[0][1:8] == history[1][1:8]  # run, interval, published_at, tables, counts, restored
+    assert [row[8:] for row in history] == [(False, True), (True, True)]  # current, kept
 
 
-def test_nothing_but_the_served_file_remains(build: Path, serving: Path) -> None:
+def test_nothing_but_the_served_file_and_the_kept_releases_remain(build: Path, serving: Path) -> None:
     _publish(build, serving)
     _publish(build, serving)
-    assert [p.name for p in serving.parent.iterdir()] == ["serving.duckdb"]  # no .wal, no temp
+    assert sorted(p.name for p in serving.parent.iterdir()) == ["releases", "serving.duckdb"]
+    kept = serving.parent / "releases"
+    # no .wal, no temporary file; the lock file serialises publications and rollbacks
+    assert sorted(p.name for p in kept.iterdir()) == [".lock", "000001.duckdb", "000002.duckdb"]
+    assert _sha256(serving) == _sha256(kept / "000002.duckdb")  # the served file is a copy
 
 
 def test_the_file_is_written_with_storage_version_1_4(build: Path, serving: Path,
@@ -133,7 +147,8 @@ def test_a_failure_leaves_the_served_file_untouched(build: Path, serving: Path) 
         _publish(build, serving, tables=("fct_funnel_daily", "no_such_table"), run_id="next")
 
     assert _sha256(serving) == before
-    assert [p.name for p in serving.parent.iterdir()] == ["serving.duckdb"]
+    assert sorted(p.name for p in serving.parent.iterdir()) == ["releases", "serving.duckdb"]
+    assert sorted(p.name for p in (serving.parent / "releases").iterdir()) == [".lock", "000001.duckdb"]
 
 
 @pytest.mark.parametrize(
@@ -141,6 +156,7 @@ def test_a_failure_leaves_the_served_file_untouched(build: Path, serving: Path) 
     [
         ({"tables": ()}, "no tables"),
         ({"tables": ("dim_platform", "dim_platform")}, "distinct"),
+        ({"tables": ("dim_platform", "releases")}, "distinct"),
         ({"interval_start": datetime(2026, 10, 1)}, "timezone-aware"),
         ({"interval_end": START}, "non-empty"),
         ({"schema": "main_nothing"}, "main_nothing"),

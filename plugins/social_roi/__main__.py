@@ -1,4 +1,5 @@
-"""Command line: ``python -m social_roi demo|report`` (``make demo`` calls ``demo``)."""
+"""Command line: ``python -m social_roi demo|run|report|releases|rollback|dbt`` (``make demo`` calls
+``demo``)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--start", type=date.fromisoformat, required=True)
     run.add_argument("--days", type=int, default=1)
     commands.add_parser("report", help="print the funnel summary of the serving database")
+    init = commands.add_parser(
+        "airflow-init", help="prepare a deployment's Airflow (docker-compose's airflow-init): migrate "
+                             "the metadata database, create the pools, and point sources that have "
+                             "no connection yet at a running sandbox")
+    init.add_argument("--sandbox-url", default="",
+                      help="the sandbox's base URL; empty: create no connections (production)")
+    init.add_argument("--sandbox-token", default="")
+    init.add_argument("--crm", choices=("hubspot", "salesforce"), default="hubspot")
+
+    commands.add_parser("releases", help="list the releases of the serving database (the last "
+                                         "SOCIAL_ROI_KEEP_RELEASES, default 7, can be restored)")
+    rollback = commands.add_parser(
+        "rollback", help="serve a kept release again, atomically, as a new release that records "
+                         "which one it restored (default: the release served before the current one)")
+    rollback.add_argument("release", type=int, nargs="?", help="the release number to restore")
     dbt = commands.add_parser("dbt", help="run any dbt command on the build database, e.g. "
                                           "`python -m social_roi dbt test -s fct_funnel_daily`")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
@@ -42,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         return run_range(paths, args.start, args.days)
     if args.command == "dbt":
         return run_dbt(paths, args.dbt_args)
+    if args.command == "airflow-init":
+        return airflow_init(paths, args.sandbox_url, args.sandbox_token, args.crm)
+
+    if args.command == "releases":
+        return list_releases(paths)
+    if args.command == "rollback":
+        return roll_back(paths, args.release)
     return print_report(paths)
 
 
@@ -106,6 +129,28 @@ def run_range(paths: Paths, start: date, days: int) -> int:
     return 0
 
 
+def airflow_init(paths: Paths, sandbox_url: str, sandbox_token: str, crm: str) -> int:
+    from social_roi import airflow_env
+
+    home = airflow_env.configure(paths)
+    airflow_env.ensure_metadata_db(home, always_migrate=True)
+    print(f"Airflow metadata database migrated; pools: {', '.join(airflow_env.POOLS)}", flush=True)
+    if not sandbox_url:
+        print("No sandbox URL: connections are left to you (README, \"Connections\").")
+        return 0
+    if not sandbox_token:
+        print("--sandbox-token is required with --sandbox-url", file=sys.stderr)
+        return 2
+    from social_roi.sandbox.connections import running_sandbox_connections
+
+    connections = running_sandbox_connections(sandbox_url, sandbox_token, crms=(crm,))
+    added = airflow_env.add_missing_connections(connections)
+    kept = sorted(set(connections) - set(added))
+    print(f"Connections pointed at the sandbox {sandbox_url}: {', '.join(added) or 'none'}"
+          + (f"; already configured, left as they are: {', '.join(kept)}" if kept else ""))
+    return 0
+
+
 def _in_child_process(args: list[str]) -> int:
     """Run a subcommand in its own process group and stop it for sure on Ctrl-C or SIGTERM.
 
@@ -141,6 +186,38 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
     from social_roi.transform import dbt_invoke
 
     return 0 if dbt_invoke(paths, dbt_args).success else 1
+
+
+def list_releases(paths: Paths) -> int:
+    from social_roi import publish, releases
+
+    try:
+        history = publish.list_releases(paths.serving_db)
+    except releases.ReleaseError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(f"Releases of {paths.serving_db} (kept in {publish.releases_dir_for(paths.serving_db)}):")
+    print(releases.format_history(history))
+    return 0
+
+
+def roll_back(paths: Paths, release: int | None) -> int:
+    from social_roi import publish
+    from social_roi.errors import SocialRoiError
+    from social_roi.settings import keep_releases
+
+    try:
+        plan = publish.rollback(paths.serving_db, release, keep=keep_releases())
+    except SocialRoiError as exc:
+        print(f"Rollback refused, nothing changed: {exc}", file=sys.stderr)
+        return 1
+    new = plan.release
+    print(f"Rolled back: {paths.serving_db} now serves release {new.number}, the data of release "
+          f"{new.restored_release_number} (run {new.run_id}, data interval "
+          f"{new.interval_start:%Y-%m-%d %H:%M} – {new.interval_end:%Y-%m-%d %H:%M} UTC).")
+    if plan.prune:
+        print(f"Pruned releases {', '.join(map(str, plan.prune))} (keeping {keep_releases()}).")
+    return 0
 
 
 def print_report(paths: Paths) -> int:

@@ -4,6 +4,7 @@ this repository's dags/ and plugins/, no example DAGs. Must run before Airflow i
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from social_roi.settings import REPO_ROOT, Paths
@@ -38,12 +39,13 @@ def configure(paths: Paths) -> Path:
     return home
 
 
-def ensure_metadata_db(home: Path) -> None:
+def ensure_metadata_db(home: Path, *, always_migrate: bool = False) -> None:
     """Create or upgrade Airflow's metadata database (idempotent), then its pools. In this
     process (``configure`` has run): ``airflow db migrate`` as a command cost ~4 s more, its own
-    interpreter and imports (decision 46)."""
+    interpreter and imports (decision 46). A marker in ``home`` skips the migration next time;
+    ``always_migrate`` ignores it (a shared metadata database, upgraded by a new image)."""
     marker = home / ".migrated"
-    if not marker.exists():
+    if always_migrate or not marker.exists():
         from airflow.utils.db import upgradedb
 
         from social_roi.runner import output_to
@@ -55,3 +57,26 @@ def ensure_metadata_db(home: Path) -> None:
 
     for name, (slots, description) in POOLS.items():
         Pool.create_or_update_pool(name, slots, description, include_deferred=False)
+
+
+def add_missing_connections(connections: Mapping[str, Mapping[str, object]]) -> list[str]:
+    """Store each connection (``conn_id`` → ``conn_type``, ``host``, ``password``, ``extra``) in
+    the metadata database unless one with its id exists: a connection an operator has set to the
+    real API (UI, CLI or a secrets backend) is never overwritten. Returns the ids added."""
+    import json
+
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    added = []
+    with create_session() as session:
+        existing = {conn_id for (conn_id,) in session.query(Connection.conn_id)}
+        for conn_id, fields in connections.items():
+            if conn_id in existing:
+                continue
+            extra = fields.get("extra")
+            session.add(Connection(conn_id=conn_id, conn_type=str(fields["conn_type"]),
+                                   host=fields.get("host"), password=fields.get("password"),
+                                   extra=json.dumps(extra) if extra else None))
+            added.append(conn_id)
+    return added

@@ -80,9 +80,14 @@ def check_marts() -> dict[str, object]:
 
 
 def publish(run_id: str, interval_start: datetime, interval_end: datetime) -> dict[str, int]:
+    """Serve the validated marts as the next release; returns its number and the row counts."""
     from social_roi.publish import publish as publish_marts
+    from social_roi.settings import keep_releases
 
     paths = Paths.from_env()
     result = publish_marts(paths.build_db, paths.serving_db, MARTS, run_id=run_id,
-                           interval_start=interval_start, interval_end=interval_end)
-    return dict(result.row_counts)
+                           interval_start=interval_start, interval_end=interval_end,
+                           keep=keep_releases())
+    log.info("published release %s (%s rows in %s tables); pruned releases %s", result.release,
+             sum(result.row_counts.values()), len(result.tables), list(result.pruned) or "none")
+    return {"release": result.release, **result.row_counts}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from social_roi.serving import connect_readonly
 
 COLUMNS = ("views", "reactions", "link_clicks", "sessions", "leads", "customers", "revenue_usd",
            "spend_usd")
@@ -19,7 +19,7 @@ def platform_totals(serving_db: Path) -> list[tuple]:
     """The table's columns per platform; a platform with none of them (calls without a contact:
     inquiries only, on their own line) is left out."""
     sums = ", ".join(f"sum({c})" for c in COLUMNS)
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_readonly(serving_db) as con:
         return con.execute(
             f"select platform, {sums} from fct_funnel_daily group by platform "
             f"having {' or '.join(f'sum({c}) <> 0' for c in COLUMNS)} "
@@ -56,7 +56,7 @@ def _leader(rows: list[tuple], column: int) -> str:
 def roi_totals(serving_db: Path, model: str = "last_touch") -> list[tuple]:
     """(platform, total cost, attributed revenue) per platform under one attribution model, from
     fct_roi_monthly (media + non-media costs), most revenue first."""
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_readonly(serving_db) as con:
         return con.execute(
             "select platform, sum(total_cost_usd), sum(attributed_revenue_usd) from fct_roi_monthly "
             "where attribution_model = ? group by platform "
@@ -82,7 +82,7 @@ def format_roi(rows: list[tuple], model: str = "last_touch") -> str:
 def identity_totals(serving_db: Path) -> tuple:
     """(touchpoints, matched, matched per method…, suspected bots) over the whole mart."""
     sums = ", ".join(f"sum(matched_by_{m})" for m in MATCH_METHODS)
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_readonly(serving_db) as con:
         return con.execute(
             f"select sum(touchpoints), sum(matched_touchpoints), {sums}, "
             "sum(suspected_bot_touchpoints) from fct_identity_match_daily").fetchone()
@@ -102,7 +102,7 @@ def post_extremes(serving_db: Path) -> tuple[tuple | None, tuple | None]:
     (platform, post_id, engagements, attributed revenue, engagement rank, revenue rank, model)."""
     columns = ("platform, post_id, engagements, attributed_revenue_usd, engagement_rank, revenue_rank, "
                "attribution_model")
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_readonly(serving_db) as con:
         def first(order: str) -> tuple | None:
             return con.execute(f"select {columns} from fct_post_performance "
                                f"order by {order}, platform, post_id limit 1").fetchone()
@@ -127,7 +127,7 @@ def format_vanity_vs_value(extremes: tuple[tuple | None, tuple | None]) -> str:
 def conversation_totals(serving_db: Path) -> list[tuple]:
     """(brand, is_our_brand, mentions, positive, negative) per tracked brand over the whole mart,
     most mentioned first."""
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_readonly(serving_db) as con:
         return con.execute(
             "select brand, bool_or(is_our_brand), sum(mentions), sum(positive_mentions), "
             "sum(negative_mentions) from fct_brand_conversation_daily group by brand "
@@ -155,7 +155,7 @@ def format_conversation(rows: list[tuple]) -> str:
 
 def direct_message_totals(serving_db: Path) -> list[tuple]:
     """(platform, direct messages, new conversations) per platform with any, most messages first."""
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_readonly(serving_db) as con:
         return con.execute(
             "select platform, sum(direct_messages), sum(new_conversations) from fct_funnel_daily "
             "group by platform having sum(direct_messages) > 0 "
@@ -179,7 +179,7 @@ SOCIAL_GROUPS = ("Organic Social", "Paid Social", "Advocacy")
 
 def inquiry_totals(serving_db: Path) -> list[tuple]:
     """(channel group, platform, phone inquiries, e-mail inquiries) of every row with an inquiry."""
-    with duckdb.connect(str(serving_db), read_only=True) as con:
+    with connect_readonly(serving_db) as con:
         return con.execute(
             "select channel_group, platform, sum(phone_inquiries), sum(email_inquiries) "
             "from fct_funnel_daily group by all "

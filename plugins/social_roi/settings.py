@@ -40,6 +40,13 @@ class Paths:
         )
 
 
+def keep_releases() -> int:
+    """How many releases are kept for rollback: ``SOCIAL_ROI_KEEP_RELEASES`` (default 7)."""
+    from social_roi import releases
+
+    return releases.keep_from(os.environ.get(releases.KEEP_ENV))
+
+
 @contextmanager
 def temporary_environ(values: Mapping[str, str]) -> Iterator[None]:
     """Set environment variables for the duration of a block, then restore what was there."""

@@ -83,3 +83,18 @@ def test_unknown_fields_are_named_by_path_and_known_ones_left_out():
     assert unknown_fields(record, known) == {"community_id": "9", "public_metrics.view_count": 7,
                                              "edit_controls": {"editable_until": "x"}}
     assert unknown_fields({"id": "1", "public_metrics": {"like_count": 2}}, known) == {}
+    assert unknown_fields({"id": "1", "public_metrics": None}, known) == {}, "a null record is no drift"
+    assert unknown_fields({"id": "1", "public_metrics": 5}, known) == {"public_metrics": 5}
+
+
+def test_unknown_fields_inside_lists_get_one_value_per_element_and_a_whole_name_wins():
+    from social_roi.connectors.base import field_tree, unknown_fields
+
+    known = field_tree(["id", "params.key", "params.value.int_value", "meta.a", "meta"])
+    assert known == {"id": None, "params": {"key": None, "value": {"int_value": None}}, "meta": None}
+    record = {"id": "1", "meta": {"anything": 1},
+              "params": [{"key": "a", "value": {"int_value": 1}},
+                         {"key": "b", "value": {"int_value": 2, "json_value": "{}"}, "scope": "x"}]}
+    assert unknown_fields(record, known) == {"params.value.json_value": [None, "{}"],
+                                             "params.scope": [None, "x"]}
+    assert unknown_fields({"id": "1", "params": []}, known) == {}

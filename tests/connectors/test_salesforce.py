@@ -18,7 +18,7 @@ from social_roi.pii import email_sha256
 from social_roi.sandbox.faults import salesforce_error
 from social_roi.sandbox.salesforce import sf_id
 from social_roi.sandbox.server import SandboxServer
-from social_roi.sandbox.world import WorldConfig, generate_world
+from social_roi.sandbox.world import DAY_MS, WorldConfig, generate_world
 
 from .conftest import TOKEN, WORLD, requests_to
 
@@ -172,6 +172,95 @@ def test_opportunities_history_roles_and_campaigns_land_as_the_org_has_them(late
     assert members.lead_id.isin(leads.index).all()
 
 
+def test_calls_and_emails_land_as_tasks_with_their_direction_and_no_personal_data(late_server, tmp_path):
+    """Every call and e-mail of the world, read in one run whose lookback covers it all: a call's
+    direction and duration, an e-mail's direction from its EmailMessage; subjects, bodies and
+    addresses are never asked for."""
+    world = late_server.world
+    late_server.clear_requests()
+    config = salesforce.SourceConfig("salesforce", late_server.base_url, TOKEN,
+                                     {"multi_currency": "true", "lookback_days": LATE.days + 20})
+    last = LATE.start_date + timedelta(days=LATE.days - 1)
+    counts = land_day(salesforce, config, last, tmp_path)
+    tasks = landing.read_partition(tmp_path, "salesforce", "tasks", last).to_pandas().set_index("id")
+    messages = landing.read_partition(tmp_path, "salesforce", "email_messages", last).to_pandas()
+    truth = world.truth["engagements"].assign(id=lambda e: [sf_id("Task", int(i)) for i in e.engagement_id])
+    truth = truth.set_index("id").loc[tasks.index]
+    assert counts["tasks"] == len(world.engagements) > 100
+    calls = truth.object_type == "calls"
+    assert (tasks.task_subtype == calls.map({True: "Call", False: "Email"})).all()
+    assert (tasks[calls].call_type.str.upper() == truth[calls].direction).all()
+    seconds = {sf_id("Task", int(e.engagement_id)): e.duration_ms // 1000
+               for e in world.engagements if e.kind == "call"}
+    assert tasks[calls].call_duration_in_seconds.astype(int).to_dict() == seconds
+    schema = landing.read_partition(tmp_path, "salesforce", "tasks", last).schema
+    assert str(schema.field("call_duration_in_seconds").type) == "int64"
+    assert (tasks.activity_date == truth.date).all()
+    assert tasks.who_id.isna().sum() == truth.contact_id.isna().sum() > 0
+    incoming = set(messages[messages.incoming].activity_id)
+    assert incoming == set(truth[truth.direction == "INCOMING_EMAIL"].index) != set()
+    assert counts["email_messages"] == (~calls).sum()
+    for frame in (tasks.reset_index(), messages):
+        assert not frame.astype(str).apply(lambda col: col.str.contains("@")).any().any()
+        assert not {"subject", "description", "from_address", "to_address", "text_body"} & set(frame.columns)
+    soql = [parse_qs(q)["q"][0] for p, q in late_server.queries if p == QUERY]
+    assert not any("Subject" in q or "Address" in q or "Body" in q for q in soql)
+
+
+def test_lookback_rereads_a_task_moved_to_the_contact_on_a_missed_day(late_server, tmp_path):
+    """Lead conversion moves the lead's calls and e-mails to the new contact (a change of each
+    task). The conversion day's run is missed: two days later the lookback still reads the task
+    again, now on the contact; without the lookback it stays on the lead."""
+    world = late_server.world
+    e = next(e for e in world.engagements if e.contact is not None and e.contact.deal is not None
+             and e.modified_ms < e.contact.deal.created_ms
+             and (e.contact.deal.created_ms - e.logged_ms) > 3 * DAY_MS)
+    task = sf_id("Task", int(e.engagement_id))
+    logged = datetime.fromtimestamp(e.logged_ms / 1000, UTC).date()
+    converted = datetime.fromtimestamp(e.contact.deal.created_ms / 1000, UTC).date()
+
+    def run(day: date, root, **extra):
+        late_server.salesforce.clock.set(datetime.combine(day + timedelta(days=1), time(0, 5), UTC))
+        config = salesforce.SourceConfig("salesforce", late_server.base_url, TOKEN,
+                                         {"multi_currency": "true", **extra})
+        land_day(salesforce, config, day, root)
+        frame = landing.read_partition(root, "salesforce", "tasks", day).to_pandas().set_index("id")
+        return frame.loc[task] if task in frame.index else None
+
+    try:
+        for root, extra in ((tmp_path / "lookback", {}), (tmp_path / "none", {"lookback_days": 0})):
+            first = run(logged, root, **extra)
+            assert first.who_id == sf_id("Lead", int(e.contact.contact_id))
+            later = run(converted + timedelta(days=2), root, **extra)
+            if extra:
+                assert later is None, "without a lookback the move is never read"
+            else:
+                assert later.who_id == sf_id("Contact", int(e.contact.contact_id))
+                assert later.system_modstamp.date() == converted and later.created_date == first.created_date
+    finally:
+        late_server.salesforce.clock.set(datetime.fromtimestamp(LATE.end_ts, UTC))
+
+
+def test_tasks_page_through_next_records_url(config, server, world, tmp_path, small_batches):
+    day = WORLD.start_date + timedelta(days=3)
+    counts = land_day(salesforce, config("salesforce"), day, tmp_path)
+    ids = landing.read_partition(tmp_path, "salesforce", "tasks", day).column("id").to_pylist()
+    assert len(set(ids)) == len(ids) == counts["tasks"] == len(world.engagements) > 3
+
+
+def test_an_org_without_enhanced_email_fails_naming_the_setting(config, server, tmp_path):
+    """Without EmailMessage an e-mail's direction is unknown: the day fails saying what to turn
+    on, rather than landing e-mails that could never count as inquiries."""
+    server.salesforce.enhanced_email = False
+    try:
+        with pytest.raises(SourceError, match=r"salesforce/email_messages.*HTTP 400.*INVALID_TYPE: sObject "
+                                              r"type 'EmailMessage' is not supported.*Enhanced Email"):
+            land_day(salesforce, config("salesforce"), WORLD.start_date, tmp_path)
+    finally:
+        server.salesforce.enhanced_email = True
+    assert not (tmp_path / "salesforce").exists()
+
+
 @pytest.mark.parametrize(("fault", "error", "text"), [
     (salesforce_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator"), SourceError,
      "INVALID_QUERY_LOCATOR: invalid query locator"),
@@ -258,7 +347,7 @@ def test_a_failure_after_the_retries_keeps_the_previous_day_whole(config, server
     server.add_fault(QUERY, times=len(salesforce.SOBJECTS) - 1, method="GET",
                      status=200, body={"totalSize": 0, "done": True, "records": []})
     server.add_fault(QUERY, times=10, **salesforce_error(503))  # the last object never answers
-    with pytest.raises(SourceError, match=r"salesforce/campaign_members day=2026-10-02.*HTTP 503"):
+    with pytest.raises(SourceError, match=r"salesforce/email_messages day=2026-10-02.*HTTP 503"):
         land_day(salesforce, config("salesforce"), day, tmp_path)
     assert first["leads"] > 0
     assert {e.name: landing.partition_file(tmp_path, "salesforce", e.name, day).read_bytes()

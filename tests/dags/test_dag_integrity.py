@@ -45,6 +45,17 @@ def test_every_task_retries_and_builds_run_one_at_a_time(dagbag):
         assert writers and all(t.pool == "duckdb_writer" for t in writers)
 
 
+def test_every_task_alerts_when_it_fails_for_good(dagbag):
+    """Airflow calls ``on_failure_callback`` after the last retry only (README, "Alerts")."""
+    from social_roi.alerts.notifier import FailureNotifier
+
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback or []
+            assert any(isinstance(cb, FailureNotifier) for cb in callbacks), f"{dag.dag_id}.{task.task_id}"
+            assert not task.on_retry_callback, "a retry is not an alert"
+
+
 def test_daily_runs_cover_a_whole_day():
     """@daily would give zero-length intervals in Airflow 3: the timetable must give [D, D+1)."""
     import pendulum

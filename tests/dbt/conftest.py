@@ -8,6 +8,7 @@ import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from social_roi.connectors import CONNECTORS
@@ -56,3 +57,27 @@ def month_build(tmp_path_factory) -> tuple[World, Path]:
                                 build_db=root / "build.duckdb")
     dbt_build(paths)
     return world, paths.build_db
+
+
+def inquiry_truth(world: World) -> pd.DataFrame:
+    """The world's phone and e-mail inquiries per day and lead platform (columns ``calls`` and
+    ``emails``): every inbound call and incoming e-mail, each counted, under its contact's
+    platform ("(unknown)" without one); would-be partners' are left out, as the funnel does."""
+    engagements, contacts = world.truth["engagements"], world.truth["contacts"]
+    partners = contacts[contacts.partner_type.notna()].contact_id
+    counted = engagements[engagements.is_inquiry & ~engagements.contact_id.isin(partners)]
+    counted = counted.assign(platform=lambda e: e.platform.fillna("(unknown)"))
+    out = counted.groupby(["date", "platform", "object_type"]).size().unstack(fill_value=0)
+    out.columns.name = None
+    return out[["calls", "emails"]].astype("int64").sort_index()
+
+
+def inquiries_of(con, sql_filter: str = "") -> pd.DataFrame:
+    """``fct_funnel_daily``'s phone and e-mail inquiries per day and platform, as
+    ``inquiry_truth`` has them (cells without an inquiry left out)."""
+    mart = con.execute("select funnel_date, platform, sum(phone_inquiries) as calls, "
+                       "sum(email_inquiries) as emails from main_marts.fct_funnel_daily "
+                       f"{sql_filter} group by all "
+                       "having sum(phone_inquiries) + sum(email_inquiries) > 0").df()
+    mart = mart.assign(date=mart.funnel_date.dt.date).set_index(["date", "platform"]).sort_index()
+    return mart[["calls", "emails"]].astype("int64")

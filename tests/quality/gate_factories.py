@@ -161,6 +161,18 @@ def clean_rows(source: str, entity: str, day: date, n: int) -> list[dict[str, An
             "lead_id": f"00QHz0000000{i:03d}AAA", "is_deleted": False,
             "created_date": _at(day, i), "system_modstamp": _at(day, i),
         },
+        ("salesforce", "tasks"): lambda i: {
+            "id": f"00THz0000000{i:03d}AAA", "who_id": f"00QHz0000000{i:03d}AAA",
+            "task_subtype": ("Call", "Email")[i % 2], "call_type": ("Inbound", None)[i % 2],
+            "call_duration_in_seconds": 60 * (i % 9) if i % 2 == 0 else None, "status": "Completed",
+            "activity_date": day, "is_deleted": False, "created_date": _at(day, i),
+            "system_modstamp": _at(day, i),
+        },
+        ("salesforce", "email_messages"): lambda i: {
+            "id": f"02sHz0000000{i:03d}AAA", "activity_id": f"00THz0000000{i:03d}AAA",
+            "incoming": i % 3 != 0, "message_date": _at(day, i), "is_deleted": False,
+            "created_date": _at(day, i), "system_modstamp": _at(day, i),
+        },
         ("brandwatch", "mentions"): lambda i: {
             "mention_id": str(2905000000000 + i), "resource_id": str(1975000000000000000 + i // 2),
             "query_id": 2001990001 + i % 2, "query_name": ("Acme - brand", "Rival - brand")[i % 2],

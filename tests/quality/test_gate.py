@@ -32,7 +32,7 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
     result = validate_landing(clean_landing, DAY)
 
     assert isinstance(result, GateResult) and result.success
-    assert result.suites_evaluated == len(ENTITIES) == 27
+    assert result.suites_evaluated == len(ENTITIES) == 29
     assert result.expectations_evaluated > 50
     assert result.result_file == clean_landing.run_results / "landing" / "2026-10-01.json"
     written = json.loads(result.result_file.read_text())
@@ -48,7 +48,8 @@ def test_clean_landing_passes_and_writes_results(clean_landing: Paths) -> None:
         "landing__x_tweets", "landing__x_account_followers",
         "landing__salesforce_leads", "landing__salesforce_contacts", "landing__salesforce_opportunities",
         "landing__salesforce_opportunity_history", "landing__salesforce_opportunity_contact_roles",
-        "landing__salesforce_campaigns", "landing__salesforce_campaign_members",
+        "landing__salesforce_campaigns", "landing__salesforce_campaign_members", "landing__salesforce_tasks",
+        "landing__salesforce_email_messages",
     }
     rows = {s["suite"]: s["rows"] for s in written["suites"]}
     assert rows.pop("landing__meta_ad_insights") == 12 + 27 * 2  # the restated 28-day window
@@ -206,6 +207,17 @@ def test_an_unknown_engagement_direction_fails(clean_landing: Paths) -> None:
     [failure] = _landing_failure(clean_landing).result.failures
     assert (failure.table, failure.expectation) == ("hubspot/emails", "expect_column_values_to_be_in_set")
     assert failure.kwargs["column"] == "hs_email_direction"
+
+
+def test_an_unknown_salesforce_call_type_fails(clean_landing: Paths) -> None:
+    """Only Inbound calls are inquiries: a CallType value the org added would drop out unnoticed."""
+    rows = clean_rows("salesforce", "tasks", DAY, 12)
+    rows[2]["call_type"] = "Inbound Callback"
+    land(clean_landing, "salesforce", "tasks", DAY, rows)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.expectation) == ("salesforce/tasks", "expect_column_values_to_be_in_set")
+    assert failure.kwargs["column"] == "call_type"
 
 
 @pytest.mark.parametrize(
@@ -557,10 +569,10 @@ def test_a_failing_run_builds_data_docs_named_in_the_summary_and_the_result_file
     assert f"Data Docs: {index}" in str(error)
     assert json.loads(error.result.result_file.read_text())["data_docs"] == str(index)
     listing = index.read_text()
-    assert listing.count("<tr class=") == 27 and listing.count("<tr class=failed>") == 1
+    assert listing.count("<tr class=") == len(ENTITIES) and listing.count("<tr class=failed>") == 1
     page = (index.parent / "landing__meta_ad_insights.html").read_text()
     assert "Great Expectations" in page and "spend" in page and "-5.00" in page
-    assert len(list(index.parent.glob("*.html"))) == 28
+    assert len(list(index.parent.glob("*.html"))) == len(ENTITIES) + 1
 
 
 def test_passing_runs_build_data_docs_only_when_asked(clean_landing: Paths, monkeypatch) -> None:

@@ -302,3 +302,43 @@ def test_the_parquet_file_holds_the_same_events_typed(export, small_server, http
         assert [p["value"]["int_value"] for p in row["event_params"]] == [
             None if p["value"]["int_value"] is None else int(p["value"]["int_value"])
             for p in event["event_params"]]
+
+
+def test_a_drifted_file_adds_the_fields_and_changes_nothing_else(export, small_server):
+    """``drifted``: the day's file after a GA4 schema change, in both formats: a new column
+    (INT64: a string in NDJSON, int64 in Parquet), a new key inside a record where the record is
+    there, and inside every element of a list."""
+    day = SMALL.dates[1]
+    events = export[f"{day:%Y%m%d}"]
+    fields = {"session_id_v2": lambda e: 7 if e["event_name"] == "session_start" else None,
+              "collected_traffic_source.manual_partner_id": "p-1",
+              "event_params.value.json_value": "{}"}
+
+    def without(event):
+        event = {k: v for k, v in event.items() if k != "session_id_v2"}
+        if event["collected_traffic_source"] is not None:
+            event["collected_traffic_source"] = {k: v for k, v in event["collected_traffic_source"].items()
+                                                 if k != "manual_partner_id"}
+        event["event_params"] = [{"key": p["key"], "value": {k: v for k, v in p["value"].items()
+                                                             if k != "json_value"}}
+                                 for p in event["event_params"]]
+        return event
+
+    ndjson = [json.loads(line) for line in small_server.ga4.drifted(day, "jsonl", fields).splitlines()]
+    assert [without(e) for e in ndjson] == events
+    starts = [e for e in ndjson if e["event_name"] == "session_start"]
+    assert starts and all(e["session_id_v2"] == "7" for e in starts)
+    assert all(e["session_id_v2"] is None for e in ndjson if e["event_name"] != "session_start")
+    tagged = [e for e in ndjson if e["collected_traffic_source"] is not None]
+    assert tagged and all(e["collected_traffic_source"]["manual_partner_id"] == "p-1" for e in tagged)
+    assert all(p["value"]["json_value"] == "{}" for e in ndjson for p in e["event_params"])
+
+    table = pq.read_table(io.BytesIO(small_server.ga4.drifted(day, "parquet", fields)))
+    assert table.schema.field("session_id_v2").type == "int64"
+    assert table.schema.field("collected_traffic_source").type.field("manual_partner_id").type == "string"
+    plain = pq.read_table(io.BytesIO(small_server.ga4.day_parquet(day)))
+    assert table.drop_columns(["session_id_v2", "collected_traffic_source", "event_params"]).equals(
+        plain.drop_columns(["collected_traffic_source", "event_params"]))
+    rows = table.to_pylist()
+    assert [r["session_id_v2"] for r in rows] == [7 if e["event_name"] == "session_start" else None
+                                                  for e in events]

@@ -116,6 +116,60 @@ def test_every_stage_change_is_an_opportunity_history_row(server, world, http):
             == truth.closed_at.dt.floor("s").values).all()
 
 
+def test_calls_and_emails_are_tasks_and_emails_also_email_messages(server, world, http):
+    """Every call and e-mail of the world (the HubSpot sandbox's engagements) is a Task on the
+    person's lead, or contact once converted, or on no one; a call says its direction
+    (CallType), an e-mail only through its EmailMessage (Incoming)."""
+    tasks, _ = query(server, http, "SELECT Id, WhoId, TaskSubtype, CallType, CallDurationInSeconds, "
+                                   "CallDisposition, Status, ActivityDate, CreatedDate FROM Task")
+    messages, _ = query(server, http, "SELECT Id, ActivityId, Incoming, MessageDate, FromAddress "
+                                      "FROM EmailMessage")
+    truth = world.truth["engagements"].assign(id=lambda e: [sf_id("Task", int(i)) for i in e.engagement_id])
+    truth = truth.set_index("id")
+    by_id = {t["Id"]: t for t in tasks}
+    assert set(by_id) == set(truth.index) and len(tasks) == len(truth)
+    for task_id, e in truth.iterrows():
+        task = by_id[task_id]
+        assert task["TaskSubtype"] == {"calls": "Call", "emails": "Email"}[e.object_type]
+        assert task["ActivityDate"] == e.date.isoformat() and task["Status"] == "Completed"
+        if e.object_type == "calls":
+            assert task["CallType"] == e.direction.capitalize()
+            assert isinstance(task["CallDurationInSeconds"], int)
+        else:
+            assert task["CallType"] is None and task["CallDurationInSeconds"] is None
+        if not isinstance(e.contact_id, str):  # logged without a contact
+            assert task["WhoId"] is None
+        else:  # the lead, or the contact it was converted into (ids share the person's number)
+            assert task["WhoId"] in (sf_id("Lead", int(e.contact_id)), sf_id("Contact", int(e.contact_id)))
+    assert {t["CallDisposition"] for t in tasks if t["CallType"] == "Inbound"} == {"Completed", "Missed"}
+    converted = {sf_id("Contact", int(d)) for d in world.truth["deals"].contact_id}
+    assert {t["WhoId"] for t in tasks} & converted  # conversion moved the lead's activities
+    emails = truth[truth.object_type == "emails"]
+    assert {m["ActivityId"] for m in messages} == set(emails.index) and len(messages) == len(emails)
+    incoming = {m["ActivityId"] for m in messages if m["Incoming"]}
+    assert incoming == set(emails[emails.direction == "INCOMING_EMAIL"].index) != set()
+    assert all("@" in m["FromAddress"] for m in messages)  # the org holds addresses: never requested
+    assert all(DATETIME.match(m["MessageDate"]) for m in messages)
+
+
+def test_lead_conversion_moves_a_task_to_the_contact(server, world, http):
+    org = server.salesforce
+    e = next(e for e in world.engagements if e.contact is not None and e.contact.deal is not None
+             and e.modified_ms < e.contact.deal.created_ms)
+    task_id, converted_ms = sf_id("Task", int(e.engagement_id)), e.contact.deal.created_ms
+    soql = f"SELECT WhoId, SystemModstamp FROM Task WHERE Id = '{task_id}'"
+    org.clock.set(datetime.fromtimestamp((converted_ms - 1000) / 1000, UTC))
+    try:
+        [before], _ = query(server, http, soql)
+    finally:
+        org.clock.set(datetime.fromtimestamp(world.config.end_ts, UTC))
+    [after], _ = query(server, http, soql)
+    assert before["WhoId"] == sf_id("Lead", int(e.contact.contact_id))
+    assert after["WhoId"] == sf_id("Contact", int(e.contact.contact_id))
+    assert after["SystemModstamp"] == datetime.fromtimestamp(converted_ms // 1000, UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.000+0000")
+
+
 def test_next_records_url_pages_in_the_batch_size_asked_for(server, world, http):
     records, pages = query(server, http, "SELECT Id FROM Lead ORDER BY Id", batch=200)
     n = len(world.truth["contacts"])

@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -239,20 +239,53 @@ EXTRA_FIELDS = "extra_fields"
 EXTRA_FIELD = pa.field(EXTRA_FIELDS, pa.string())
 
 
-def unknown_fields(record: Mapping[str, Any] | None, known: Collection[str],
+# The known fields of a record as a tree: name -> its known children, or None when the field is
+# known whole (nothing inside it is looked at).
+FieldTree = dict[str, "FieldTree | None"]
+
+
+def field_tree(paths: Iterable[str]) -> FieldTree:
+    """Dotted paths (``public_metrics.like_count``) as a ``FieldTree``; a path that names a field
+    whole (``public_metrics``) wins over paths inside it."""
+    tree: FieldTree = {}
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node: FieldTree | None = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+            if node is None:
+                break
+        else:
+            node[leaf] = None
+    return tree
+
+
+def unknown_fields(record: Mapping[str, Any] | None, known: Collection[str] | FieldTree,
                    prefix: str = "") -> dict[str, Any]:
     """The fields of an API record (or of a nested object, under ``prefix``) outside ``known``:
     what a row builder puts under ``EXTRA_FIELDS``. Nested objects are named by path
     (``public_metrics.view_count``) when ``known`` names the parent's fields that way; a parent
-    not named in ``known`` at all is reported whole."""
+    not named in ``known`` at all is reported whole, a known parent that is null is not drift.
+    A list of objects is looked into element by element: a key none of its elements should have
+    is named by path too (``items.new_key``, BigQuery's notation) with one value per element
+    (null where the element lacks it). ``known``: dotted paths, or a ``field_tree`` of them
+    built once (a connector that checks many records)."""
+    tree = known if isinstance(known, dict) else field_tree(known)
     extra: dict[str, Any] = {}
     for key, value in (record or {}).items():
-        if key in known:
+        if key not in tree:
+            extra[f"{prefix}{key}"] = value
             continue
-        children = {k.split(".", 1)[1] for k in known if k.startswith(key + ".")}
-        if children and isinstance(value, Mapping):
+        children = tree[key]
+        if children is None or value is None:
+            continue
+        if isinstance(value, Mapping):
             extra.update(unknown_fields(value, children, f"{prefix}{key}."))
-        else:
+        elif isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
+            per_item = [unknown_fields(item, children) for item in value]
+            for path in dict.fromkeys(path for item in per_item for path in item):
+                extra[f"{prefix}{key}.{path}"] = [item.get(path) for item in per_item]
+        else:  # a scalar where the API used to send an object
             extra[f"{prefix}{key}"] = value
     return extra
 
@@ -275,12 +308,19 @@ def _keep_unknown_fields(source: str, entity: Entity, day: date,
         return rows
     names = unknown_field_names(entity, rows)
     if names:
-        carrying = sum(1 for row in rows if row.get(EXTRA_FIELDS))
+        carrying = [index for index, row in enumerate(rows) if row.get(EXTRA_FIELDS)]
+        sample = rows[carrying[0]]
+        extra = _json_object(sample[EXTRA_FIELDS])
         log.warning("[%s/%s day=%s] %d record(s) carry field(s) the landing contract does not know: "
                     "%s; landed as JSON in '%s' (add them to the %s connector's landing contract, "
-                    "social_roi/connectors/, to model them)", source, entity.name, day, carrying,
-                    ", ".join(names), EXTRA_FIELDS, source)
+                    "social_roi/connectors/, to model them). Sample: %s %s carries %s", source,
+                    entity.name, day, len(carrying), ", ".join(names), EXTRA_FIELDS, source,
+                    entity.id_field, _record_ref(entity, sample, carrying[0]), _shortened(extra))
     return [{**row, EXTRA_FIELDS: _json_object(row.get(EXTRA_FIELDS))} for row in rows]
+
+
+def _shortened(text: str | None, limit: int = 500) -> str | None:
+    return text if text is None or len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def _json_object(extra: Any) -> str | None:

@@ -1,15 +1,18 @@
 """Salesforce: the CRM objects the marketing model needs, by SOQL over the REST API.
 
 Leads, contacts, opportunities, their stage history (``OpportunityHistory``) and contact roles,
-campaigns and campaign members: every record whose ``SystemModstamp`` falls in the run's day or
-the ``lookback_days`` before it (default 45), through ``queryAll``, so that a record deleted
-since (in the recycle bin: ``IsDeleted = true``) lands deleted and drops out downstream. The
+campaigns and campaign members, and the calls and e-mails logged on them (``Task``, with each
+e-mail's ``EmailMessage`` for its direction: Enhanced Email): every record whose
+``SystemModstamp`` falls in the run's day or the ``lookback_days`` before it (default 45),
+through ``queryAll``, so that a record deleted since (in the recycle bin: ``IsDeleted = true``)
+lands deleted and drops out downstream. The
 lookback re-reads what a missed or failed run, or a transaction that committed after the run read
 its window, would otherwise leave out; staging keeps each record's latest ``SystemModstamp``.
 Batches follow ``nextRecordsUrl`` (2,000 records by default, ``page_size`` to ask for fewer).
 
 E-mail addresses are hashed before landing (``social_roi.pii``, the normalisation ad platforms
-match on); names, phone numbers, companies and titles are never requested.
+match on); names, phone numbers, companies and titles are never requested, nor an activity's
+subject, body or addresses.
 
 Errors: 401 ``INVALID_SESSION_ID`` (an expired or revoked access token) fails at once naming the
 connection; 403 ``REQUEST_LIMIT_EXCEEDED`` (the org's rolling 24-hour API allocation) fails at once
@@ -45,11 +48,13 @@ QUOTA_RESET = ("as the calls of the last 24 hours age out (Salesforce's daily al
                "Information shows the usage): or ask for a higher allocation")
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-DATETIME_FIELDS = {"CreatedDate", "LastModifiedDate", "SystemModstamp", "MQL_Date__c", "SQL_Date__c"}
-DATE_FIELDS = {"ConvertedDate", "CloseDate", "StartDate", "EndDate", "FirstRespondedDate"}
+DATETIME_FIELDS = {"CreatedDate", "LastModifiedDate", "SystemModstamp", "MQL_Date__c", "SQL_Date__c",
+                   "MessageDate"}
+DATE_FIELDS = {"ConvertedDate", "CloseDate", "StartDate", "EndDate", "FirstRespondedDate", "ActivityDate"}
 BOOLEAN_FIELDS = {"IsDeleted", "IsConverted", "IsClosed", "IsWon", "IsPrimary", "IsActive",
-                  "HasResponded"}
+                  "HasResponded", "Incoming"}
 NUMBER_FIELDS = {"Amount", "Probability", "ExpectedRevenue", "BudgetedCost", "ActualCost"}
+INTEGER_FIELDS = {"CallDurationInSeconds"}
 EMAIL_FIELD = "Email"  # requested to be hashed: lands as email_sha256, never in clear
 REQUIRED = {"Id", "IsDeleted", "CreatedDate", "SystemModstamp"}
 
@@ -82,6 +87,8 @@ def _arrow_type(field: str) -> pa.DataType:
         return pa.bool_()
     if field in NUMBER_FIELDS:
         return pa.float64()
+    if field in INTEGER_FIELDS:
+        return pa.int64()
     return pa.string()
 
 
@@ -127,8 +134,22 @@ CAMPAIGN_MEMBERS = _sobject("CampaignMember", "campaign_members", (
     "Id", "CampaignId", "LeadId", "ContactId", "Status", "HasResponded", "FirstRespondedDate", *_AUDIT,
 ), required=("CampaignId",))
 
+# Calls and e-mails logged on a lead or a contact (WhoId; none for a caller the rep could not
+# match): TaskSubtype Call or Email, a call's CallType (Inbound / Outbound / Internal) and result.
+# ActivityDate is the call's day (Salesforce keeps no start time for a call). Subject and
+# Description are free text about a person: never requested.
+TASKS = _sobject("Task", "tasks", (
+    "Id", "WhoId", "WhatId", "TaskSubtype", "CallType", "CallDurationInSeconds", "CallDisposition",
+    "Status", "ActivityDate", "OwnerId", *_AUDIT,
+))
+# An e-mail Task has no direction: its EmailMessage (ActivityId) says whether it came in. Only the
+# link, the direction and the moment: no address, subject or body.
+EMAIL_MESSAGES = _sobject("EmailMessage", "email_messages", (
+    "Id", "ActivityId", "Incoming", "MessageDate", "Status", *_AUDIT,
+), required=("Incoming",))
+
 SOBJECTS = (LEADS, CONTACTS, OPPORTUNITIES, OPPORTUNITY_HISTORY, OPPORTUNITY_CONTACT_ROLES, CAMPAIGNS,
-            CAMPAIGN_MEMBERS)
+            CAMPAIGN_MEMBERS, TASKS, EMAIL_MESSAGES)
 ENTITIES = tuple(sobject.entity for sobject in SOBJECTS)
 # only an org with multiple currencies has it (asking a single-currency org is INVALID_FIELD)
 MULTI_CURRENCY_FIELDS = {"CurrencyIsoCode"}
@@ -177,6 +198,8 @@ def error_text(response: Response) -> str:
         if error.get("errorCode") == "INVALID_FIELD" and "No such column" in lines[-1]:
             text += (" - the org lacks this field: create it (README, Salesforce connection) or map "
                      "the org's own name with the connection's extra field_map")
+        elif error.get("errorCode") == "INVALID_TYPE" and "EmailMessage" in lines[-1]:
+            text += " - the org does not store e-mails as EmailMessage: turn on Enhanced Email (Setup)"
         elif response.status_code == 403 and error.get("errorCode") != "REQUEST_LIMIT_EXCEEDED":
             text += (" - the connection's user lacks a permission: API Enabled, and read access to "
                      "the object and its fields (README, Salesforce connection)")

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from social_roi import pii
 from social_roi.sandbox import catalog
@@ -82,3 +83,30 @@ def _without(names: set[str]) -> Iterator[None]:
         yield
     finally:
         os.environ.update(saved)
+
+
+def running_sandbox_connections(base_url: str, token: str, *, crms: tuple[str, ...] = ("hubspot",),
+                                wait_seconds: float = 60.0) -> dict[str, dict[str, object]]:
+    """The connections (``conn_id`` → fields) that point every source at a sandbox already
+    serving at ``base_url`` (docker-compose's ``sandbox`` service), waiting for it to come up.
+    Its world (for the LinkedIn-Version to send) is read from its health route."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            response = requests.get(f"{base_url.rstrip('/')}/_sandbox/health", timeout=5)
+            response.raise_for_status()
+            break
+        except requests.RequestException as exc:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no sandbox answering at {base_url} after {wait_seconds:.0f}s: {exc}"
+                                   ) from exc
+            time.sleep(1)
+    world = response.json()["world"]
+    cfg = WorldConfig(seed=world["seed"], start_date=date.fromisoformat(world["start_date"]),
+                      days=world["days"], scale=world["scale"])
+    env = connection_env(base_url.rstrip("/"), token, linkedin_version=current_version(cfg), crms=crms)
+    return {key.removeprefix("AIRFLOW_CONN_").lower(): json.loads(value) for key, value in env.items()}

@@ -8,6 +8,11 @@ Routes (prefix ``/ga4/export``):
   GET /analytics_{property_id}/events_YYYYMMDD.parquet -> the same events as Parquet
 
 ``write_files`` puts the same files in a folder (a mounted bucket, a ``file://`` export prefix).
+
+Schema drift: ``drifted(day, extension, fields)`` renders the day's file with fields GA4's schema
+does not have (a new column, a new key inside a record); a test serves it in place of the day's
+file with the server's fault queue (``server.add_fault(path, 200, body=...)``), as it serves any
+other API's changed answer, or writes it to a folder (``write_files(..., drift=fields)``).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import json
 import re
 import threading
 import zlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -292,17 +299,47 @@ class GA4Export:
         return sink.getvalue()
 
     def write_files(self, folder: Path, extension: str = "parquet",
-                    days: list[date] | None = None) -> list[Path]:
+                    days: list[date] | None = None, drift: dict[str, Any] | None = None) -> list[Path]:
         """The daily files under ``folder/analytics_<property>/``, as a bucket mounted or synced
-        to disk holds them."""
+        to disk holds them (``drift``: see ``drifted``)."""
         target = Path(folder) / f"analytics_{C.GA4_PROPERTY_ID}"
         target.mkdir(parents=True, exist_ok=True)
         written = []
         for day in days or self.world.config.dates:
             path = target / f"events_{day:%Y%m%d}.{extension}"
-            path.write_bytes(self.day_file(day) if extension == "jsonl" else self.day_parquet(day))
+            if drift:
+                path.write_bytes(self.drifted(day, extension, drift))
+            else:
+                path.write_bytes(self.day_file(day) if extension == "jsonl" else self.day_parquet(day))
             written.append(path)
         return written
+
+    def drifted(self, day: date, extension: str,
+                fields: dict[str, Any | Callable[[dict], Any]]) -> bytes:
+        """The day's file after GA4 changed its schema: ``fields`` maps a dotted path
+        (``session_id_v2``, ``device.is_foldable``, ``event_params.value.json_value``) to the
+        value every event gets there, or to a function of the event (its BigQuery JSON rendering)
+        giving it, None for none. A path inside a record that is null on an event is left out
+        there; a path through a list (``event_params``) goes into each element. Values are
+        typed (INT64 as ``int``): NDJSON renders them as BigQuery does, Parquet adds the column
+        with the type of its values."""
+        events = [json.loads(line) for line in self.day_file(day).decode().splitlines()]
+        typed = [_typed(e, EXPORT_SCHEMA) for e in events]
+        for path, value in fields.items():
+            parts = path.split(".")
+            for event, row in zip(events, typed, strict=True):
+                new = value(event) if callable(value) else value
+                _put(row, parts, new)
+        if extension == "jsonl":
+            lines = [json.dumps(_bigquery_json(row), separators=(",", ":")) for row in typed]
+            return ("\n".join(lines) + "\n").encode() if lines else b""
+        schema = EXPORT_SCHEMA
+        for path, value in fields.items():
+            values = [value(e) if callable(value) else value for e in events]
+            schema = _with_field(schema, path.split("."), pa.array(values).type)
+        sink = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(typed, schema=schema), sink, compression="snappy")
+        return sink.getvalue()
 
     def day_file(self, day: date) -> bytes:
         with self._lock:
@@ -387,4 +424,50 @@ def _typed(value, type_: pa.DataType):
         return int(value)
     if pa.types.is_floating(type_):
         return float(value)
+    return value
+
+
+# ---- schema drift ----------------------------------------------------------------------------------
+
+
+def _put(node: Any, parts: list[str], value: Any) -> None:
+    """Set ``value`` at the path below ``node`` (into each element of a list on the way); a null
+    record on the way has nothing to change."""
+    if node is None:
+        return
+    if isinstance(node, list):
+        for item in node:
+            _put(item, parts, value)
+        return
+    if len(parts) == 1:
+        node[parts[0]] = value
+    else:
+        _put(node.get(parts[0]), parts[1:], value)
+
+
+def _with_field(type_: pa.Schema | pa.DataType, parts: list[str], new: pa.DataType):
+    """``type_`` with the field at the path added (or its type replaced), through records and
+    lists of records."""
+    if not isinstance(type_, pa.Schema) and pa.types.is_list(type_):
+        return pa.list_(_with_field(type_.value_type, parts, new))
+    fields = list(type_) if isinstance(type_, pa.Schema) else [type_.field(i)
+                                                              for i in range(type_.num_fields)]
+    names = [f.name for f in fields]
+    head = parts[0]
+    child = new if len(parts) == 1 else _with_field(fields[names.index(head)].type, parts[1:], new)
+    if head in names:
+        fields[names.index(head)] = pa.field(head, child)
+    else:
+        fields.append(pa.field(head, child))
+    return pa.schema(fields) if isinstance(type_, pa.Schema) else pa.struct(fields)
+
+
+def _bigquery_json(value: Any) -> Any:
+    """A typed value as BigQuery's JSON export renders it: INT64 as a string."""
+    if isinstance(value, dict):
+        return {k: _bigquery_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bigquery_json(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return value

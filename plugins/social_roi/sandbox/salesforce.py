@@ -35,11 +35,19 @@ How the world maps onto the org (decision 44):
   **OpportunityContactRole** (primary) appear, and the lead keeps ``IsConverted`` and the ids.
 * An Opportunity's stages are HubSpot's, renamed to Salesforce's default sales process
   (``STAGES``); every stage change is an **OpportunityHistory** row.
+* Every call and e-mail the HubSpot sandbox serves as an engagement is a **Task** (``TaskSubtype``
+  Call or Email; a call's ``CallType`` Inbound / Outbound, ``CallDurationInSeconds``,
+  ``CallDisposition``; ``ActivityDate`` the call's or message's day, the org's users working in
+  UTC) on the person's lead, moved to the contact when the lead is converted, or on no one (a
+  caller the rep could not match). An e-mail is also an **EmailMessage** (Enhanced Email:
+  ``ActivityId`` = its Task, ``Incoming``, ``MessageDate``, addresses, subject and body): an e-mail
+  Task itself says nothing of the direction.
 * A person whose lead carries a campaign (a tagged visit, or an ad's lead form synced by the
   integration) is a **CampaignMember** of the **Campaign** of that name.
 * The org answers "now": ``Salesforce.clock`` starts at the world's horizon end and each record is
   served as it stood then (``SystemModstamp`` = its last change so far); ``clock.set`` replays a
-  daily schedule. ``delete(id, at)`` moves a record to the recycle bin (``queryAll`` shows it with
+  daily schedule. ``enhanced_email = False`` is an org without EmailMessage (``INVALID_TYPE``).
+  ``delete(id, at)`` moves a record to the recycle bin (``queryAll`` shows it with
   ``IsDeleted = true`` for 15 days, ``query`` never).
 """
 
@@ -55,7 +63,7 @@ from typing import Any
 
 from social_roi.sandbox import catalog as C
 from social_roi.sandbox.wire import Clock, Request, Response, json_response
-from social_roi.sandbox.world import DAY_MS, UTC, Contact, Deal, World
+from social_roi.sandbox.world import DAY_MS, UTC, Contact, Deal, Engagement, World
 
 PREFIX = "/services/data"
 VERSIONS = tuple(f"{n}.0" for n in range(31, 68))  # what the org still serves (v31.0 .. v67.0)
@@ -88,6 +96,11 @@ LEAD_SOURCES = {
     ("OFFLINE", "CONVERSATIONS"): "Email Inquiry",
 }
 LEAD_STATUS = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted")
+# HubSpot engagement direction -> Task.CallType (calls) / EmailMessage.Incoming (e-mails); a
+# forwarded thread is a message the rep sent
+CALL_TYPES = {"INBOUND": "Inbound", "OUTBOUND": "Outbound"}
+INCOMING = {"INCOMING_EMAIL": True, "EMAIL": False, "FORWARDED_EMAIL": False}
+EMAIL_STATUS = {True: "1", False: "3"}  # EmailMessage.Status: 0 New, 1 Read, 2 Replied, 3 Sent, ...
 
 # Field types of the objects the org serves (only those this sandbox models).
 _AUDIT = {"CreatedDate": "datetime", "LastModifiedDate": "datetime", "SystemModstamp": "datetime",
@@ -138,11 +151,29 @@ SCHEMA: dict[str, dict[str, str]] = {
         "LeadOrContactId": "reference", "Status": "picklist", "HasResponded": "boolean",
         "FirstRespondedDate": "date", **_AUDIT,
     },
+    # calls and e-mails (activities); the Call* fields are Salesforce CRM Call Center's
+    "Task": {
+        "Id": "id", "WhoId": "reference", "WhatId": "reference", "AccountId": "reference",
+        "Subject": "combobox", "Description": "textarea", "TaskSubtype": "picklist", "Type": "picklist",
+        "CallType": "picklist", "CallDurationInSeconds": "int", "CallDisposition": "string",
+        "CallObject": "string", "Status": "picklist", "Priority": "picklist", "IsClosed": "boolean",
+        "ActivityDate": "date", "CompletedDateTime": "datetime", "OwnerId": "reference",
+        "IsArchived": "boolean", **_AUDIT,
+    },
+    # Enhanced Email: every e-mail logged on the org is an EmailMessage and its Task (ActivityId)
+    "EmailMessage": {
+        "Id": "id", "ParentId": "reference", "ActivityId": "reference", "RelatedToId": "reference",
+        "Subject": "string", "FromName": "string", "FromAddress": "email", "ToAddress": "string",
+        "CcAddress": "string", "BccAddress": "string", "TextBody": "textarea", "HtmlBody": "textarea",
+        "Incoming": "boolean", "MessageDate": "datetime", "Status": "picklist",
+        "HasAttachment": "boolean", "IsClientManaged": "boolean", "MessageIdentifier": "string",
+        **_AUDIT,
+    },
 }
 OBJECT_NAMES = {name.lower(): name for name in SCHEMA}
 KEY_PREFIXES = {"Lead": "00Q", "Contact": "003", "Account": "001", "Opportunity": "006",
                 "OpportunityHistory": "008", "OpportunityContactRole": "00K", "Campaign": "701",
-                "CampaignMember": "00v", "User": "005"}
+                "CampaignMember": "00v", "Task": "00T", "EmailMessage": "02s", "User": "005"}
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 INTEGRATION_USER = "005Hz0000000001AAA"
@@ -227,7 +258,8 @@ class _Org:
         build = {"Lead": self._leads, "Contact": self._contacts, "Account": self._accounts,
                  "Opportunity": self._opportunities, "OpportunityHistory": self._opportunity_history,
                  "OpportunityContactRole": self._contact_roles, "Campaign": self._campaigns,
-                 "CampaignMember": self._campaign_members}[sobject]
+                 "CampaignMember": self._campaign_members, "Task": self._tasks,
+                 "EmailMessage": self._email_messages}[sobject]
         return [r for r in build(as_of_ms) if r is not None]
 
     # people ------------------------------------------------------------------------------------
@@ -373,6 +405,64 @@ class _Org:
             }))
         return out
 
+    # activities ----------------------------------------------------------------------------------
+
+    def _tasks(self, t: int) -> list[_Record | None]:
+        return [self._task(e, t) for e in self.world.engagements]
+
+    def _task(self, e: Engagement, t: int) -> _Record | None:
+        """A call or an e-mail a rep (or the CTI adapter, or Enhanced Email) logged: on the lead,
+        and on the contact once the lead is converted (conversion moves the lead's activities to
+        the contact, a change of the task); on no one for a caller the rep could not match."""
+        if e.logged_ms > t:
+            return None
+        c = e.contact
+        modified = e.modified_ms if e.modified_ms <= t else e.logged_ms
+        who = what = account = None
+        if c is not None:
+            converted = c.deal is not None and c.deal.created_ms <= t
+            who = sf_id("Contact" if converted else "Lead", int(c.contact_id))
+            if converted:
+                account = sf_id("Account", int(c.contact_id))
+                modified = max(modified, c.deal.created_ms)
+                if c.deal.created_ms <= e.logged_ms:  # logged on the open opportunity
+                    what = sf_id("Opportunity", int(c.deal.deal_id))
+        call = e.kind == "call"
+        return _Record("Task", {
+            "Id": sf_id("Task", int(e.engagement_id)), "WhoId": who, "WhatId": what, "AccountId": account,
+            "Subject": e.subject if call else f"Email: {e.subject}",
+            "Description": f"{e.subject}: spoke about the product." if call and e.duration_ms else None,
+            "TaskSubtype": "Call" if call else "Email", "Type": "Call" if call else "Email",
+            "CallType": CALL_TYPES[e.direction] if call else None,
+            "CallDurationInSeconds": e.duration_ms // 1000 if call else None,
+            "CallDisposition": e.status.replace("_", " ").capitalize() if call and e.status else None,
+            "CallObject": None, "Status": "Completed", "Priority": "Normal", "IsClosed": True,
+            "ActivityDate": _day(e.ts_ms), "CompletedDateTime": _seconds(e.logged_ms),
+            "OwnerId": _owner(e.owner), "IsArchived": False, **_audit(e.logged_ms, modified),
+        })
+
+    def _email_messages(self, t: int) -> list[_Record]:
+        out = []
+        for e in self.world.engagements:
+            if e.kind != "email" or e.logged_ms > t:
+                continue
+            incoming = INCOMING[e.direction]
+            task = self._task(e, t)
+            person = e.counterpart or None
+            out.append(_Record("EmailMessage", {
+                "Id": sf_id("EmailMessage", int(e.engagement_id)), "ParentId": None,
+                "ActivityId": task.fields["Id"], "RelatedToId": task.fields["WhatId"],
+                "Subject": e.subject, "FromName": None,
+                "FromAddress": person if incoming else C.SALES_EMAIL,
+                "ToAddress": C.SALES_EMAIL if incoming else person, "CcAddress": None, "BccAddress": None,
+                "TextBody": f"{e.subject}\n\nBest regards", "HtmlBody": None,
+                "Incoming": incoming, "MessageDate": _seconds(e.ts_ms), "Status": EMAIL_STATUS[incoming],
+                "HasAttachment": False, "IsClientManaged": True,
+                "MessageIdentifier": f"<{e.engagement_id}@mail.example.com>",
+                **_audit(e.logged_ms, e.modified_ms if e.modified_ms <= t else e.logged_ms),
+            }))
+        return out
+
 
 def _owner(owner: str) -> str:
     return sf_id("User", int(owner))
@@ -423,8 +513,9 @@ class Query:
 
 
 class _Parser:
-    def __init__(self, soql: str) -> None:
+    def __init__(self, soql: str, hidden: frozenset[str] = frozenset()) -> None:
         self.soql = soql
+        self.hidden = hidden  # objects the org does not have (features turned off)
         self.toks = [_Tok(m.lastgroup, m.group(), m.start() + 1) for m in _TOKEN.finditer(soql)
                      if m.lastgroup != "space"]
         self.i = 0
@@ -470,7 +561,7 @@ class _Parser:
         obj = self.take()
         if obj.kind != "name" or obj.word in KEYWORDS:
             raise SalesforceError(400, "MALFORMED_QUERY", f"unexpected token: {obj.text}")
-        if obj.text.lower() not in OBJECT_NAMES:
+        if obj.text.lower() not in OBJECT_NAMES or OBJECT_NAMES[obj.text.lower()] in self.hidden:
             raise self.error_at(obj, "INVALID_TYPE",
                                 f"sObject type '{obj.text}' is not supported. If you are attempting to use "
                                 "a custom object, be sure to append the '__c' after the entity name. Please "
@@ -597,8 +688,8 @@ def _parse_datetime(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def parse_soql(soql: str) -> Query:
-    return _Parser(soql).parse()
+def parse_soql(soql: str, hidden: frozenset[str] = frozenset()) -> Query:
+    return _Parser(soql, hidden).parse()
 
 
 def _evaluate(node, record: dict[str, Any]) -> bool:
@@ -675,6 +766,7 @@ class Salesforce:
         self.org = _Org(world)
         self.clock = Clock(float(world.config.end_ts))
         self.max_batch = MAX_BATCH
+        self.enhanced_email = True  # off: the org has no EmailMessage object (e-mails are Tasks only)
         self.daily_api_limit = DAILY_API_LIMIT
         self.api_usage = 0
         self.deleted: dict[str, int] = {}  # record id -> when it went to the recycle bin (ms)
@@ -759,7 +851,7 @@ class Salesforce:
         return out
 
     def _query(self, version: str, endpoint: str, soql: str, batch: int) -> dict:
-        query = parse_soql(soql)
+        query = parse_soql(soql, frozenset() if self.enhanced_email else frozenset({"EmailMessage"}))
         now_ms = _seconds(int(self.clock.now() * 1000))
         rows = [r for r in self._visible(query.sobject, now_ms, endpoint == "queryAll")
                 if query.where is None or _evaluate(query.where, r)]

@@ -41,7 +41,8 @@ renamed as (
         session_traffic_source_last_click.cross_channel_campaign.default_channel_group
             as last_click_default_channel_group,
         device.category as device_category,
-        geo.country as country
+        geo.country as country,
+        extra_fields
 
     from source
 
