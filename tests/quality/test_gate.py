@@ -732,14 +732,32 @@ def test_consistent_roi_passes_and_an_roi_that_does_not_follow_its_inputs_fails(
 
     rows[4]["roi"] += 0.5  # e.g. a model that forgot the non-media costs in one place
     _build_roi(paths, rows)
+    with pytest.raises(GateFailed):
+        validate_marts(paths, ("fct_roi_monthly",))
+    rows[4]["roi"] -= 0.5
+    rows[2]["cac_usd"] = None  # CAC lost where there are customers: the check is on every ratio
+    rows[2]["ltv_to_cac"] = None
+    rows[4]["non_media_cost_usd"] += 1  # total no longer media + non-media
+    _build_roi(paths, rows)
     with pytest.raises(GateFailed) as caught:
         validate_marts(paths, ("fct_roi_monthly",))
 
     [failure] = caught.value.result.failures
-    assert (failure.expectation, failure.kwargs["column"]) == ("expect_column_values_to_be_null", "roi")
-    assert failure.check == "consistency" and failure.observed == "1 of 1 rows unexpected"
+    assert (failure.expectation, failure.check) == ("expect_column_values_to_be_null", "consistency")
+    assert "roi * total_cost_usd" in failure.kwargs["row_condition"]
+    assert failure.observed == "1 of 1 rows unexpected"
     assert failure.rows[0]["campaign"] == "camp 4"
     assert "camp 4" in str(caught.value)
+
+
+def test_roi_missing_where_its_denominator_is_not_zero_fails(paths: Paths) -> None:
+    rows = _roi_rows(6)
+    rows[1]["roi"] = None
+    _build_roi(paths, rows)
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths, ("fct_roi_monthly",))
+    [failure] = caught.value.result.failures
+    assert "roi != roi" in failure.kwargs["row_condition"] and failure.rows[0]["campaign"] == "camp 1"
 
 
 def test_a_cohort_with_more_customers_than_opportunities_fails(paths: Paths) -> None:

@@ -165,9 +165,9 @@ def test_funnel_cohorts_and_roi_have_their_consistency_checks() -> None:
              for k in cohorts["expect_column_pair_values_a_to_be_greater_than_b"]}
     assert ("reached_opportunity", "reached_customer") in pairs
     roi = json.loads((EXPECTATIONS / "suites" / "marts__fct_roi_monthly.json").read_text())
-    consistent = {e["kwargs"]["column"] for e in roi["expectations"]
-                  if e["meta"].get("check") == "consistency"}
-    assert {"roi", "roas", "total_cost_usd"} <= consistent
+    consistent = {formula for e in roi["expectations"] if e["meta"].get("check") == "consistency"
+                  for formula in e["meta"]["formulas"]}
+    assert consistent == {"total_cost_usd", "roi", "roas", "cpl_usd", "cac_usd", "ltv_to_cac"}
 
 
 @pytest.mark.parametrize(("source", "entity"), sorted(ENTITIES), ids="_".join)

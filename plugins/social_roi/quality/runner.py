@@ -114,6 +114,9 @@ def _validate(frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[
 def _failure(table: str, suite: str, result: Any) -> Failure:
     config = result.expectation_config
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    condition = kwargs.get("row_condition")
+    if isinstance(condition, Mapping) and "pass_through_filter" in condition:  # as the suite says it
+        kwargs["row_condition"] = condition["pass_through_filter"]
     found = result.result or {}
     error = _exception_message(result.exception_info)
     if error is not None:
