@@ -63,7 +63,9 @@ def check_landing(day: date, sources: Sequence[str] | None = None) -> dict[str, 
 
     entities = None if sources is None else {s: CONNECTORS[s].ENTITIES for s in sources}
     result = validate_landing(Paths.from_env(), day, entities)
-    return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
+    # quarantined engagement records: the day passed without them (decision 55)
+    return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file),
+            "quarantined": result.quarantined_rows}
 
 
 def validate_family(family: str, day: date, run_id: str | None) -> dict[str, object]:

@@ -109,3 +109,29 @@ def test_bots_never_reach_a_path_and_change_no_credit(builds):
     assert conversions >= 4  # the impersonated person's lead … opportunity, credits unchanged
     effects = "select * from main_marts.fct_markov_removal_effects order by all"
     assert cons["clean"].execute(effects).fetchall() == cons["bots"].execute(effects).fetchall()
+
+
+def test_broken_attribution_conservation_stops_the_build(month_build, tmp_path):
+    """Conservation (Σ credit = 1 per conversion and model; attributed revenue = won revenue) is
+    checked once, by the build's singular tests (decision 39), not again in GE: a build whose
+    credits no longer add up fails `dbt_build`, so the DAG never reaches the gate or publish."""
+    from social_roi.transform import DbtFailed
+
+    _, build_db = month_build
+    copy = tmp_path / "build.duckdb"
+    shutil.copy(build_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        conversion = con.execute("select conversion_id from main_marts.fct_attribution "
+                                 "where attribution_model = 'linear' and conversion_type = 'customer' "
+                                 "order by conversion_id limit 1").fetchone()[0]
+        con.execute("update main_marts.fct_attribution set credit = credit / 2, "
+                    "attributed_revenue_usd = attributed_revenue_usd / 2 "
+                    "where attribution_model = 'linear' and conversion_id = ?", [conversion])
+    paths = dataclasses.replace(Paths.from_env(), data_dir=tmp_path, landing=build_db.parent / "landing",
+                                build_db=copy)
+    with pytest.raises(DbtFailed) as caught:
+        dbt_build(paths, ["--select", "assert_attribution_credits_sum_to_one",
+                          "assert_attributed_revenue_equals_won_revenue"])
+    message = str(caught.value)
+    assert "assert_attribution_credits_sum_to_one" in message
+    assert "assert_attributed_revenue_equals_won_revenue" in message

@@ -4,9 +4,10 @@ table, the expectation and an offending value."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from social_roi.quality.gate import GateFailed, GateResult, validate_landing, validate_marts
@@ -157,17 +158,29 @@ def test_unknown_sentiment_and_duplicate_mention_fail(clean_landing: Paths) -> N
     assert all(f.table == "brandwatch/mentions" for f in failures)
 
 
-def test_account_reach_above_its_views_fails_but_an_unreported_metric_passes(clean_landing: Paths) -> None:
-    """A retired metric lands NULL (decision 43): not a failure; more people reached than views is."""
+def test_account_reach_above_its_views_is_quarantined_but_an_unreported_metric_passes(
+        clean_landing: Paths) -> None:
+    """A retired metric lands NULL (decision 43): not a failure; more people reached than views
+    is, on that record alone: engagement metrics quarantine it (decision 55)."""
     rows = clean_rows("meta", "account_insights", DAY, 12)
     rows[0].update(followers=None, views=None)
     rows[3]["reach"] = rows[3]["views"] + 1
     land(clean_landing, "meta", "account_insights", DAY, rows)
 
-    [failure] = _landing_failure(clean_landing).result.failures
-    assert (failure.table, failure.expectation) == (
-        "meta/account_insights", "expect_column_pair_values_a_to_be_greater_than_b")
-    assert len(failure.examples) == 1
+    result = validate_landing(clean_landing, DAY)
+
+    assert result.success and result.quarantined_rows == 1
+    held = _quarantined(clean_landing, "meta", "account_insights")
+    assert held["account_id"] == ["acc3"]
+    [reason] = json.loads(held["_reasons"][0])
+    assert reason["expectation"] == "expect_column_pair_values_a_to_be_greater_than_b"
+    assert reason["value"] == {"views": 503, "reach": 504}
+
+
+def _quarantined(paths: Paths, source: str, entity: str) -> dict:
+    from social_roi.quality.quarantine import quarantine_file
+
+    return pq.read_table(quarantine_file(paths.landing, source, entity, DAY)).to_pydict()
 
 
 def test_null_required_field_fails(clean_landing: Paths) -> None:
@@ -234,6 +247,10 @@ def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, 
     rows = clean_rows(source, entity, DAY, 12)
     rows[2][column] = bad
     land(clean_landing, source, entity, DAY, rows)
+    if (source, entity) in QUARANTINE:  # an engagement record: set aside, the day goes on
+        assert validate_landing(clean_landing, DAY).quarantined_rows == 1
+        assert json.loads(_quarantined(clean_landing, source, entity)["_reasons"][0])[0]["column"] == column
+        return
 
     error = _landing_failure(clean_landing)
 
@@ -242,6 +259,13 @@ def test_value_outside_the_interval_fails(clean_landing: Paths, source, entity, 
     assert (failure.table, failure.kwargs["column"]) == (f"{source}/{entity}", column)
     assert len(failure.examples) == 1
     assert f"{source}/{entity}" in str(error)
+
+
+
+QUARANTINE = {("meta", "page_posts"), ("meta", "ig_media"), ("meta", "account_insights"),
+              ("meta", "direct_messages"), ("linkedin", "posts"), ("linkedin", "follower_statistics"),
+              ("ga4_data_api", "traffic_daily"), ("brandwatch", "mentions"), ("x", "tweets"),
+              ("x", "account_followers")}
 
 
 def test_interval_follows_the_day(clean_landing: Paths) -> None:
@@ -441,3 +465,320 @@ def test_mart_gate_releases_the_build_database(clean_marts: Paths) -> None:
     con = duckdb.connect(str(clean_marts.build_db))
     con.execute("create table main_marts.after_gate as select 1 as x")
     con.close()
+
+
+def test_a_column_of_another_type_fails_by_name(clean_landing: Paths) -> None:
+    """Types are the Arrow contract's: a count landed as text is named with both types."""
+    import pyarrow as pa
+
+    from social_roi import landing
+
+    table = landing.read_partition(clean_landing.landing, "meta", "ig_media", DAY)
+    index = table.schema.get_field_index("like_count")
+    table = table.set_column(index, "like_count", table["like_count"].cast(pa.string()))
+    landing.write_partition(clean_landing.landing, "meta", "ig_media", DAY, table)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.expectation) == ("meta/ig_media", "partition_types_match_contract")
+    assert failure.examples == ({"column": "like_count", "contract": "int64", "landed": "string"},)
+
+
+def _land_history(paths: Paths, source: str, entity: str, rows_per_day: list[int]) -> None:
+    """The days before DAY, oldest first, with these row counts."""
+    for back, n in zip(range(len(rows_per_day), 0, -1), rows_per_day, strict=True):
+        day = DAY - timedelta(days=back)
+        land(paths, source, entity, day, clean_rows(source, entity, day, n))
+
+
+@pytest.mark.parametrize("today", [4, 0])
+def test_a_day_with_a_tenth_of_the_usual_volume_or_nothing_fails(clean_landing: Paths, today) -> None:
+    _land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
+    land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, today))
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.expectation, failure.check) == (
+        "brandwatch/mentions", "expect_table_row_count_to_be_between", "volume")
+    assert failure.observed == today
+    assert (f"brandwatch/mentions landed {today} rows on 2026-10-01 against a trailing median of 40 "
+            "a day over the 7 landed days before") in str(error)
+    assert "at least 5 needed" in str(error)  # 90 % fewer than 40 is 4 or fewer
+    written = json.loads(error.result.result_file.read_text())
+    [suite] = [s for s in written["suites"] if s["suite"] == "landing__brandwatch_mentions"]
+    assert suite["arrival"]["trailing_median"] == 40 and suite["arrival"]["volume_min_rows"] == 5
+
+
+def test_a_drop_of_less_than_ninety_percent_passes(clean_landing: Paths) -> None:
+    _land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
+    land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, 5))
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_sparse_entities_and_short_histories_do_not_alarm(clean_landing: Paths) -> None:
+    """Posts: 0–5 a day, median under the rule's minimum of 10; mentions: two days of history."""
+    _land_history(clean_landing, "meta", "page_posts", [3, 1, 4, 2, 5, 1, 2])
+    land(clean_landing, "meta", "page_posts", DAY, [])
+    _land_history(clean_landing, "brandwatch", "mentions", [40, 41])
+    land(clean_landing, "brandwatch", "mentions", DAY, [])
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_days_without_a_connection_are_not_history(clean_landing: Paths) -> None:
+    """A source switched on today after weeks without its connection: no partitions before,
+    no volume rule (skipped days land no partition, only their status)."""
+    from social_roi.connectors import listening
+    from social_roi.connectors.base import skip_not_configured
+
+    for back in range(1, 8):
+        skip_not_configured(listening, DAY - timedelta(days=back), clean_landing.landing, "no connection")
+    land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, 1))
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_a_stale_source_fails(clean_landing: Paths) -> None:
+    """Account insights arrive every day (max_age_days 1): none for three days is a stale feed,
+    although two rows a day are too few for the volume rule."""
+    _land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 0, 0])
+    land(clean_landing, "meta", "account_insights", DAY, [])
+
+    error = _landing_failure(clean_landing)
+
+    [failure] = error.result.failures
+    assert (failure.table, failure.check) == ("meta/account_insights", "freshness")
+    assert ("stale: meta/account_insights landed no rows on 2026-10-01, none since 2026-09-28 "
+            "(3 days; at most 1 allowed)") in str(error)
+
+
+def test_one_silent_day_of_a_daily_feed_is_not_yet_stale(clean_landing: Paths) -> None:
+    _land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 2])
+    land(clean_landing, "meta", "account_insights", DAY, [])
+    assert validate_landing(clean_landing, DAY).success
+
+
+def test_a_failing_run_builds_data_docs_named_in_the_summary_and_the_result_file(
+        clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "ad_insights", DAY, 12)
+    rows[3]["spend"] = "-5.00"
+    land(clean_landing, "meta", "ad_insights", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    index = error.result.data_docs
+    assert index == clean_landing.run_results / "landing" / "2026-10-01.docs" / "index.html"
+    assert f"Data Docs: {index}" in str(error)
+    assert json.loads(error.result.result_file.read_text())["data_docs"] == str(index)
+    listing = index.read_text()
+    assert listing.count("<tr class=") == len(ENTITIES) and listing.count("<tr class=failed>") == 1
+    page = (index.parent / "landing__meta_ad_insights.html").read_text()
+    assert "Great Expectations" in page and "spend" in page and "-5.00" in page
+    assert len(list(index.parent.glob("*.html"))) == len(ENTITIES) + 1
+
+
+def test_passing_runs_build_data_docs_only_when_asked(clean_landing: Paths, monkeypatch) -> None:
+    assert validate_landing(clean_landing, DAY).data_docs is None
+    assert not (clean_landing.run_results / "landing" / "2026-10-01.docs").exists()
+    monkeypatch.setenv("SOCIAL_ROI_DATA_DOCS", "always")
+    result = validate_landing(clean_landing, DAY)
+    assert result.data_docs is not None and "passed" in result.data_docs.read_text()
+
+
+def test_every_landing_suite_declares_its_policy_and_money_blocks() -> None:
+    from social_roi.quality.quarantine import policy_of
+    from social_roi.quality.suites import landing_suite_name, load_suite
+    from social_roi.settings import REPO_ROOT
+
+    policies = {key: policy_of(load_suite(REPO_ROOT / "expectations", landing_suite_name(*key)))
+                for key in ENTITIES}
+    assert {key for key, policy in policies.items() if policy == "quarantine"} == QUARANTINE
+    money = {key for key, contract in ENTITIES.items()
+             if any(word in name for name in contract.schema.names
+                    for word in ("spend", "amount", "cost", "revenue", "value"))}
+    assert money and all(policies[key] == "block" for key in money)
+    assert all(ENTITIES[key].restated_days == 1 for key in QUARANTINE)
+
+
+def _landed_rows(paths: Paths, source: str, entity: str) -> int:
+    """As dbt's sources read the landing zone (dbt_project.yml): the quarantine is not there."""
+    with duckdb.connect() as con:
+        return con.execute(f"select count(*) from read_parquet('{paths.landing}/{source}/{entity}/"
+                           "date=*/data.parquet', hive_partitioning = true)").fetchone()[0]
+
+
+def test_one_bad_engagement_record_is_quarantined_and_the_rest_of_the_day_passes(
+        clean_landing: Paths, caplog) -> None:
+    rows = clean_rows("meta", "ig_media", DAY, 12)
+    rows[7]["like_count"] = -3
+    land(clean_landing, "meta", "ig_media", DAY, rows)
+
+    result = validate_landing(clean_landing, DAY)
+
+    assert result.success and result.quarantined_rows == 1
+    assert _landed_rows(clean_landing, "meta", "ig_media") == 11
+    held = _quarantined(clean_landing, "meta", "ig_media")
+    assert (held["media_id"], held["_record_id"], held["_source"], held["_entity"], held["_day"]) == (
+        ["17_7"], ["17_7"], ["meta"], ["ig_media"], [DAY])
+    assert json.loads(held["_reasons"][0]) == [{
+        "expectation": "expect_column_values_to_be_between", "column": "like_count",
+        "value": {"like_count": -3}}]
+    written = json.loads(result.result_file.read_text())
+    assert written["success"] is True and written["quarantined_rows"] == 1
+    [suite] = [s for s in written["suites"] if s["suite"] == "landing__meta_ig_media"]
+    assert suite["quarantined"]["records"] == ["17_7"] and suite["rows"] == 11
+    summary = result.summary()
+    assert "1 record(s) quarantined" in summary and "meta/ig_media" in summary and "17_7" in summary
+    assert any("quarantined 1 record(s) of meta/ig_media on 2026-10-01" in r.message for r in caplog.records)
+
+
+def test_a_quarantine_is_stable_on_rerun_and_recovers_after_a_fixed_extract(clean_landing: Paths) -> None:
+    from social_roi.quality.quarantine import quarantine_file
+
+    rows = clean_rows("meta", "ig_media", DAY, 12)
+    rows[7]["like_count"] = -3
+    land(clean_landing, "meta", "ig_media", DAY, rows)
+    validate_landing(clean_landing, DAY)
+    # the gate rerun alone: the same record set aside again, none lost, none doubled
+    assert validate_landing(clean_landing, DAY).quarantined_rows == 1
+    assert _landed_rows(clean_landing, "meta", "ig_media") == 11
+    # the platform fixed its data and the day is extracted again
+    land(clean_landing, "meta", "ig_media", DAY, clean_rows("meta", "ig_media", DAY, 12))
+    assert validate_landing(clean_landing, DAY).quarantined_rows == 0
+    assert _landed_rows(clean_landing, "meta", "ig_media") == 12
+    assert not quarantine_file(clean_landing.landing, "meta", "ig_media", DAY).exists()
+
+
+def test_a_corrected_suite_releases_the_quarantined_records(clean_landing: Paths, tmp_path) -> None:
+    import dataclasses
+    import shutil
+
+    from social_roi.settings import REPO_ROOT
+
+    rows = clean_rows("meta", "ig_media", DAY, 12)
+    rows[7]["like_count"] = -3
+    land(clean_landing, "meta", "ig_media", DAY, rows)
+    validate_landing(clean_landing, DAY)
+    relaxed = tmp_path / "expectations"
+    shutil.copytree(REPO_ROOT / "expectations", relaxed)
+    suite_file = relaxed / "suites" / "landing__meta_ig_media.json"
+    raw = json.loads(suite_file.read_text())
+    raw["expectations"] = [e for e in raw["expectations"] if e["kwargs"].get("column") != "like_count"]
+    suite_file.write_text(json.dumps(raw))
+
+    result = validate_landing(dataclasses.replace(clean_landing, expectations=relaxed), DAY)
+
+    assert result.success and result.quarantined_rows == 0
+    assert _landed_rows(clean_landing, "meta", "ig_media") == 12
+
+
+def test_a_day_where_most_records_fail_blocks_even_under_quarantine(clean_landing: Paths) -> None:
+    rows = clean_rows("meta", "ig_media", DAY, 12)
+    for row in rows[:7]:
+        row["like_count"] = -1
+    land(clean_landing, "meta", "ig_media", DAY, rows)
+
+    [failure] = _landing_failure(clean_landing).result.failures
+    assert (failure.table, failure.kwargs["column"]) == ("meta/ig_media", "like_count")
+    assert _landed_rows(clean_landing, "meta", "ig_media") == 12
+
+
+def test_a_negative_spend_blocks_and_is_not_quarantined(clean_landing: Paths) -> None:
+    from social_roi.quality.quarantine import FOLDER
+
+    rows = clean_rows("meta", "ad_insights", DAY, 12)
+    rows[3]["spend"] = "-5.00"
+    land(clean_landing, "meta", "ad_insights", DAY, rows)
+
+    error = _landing_failure(clean_landing)
+
+    assert error.result.failures[0].table == "meta/ad_insights"
+    assert not (clean_landing.landing / FOLDER).exists()
+
+
+def _roi_rows(n: int) -> list[dict]:
+    """``n`` consistent ROI rows (docs/roi.md's formulas), computed here independently."""
+    rows = []
+    for i in range(n):
+        media, other = 100.0 + i, 50.0 + 2 * i
+        cost, revenue, leads, customers = media + other, 400.0 * (i % 3), 2.0 + i, 0.5 * (i % 2)
+        cac = cost / customers if customers else None
+        ltv = 900.0 if customers else None
+        rows.append({
+            "period_month": date(2026, 10, 1), "channel_group": "Paid Social", "platform": "facebook",
+            "campaign": f"camp {i}", "attribution_model": "linear", "media_cost_usd": media,
+            "non_media_cost_usd": other, "total_cost_usd": cost, "attributed_leads": leads,
+            "attributed_mqls": 1.0, "attributed_sqls": 1.0, "attributed_opportunities": 1.0,
+            "attributed_customers": customers, "attributed_pipeline_usd": 1000.0,
+            "attributed_revenue_usd": revenue, "roi": (revenue - cost) / cost, "roas": revenue / media,
+            "cpl_usd": cost / leads, "cost_per_opportunity_usd": cost, "cac_usd": cac,
+            "gross_margin": 0.8, "ltv_usd": ltv, "ltv_to_cac": ltv / cac if cac else None,
+            "payback_months": cac / (ltv / 12) if cac else None})
+    return rows
+
+
+def _build_roi(paths: Paths, rows: list[dict]) -> None:
+    import pandas as pd
+
+    paths.build_db.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(rows)  # noqa: F841 (read by DuckDB below)
+    with duckdb.connect(str(paths.build_db)) as con:
+        con.execute("create schema if not exists main_marts; "
+                    "create or replace table main_marts.fct_roi_monthly as select * from frame")
+
+
+def test_consistent_roi_passes_and_an_roi_that_does_not_follow_its_inputs_fails(paths: Paths) -> None:
+    rows = _roi_rows(6)
+    _build_roi(paths, rows)
+    assert validate_marts(paths, ("fct_roi_monthly",)).success
+
+    rows[4]["roi"] += 0.5  # e.g. a model that forgot the non-media costs in one place
+    _build_roi(paths, rows)
+    with pytest.raises(GateFailed):
+        validate_marts(paths, ("fct_roi_monthly",))
+    rows[4]["roi"] -= 0.5
+    rows[2]["cac_usd"] = None  # CAC lost where there are customers: the check is on every ratio
+    rows[2]["ltv_to_cac"] = None
+    rows[4]["non_media_cost_usd"] += 1  # total no longer media + non-media
+    _build_roi(paths, rows)
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths, ("fct_roi_monthly",))
+
+    [failure] = caught.value.result.failures
+    assert (failure.expectation, failure.check) == ("expect_column_values_to_be_null", "consistency")
+    assert "roi * total_cost_usd" in failure.kwargs["row_condition"]
+    assert failure.observed == "1 of 1 rows unexpected"
+    assert failure.rows[0]["campaign"] == "camp 4"
+    assert "camp 4" in str(caught.value)
+
+
+def test_roi_missing_where_its_denominator_is_not_zero_fails(paths: Paths) -> None:
+    rows = _roi_rows(6)
+    rows[1]["roi"] = None
+    _build_roi(paths, rows)
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths, ("fct_roi_monthly",))
+    [failure] = caught.value.result.failures
+    assert "roi != roi" in failure.kwargs["row_condition"] and failure.rows[0]["campaign"] == "camp 1"
+
+
+def test_a_cohort_with_more_customers_than_opportunities_fails(paths: Paths) -> None:
+    paths.build_db.parent.mkdir(parents=True, exist_ok=True)
+    stages = ("lead", "mql", "sql", "opportunity", "customer")
+    columns = ["cohort_month", "first_touch_channel_group", "first_touch_platform", "people",
+               *[c for s in stages for c in (f"reached_{s}", f"{s}_share")],
+               "median_days_touch_to_lead", "median_days_lead_to_mql", "median_days_mql_to_sql",
+               "median_days_sql_to_opportunity", "median_days_opportunity_to_customer"]
+    reached = {"linkedin": (40, 20, 10, 5, 2), "facebook": (30, 15, 8, 3, 4)}  # facebook: 4 > 3
+    with duckdb.connect(str(paths.build_db)) as con:
+        types = ", ".join(f"{c} {'varchar' if i < 3 else 'double'}" for i, c in enumerate(columns))
+        con.execute(f"create schema main_marts; create table main_marts.fct_funnel_cohorts ({types})")
+        for platform, counts in reached.items():
+            values = ["2026-10-01", "Organic Social", platform, 50,
+                      *[v for n in counts for v in (n, n / 50)], 1, 1, 1, 1, 1]
+            con.execute(f"insert into main_marts.fct_funnel_cohorts values ({', '.join('?' * len(columns))})",
+                        values)
+    with pytest.raises(GateFailed) as caught:
+        validate_marts(paths, ("fct_funnel_cohorts",))
+    [failure] = caught.value.result.failures
+    assert (failure.kwargs["column_A"], failure.kwargs["column_B"]) == ("reached_opportunity",
+                                                                        "reached_customer")
+    assert failure.rows[0]["first_touch_platform"] == "facebook"

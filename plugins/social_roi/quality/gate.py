@@ -9,11 +9,12 @@ named in the summary, not a crash: the operator sees every problem of the run at
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -21,8 +22,10 @@ import pyarrow as pa
 
 from social_roi import landing
 from social_roi.errors import SocialRoiError
-from social_roi.quality import runner
-from social_roi.quality.results import Failure, GateResult, SuiteRun
+from social_roi.quality import docs, quarantine, runner
+from social_roi.quality.arrival import arrival
+from social_roi.quality.arrival import config_of as arrival_config
+from social_roi.quality.results import MAX_EXAMPLES, Failure, GateResult, SuiteRun
 from social_roi.quality.suites import (
     day_interval,
     interval_parameters,
@@ -36,6 +39,8 @@ from social_roi.settings import Paths
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from great_expectations.core import ExpectationSuite
+
     from social_roi.connectors.base import Entity
 
 __all__ = ["GateFailed", "GateResult", "validate_landing", "validate_marts"]
@@ -91,14 +96,66 @@ def _validate_entity(paths: Paths, source: str, entity: Entity, day: date) -> Su
         except (pa.ArrowException, OSError) as exc:
             return _unreadable(table, suite.name, "partition_readable", {"path": str(file)},
                                f"error: {exc}")
+        mismatched = _type_mismatches(entity.schema, frames[-1].schema)
+        if mismatched:
+            return _unreadable(table, suite.name, "partition_types_match_contract",
+                               {"path": str(file)}, f"{len(mismatched)} column(s) of another type",
+                               tuple(mismatched))
+    # a quarantine-policy entity is judged on its whole delivery: records an earlier run of this
+    # day set aside go back in first (decision 55)
+    policy = quarantine.policy_of(suite)
+    restored = None
+    if policy == "quarantine":
+        if len(days) > 1:
+            raise quarantine.InvalidPolicy(f"{suite.name}: a restated entity cannot quarantine")
+        restored = quarantine.restore(paths.landing, source, entity.name, day, frames[0].schema)
+        if restored is not None:
+            frames[0] = pa.concat_tables([frames[0], restored])
     parameters = interval_parameters(day_interval(days[0])[0], day_interval(days[-1])[1])
+    volume = arrival(paths.landing, source, entity.name, days, sum(f.num_rows for f in frames),
+                     arrival_config(suite.meta))
+    parameters.update(volume.parameters())
     if len(frames) == 1:
-        return runner.validate_frame(table, frames[0].to_pandas(), suite, MappingProxyType(parameters))
-    # a window: each row with its partition's day (the `date` the warehouse reads), so that the
-    # suite can check that every row sits in the partition of its own day
-    frame = pa.concat_tables([part.append_column("date", pa.array([d] * part.num_rows, pa.date32()))
-                              for d, part in zip(days, frames, strict=True)]).to_pandas()
-    return runner.validate_frame(table, frame, suite, MappingProxyType(parameters))
+        frame = frames[0].to_pandas()
+    else:
+        # a window: each row with its partition's day (the `date` the warehouse reads), so that
+        # the suite can check that every row sits in the partition of its own day
+        frame = pa.concat_tables([part.append_column("date", pa.array([d] * part.num_rows, pa.date32()))
+                                  for d, part in zip(days, frames, strict=True)]).to_pandas()
+    frozen = MappingProxyType(parameters)
+    run = runner.validate_frame(table, frame, suite, frozen)
+    details: dict = {"arrival": volume.as_json(), "policy": policy}
+    if policy == "quarantine":
+        run = _settle_quarantine(paths, source, entity, day, frames[0], frame, suite, frozen, run,
+                                 restored is not None, details)
+    failures = tuple(dataclasses.replace(f, note=volume.explain(f.check))
+                     if f.check in ("volume", "freshness") else f for f in run.failures)
+    return dataclasses.replace(run, failures=failures, details=details)
+
+
+def _settle_quarantine(paths: Paths, source: str, entity: Entity, day: date, delivery: pa.Table,
+                       frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[str, Any],
+                       run: SuiteRun, restored: bool, details: dict) -> SuiteRun:
+    """A quarantine-policy entity's day (decision 55): all good — restored records go back into
+    the partition; only row-level failures of a minority — those records go to quarantine and the
+    rest is validated again; anything else blocks. ``details`` gets what was quarantined."""
+    if run.success:
+        if restored:
+            quarantine.release(paths.landing, source, entity.name, day, delivery)
+        return run
+    split = quarantine.split(delivery, frame, suite, parameters, source, entity.name, day, entity.id_field)
+    if split is None:
+        return run
+    rest = runner.validate_frame(run.table, split.kept.to_pandas(), suite, parameters)
+    if not rest.success:  # what is left fails too (e.g. too few rows): the day blocks, on every count
+        seen = {(f.expectation, repr(f.kwargs)) for f in run.failures}
+        return dataclasses.replace(run, failures=run.failures + tuple(
+            f for f in rest.failures if (f.expectation, repr(f.kwargs)) not in seen))
+    file = quarantine.write(paths.landing, source, entity.name, day, split)
+    details["quarantined"] = {"rows": split.quarantined.num_rows, "file": str(file),
+                              "reasons": dict(split.reasons),
+                              "records": split.quarantined["_record_id"].to_pylist()[:MAX_EXAMPLES]}
+    return rest
 
 
 def validate_marts(
@@ -149,14 +206,30 @@ def _read_marts(
     return frames, missing
 
 
-def _unreadable(table: str, suite: str, check: str, kwargs: dict, observed: str) -> SuiteRun:
-    return SuiteRun(suite, table, None, 1, (Failure(table, suite, check, kwargs, observed),))
+def _type_mismatches(contract: pa.Schema, landed: pa.Schema) -> list[dict[str, str]]:
+    """Columns the contract and the partition both have, with another Arrow type. The types are
+    checked here, on the Parquet schema, rather than by one GE expectation per column: pandas
+    turns a nullable integer into a float, and a column-by-column check would double the gate's
+    time (decision 54). A missing or extra column is the suite's column-set expectation's job."""
+    return [{"column": field.name, "contract": str(field.type),
+             "landed": str(landed.field(field.name).type)}
+            for field in contract
+            if field.name in landed.names and not landed.field(field.name).type.equals(field.type)]
+
+
+def _unreadable(table: str, suite: str, check: str, kwargs: dict, observed: str,
+                examples: tuple = ()) -> SuiteRun:
+    return SuiteRun(suite, table, None, 1, (Failure(table, suite, check, kwargs, observed, examples),))
 
 
 def _conclude(result: GateResult) -> GateResult:
+    if docs.wanted(result.success):
+        result = dataclasses.replace(result, data_docs=docs.build(result))
     result.write()
     if not result.success:
         raise GateFailed(result)
+    if result.quarantined_rows:
+        log.warning(result.summary())
     return result
 
 

@@ -25,18 +25,26 @@ class Failure:
     kwargs: Mapping[str, Any]
     observed: Any
     examples: Sequence[Any] = ()
+    check: str | None = None  # the expectation's meta.check: "volume", "freshness", ...
+    note: str | None = None  # what the numbers mean (volume, freshness), in words
+    rows: Sequence[Mapping[str, Any]] = ()  # a few offending rows: their key and the value
 
     def describe(self) -> str:
         args = ", ".join(f"{key}={_short(value)}" for key, value in self.kwargs.items())
         line = f"- {self.table} [{self.suite}] {self.expectation}({args}): observed {_short(self.observed)}"
+        if self.note:
+            line += f"\n    {self.note}"
         if self.examples:
             line += "\n    e.g. " + "; ".join(_short(e) for e in self.examples[:MAX_EXAMPLES])
+        if self.rows:
+            line += "\n    rows: " + "; ".join(_short(r) for r in self.rows[:MAX_EXAMPLES])
         return line
 
     def as_json(self) -> dict[str, Any]:
         return {"table": self.table, "suite": self.suite, "expectation": self.expectation,
                 "kwargs": dict(self.kwargs), "observed": self.observed,
-                "examples": list(self.examples[:MAX_EXAMPLES])}
+                "examples": list(self.examples[:MAX_EXAMPLES]), "check": self.check,
+                "note": self.note, "rows": [dict(r) for r in self.rows[:MAX_EXAMPLES]]}
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class SuiteRun:
     rows: int | None  # None: the table could not be read
     evaluated: int
     failures: tuple[Failure, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)  # volume, quarantine: in the JSON
+    validation: Any = field(default=None, repr=False, compare=False)  # GE's result, for Data Docs
 
     @property
     def success(self) -> bool:
@@ -56,7 +66,7 @@ class SuiteRun:
     def as_json(self) -> dict[str, Any]:
         return {"suite": self.suite, "table": self.table, "rows": self.rows,
                 "evaluated": self.evaluated, "failed": len(self.failures),
-                "success": self.success}
+                "success": self.success, **self.details}
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class GateResult:
     failures: tuple[Failure, ...]
     result_file: Path
     suites: tuple[SuiteRun, ...] = field(default=(), repr=False)
+    data_docs: Path | None = None  # the run's Data Docs index (quality/docs.py), when built
 
     @classmethod
     def from_runs(cls, boundary: str, scope: str, runs: Sequence[SuiteRun],
@@ -77,19 +88,40 @@ class GateResult:
         return cls(boundary, scope, not failures, len(runs), sum(r.evaluated for r in runs),
                    failures, result_file, tuple(runs))
 
+    @property
+    def quarantined_rows(self) -> int:
+        return sum(run.details.get("quarantined", {}).get("rows", 0) for run in self.suites)
+
+    def warnings(self) -> list[str]:
+        """Quarantined records: the day passed without them."""
+        lines = []
+        for run in self.suites:
+            held = run.details.get("quarantined")
+            if held:
+                reasons = ", ".join(f"{k}: {v}" for k, v in held["reasons"].items())
+                lines.append(f"- WARNING {run.table} [{run.suite}]: {held['rows']} record(s) quarantined "
+                             f"({reasons}), e.g. {', '.join(map(str, held['records']))}; {held['file']}")
+        return lines
+
     def summary(self) -> str:
         verdict = "passed" if self.success else "FAILED"
         head = (f"Quality gate '{self.boundary}' ({self.scope}) {verdict}: "
                 f"{len(self.failures)} of {self.expectations_evaluated} expectations failed "
                 f"in {self.suites_evaluated} suites. Results: {self.result_file}")
-        return "\n".join([head, *(f.describe() for f in self.failures)])
+        if self.data_docs is not None:
+            head += f"\nData Docs: {self.data_docs}"
+        if self.quarantined_rows:
+            head += f"\n{self.quarantined_rows} record(s) quarantined:"
+        return "\n".join([head, *self.warnings(), *(f.describe() for f in self.failures)])
 
     def as_json(self) -> dict[str, Any]:
         return {"boundary": self.boundary, "scope": self.scope, "success": self.success,
                 "suites_evaluated": self.suites_evaluated,
                 "expectations_evaluated": self.expectations_evaluated,
+                "quarantined_rows": self.quarantined_rows,
                 "suites": [run.as_json() for run in self.suites],
-                "failures": [f.as_json() for f in self.failures]}
+                "failures": [f.as_json() for f in self.failures],
+                "data_docs": None if self.data_docs is None else str(self.data_docs)}
 
     def write(self) -> Path:
         """Write the JSON atomically: a reader never sees half a file."""

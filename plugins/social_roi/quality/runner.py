@@ -62,10 +62,43 @@ def validate_frame(
 ) -> SuiteRun:
     outcome = _validate(frame, suite, parameters, VERDICT_FORMAT)
     if not outcome.success:  # the same checks again, now for what failed and on which values
-        outcome = _validate(frame, suite, parameters, RESULT_FORMAT)
+        outcome = _validate(frame, suite, parameters, _detail_format(suite, frame))
     failures = tuple(_failure(table, suite.name, result)
                      for result in outcome.results if not result.success)
-    return SuiteRun(suite.name, table, len(frame), len(outcome.results), failures)
+    return SuiteRun(suite.name, table, len(frame), len(outcome.results), failures,
+                    validation=outcome)
+
+
+def unexpected_positions(frame: pd.DataFrame, suite: ExpectationSuite,
+                         parameters: Mapping[str, Any]) -> tuple[Any, dict[int, list[Any]]]:
+    """Every failed expectation's offending rows, by position in ``frame`` (its index must be a
+    RangeIndex): (GE's result, {expectation's index in the result: [positions]}); an expectation
+    that fails as a whole (a column set, a row count) has no positions and is left out."""
+    outcome = _validate(frame, suite, parameters, {"result_format": "COMPLETE",
+                                                   "return_unexpected_index_query": False})
+    positions = {}
+    for i, result in enumerate(outcome.results):
+        found = result.result or {}
+        if not result.success and found.get("unexpected_index_list") is not None:
+            positions[i] = [int(p) for p in found["unexpected_index_list"]]
+    return outcome, positions
+
+
+def record_key(suite: ExpectationSuite) -> list[str]:
+    """The columns that name a record of the suite's table: its uniqueness expectation's."""
+    for expectation in suite.expectations:
+        config = expectation.configuration
+        if config.type == "expect_compound_columns_to_be_unique":
+            return list(config.kwargs["column_list"])
+        if config.type == "expect_column_values_to_be_unique":
+            return [config.kwargs["column"]]
+    return []
+
+
+def _detail_format(suite: ExpectationSuite, frame: pd.DataFrame) -> dict[str, Any]:
+    """SUMMARY, with the record key beside each offending value (when the frame has it)."""
+    key = [column for column in record_key(suite) if column in frame.columns]
+    return {**RESULT_FORMAT, "unexpected_index_column_names": key} if key else RESULT_FORMAT
 
 
 def _validate(frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[str, Any],
@@ -81,6 +114,9 @@ def _validate(frame: pd.DataFrame, suite: ExpectationSuite, parameters: Mapping[
 def _failure(table: str, suite: str, result: Any) -> Failure:
     config = result.expectation_config
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    condition = kwargs.get("row_condition")
+    if isinstance(condition, Mapping) and "pass_through_filter" in condition:  # as the suite says it
+        kwargs["row_condition"] = condition["pass_through_filter"]
     found = result.result or {}
     error = _exception_message(result.exception_info)
     if error is not None:
@@ -92,17 +128,26 @@ def _failure(table: str, suite: str, result: Any) -> Failure:
     else:
         observed = None
     examples = found.get("partial_unexpected_list") or []
-    if (config.meta or {}).get("personal_data") and examples:
+    rows = [row for row in found.get("partial_unexpected_index_list") or [] if isinstance(row, Mapping)]
+    personal = bool((config.meta or {}).get("personal_data"))
+    if personal and examples:
         # an e-mail that should have been hashed must not be copied into logs and result files
         examples = [f"<{len(examples)} value(s) withheld: personal data>"]
+    if personal:
+        rows = [{k: v for k, v in row.items() if k != kwargs.get("column")} for row in rows]
     details = found.get("details") or {}
     if not examples and "mismatched" in details:  # column-set expectations
         examples = [details["mismatched"]]
     distinct: dict[str, Any] = {}  # a duplicate key shows up once per copy: show it once
     for example in map(plain, examples):
         distinct.setdefault(repr(example), example)
+    distinct_rows: dict[str, Any] = {}
+    for row in map(plain, rows):
+        distinct_rows.setdefault(repr(row), row)
     return Failure(table, suite, config.type, {k: plain(v) for k, v in kwargs.items()},
-                   plain(observed), tuple(distinct.values())[:MAX_EXAMPLES])
+                   plain(observed), tuple(distinct.values())[:MAX_EXAMPLES],
+                   check=(config.meta or {}).get("check"),
+                   rows=tuple(distinct_rows.values())[:MAX_EXAMPLES])
 
 
 def plain(value: Any) -> Any:
