@@ -147,6 +147,17 @@ def test_the_bi_login_reads_serving_and_nothing_else(warehouse):
         assert con.execute("select count(*) from serving.fct_funnel_daily").fetchone()[0] == expected
 
 
+def _wait_for_the_swap_to_wait(conninfo: str) -> None:
+    """Until the publisher's drop of the old release waits for a lock (the reader's)."""
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        for _ in range(600):
+            if con.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                           "and query ilike 'drop schema%serving_old%'").fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the swap never waited for the reader")
+
+
 def test_a_reader_in_a_transaction_keeps_its_release_and_plain_reads_wait_briefly(warehouse):
     """A REPEATABLE READ reader holds the old release: the swap waits for it at most the lock
     timeout per attempt, plain queries meanwhile wait no longer, and the reader sees its release
@@ -178,7 +189,7 @@ def test_a_reader_in_a_transaction_keeps_its_release_and_plain_reads_wait_briefl
             publisher = threading.Thread(target=lambda: done.setdefault(
                 "result", _publish(warehouse, "run-new")))
             publisher.start()
-            time.sleep(3)
+            _wait_for_the_swap_to_wait(conninfo)
             assert reader.execute("select run_id from serving._publication").fetchone()[0] == "run-old"
             reader.commit()
             publisher.join(60)
@@ -190,7 +201,7 @@ def test_a_reader_in_a_transaction_keeps_its_release_and_plain_reads_wait_briefl
         assert con.execute("select run_id from serving._publication").fetchone()[0] == "run-new"
     longest = max(waits)
     print(f"plain reads during the swaps: {len(waits)}, longest {longest * 1000:.0f} ms")
-    assert len(waits) > 20
+    assert len(waits) >= 5  # the plain reader ran all along the swaps
     assert longest < 3.0  # the lock timeout (2 s) and some scheduling, never the reader's 5 s+
 
 
