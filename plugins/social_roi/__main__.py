@@ -191,7 +191,16 @@ def run_dbt(paths: Paths, dbt_args: list[str]) -> int:
 
 def list_releases(paths: Paths) -> int:
     from social_roi import publish, releases
+    from social_roi.settings import PostgresTarget, warehouse
 
+    if warehouse() == "postgres":
+        from social_roi import publish_postgres
+
+        target = PostgresTarget.from_env()
+        print(f"Releases of the schema {publish_postgres.SERVING_SCHEMA} in the Postgres database "
+              f"{target.dbname} (only the current one is kept on Postgres):")
+        print(releases.format_history(publish_postgres.list_releases(target.conninfo())))
+        return 0
     try:
         history = publish.list_releases(paths.serving_db)
     except releases.ReleaseError as exc:
@@ -205,8 +214,12 @@ def list_releases(paths: Paths) -> int:
 def roll_back(paths: Paths, release: int | None) -> int:
     from social_roi import publish
     from social_roi.errors import SocialRoiError
-    from social_roi.settings import keep_releases
+    from social_roi.settings import WAREHOUSE_ENV, keep_releases, warehouse
 
+    if warehouse() == "postgres":
+        print(f"Rollback is not available on Postgres yet ({WAREHOUSE_ENV}=postgres): only the "
+              "current release is kept there (docs/decisions.md 59). Nothing changed.", file=sys.stderr)
+        return 1
     try:
         plan = publish.rollback(paths.serving_db, release, keep=keep_releases())
     except SocialRoiError as exc:

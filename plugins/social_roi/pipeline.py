@@ -141,8 +141,8 @@ def build() -> dict[str, int]:
 
 
 def _duckdb_only(step: str) -> None:
-    """The marts gate and the publication read the DuckDB build file: on a Postgres warehouse they
-    would check and publish a stale file, so they stop instead (decision 56)."""
+    """The marts gate reads the DuckDB build file: on a Postgres warehouse it would check a stale
+    file, so it stops instead (decision 56; the publication has its own Postgres path, 59)."""
     from social_roi.errors import SocialRoiError
     from social_roi.settings import WAREHOUSE_ENV, warehouse
 
@@ -175,13 +175,28 @@ def publish_plan(run_id: str, plan: Mapping[str, object]) -> dict[str, int]:
 def publish(run_id: str, interval_start: datetime, interval_end: datetime) -> dict[str, int]:
     """Serve the validated marts as the next release; returns its number and the row counts."""
     from social_roi.publish import publish as publish_marts
-    from social_roi.settings import keep_releases
+    from social_roi.settings import keep_releases, warehouse
 
-    _duckdb_only("the publication")
+    if warehouse() == "postgres":
+        return _publish_postgres(run_id, interval_start, interval_end)
     paths = Paths.from_env()
     result = publish_marts(paths.build_db, paths.serving_db, MARTS, run_id=run_id,
                            interval_start=interval_start, interval_end=interval_end,
                            keep=keep_releases())
     log.info("published release %s (%s rows in %s tables); pruned releases %s", result.release,
              sum(result.row_counts.values()), len(result.tables), list(result.pruned) or "none")
+    return {"release": result.release, **result.row_counts}
+
+
+def _publish_postgres(run_id: str, interval_start: datetime, interval_end: datetime) -> dict[str, int]:
+    """The marts of the Postgres build swapped in as the schema ``serving`` (decision 59)."""
+    from social_roi import publish_postgres
+    from social_roi.settings import PostgresTarget
+
+    result = publish_postgres.publish(PostgresTarget.from_env().conninfo(), MARTS, run_id=run_id,
+                                      interval_start=interval_start, interval_end=interval_end,
+                                      bi_role=publish_postgres.bi_role_from_env(),
+                                      bi_login=publish_postgres.bi_login_from_env())
+    log.info("published release %s (%s rows in %s tables) as the Postgres schema %s", result.release,
+             sum(result.row_counts.values()), len(result.tables), publish_postgres.SERVING_SCHEMA)
     return {"release": result.release, **result.row_counts}

@@ -1,10 +1,14 @@
 """One 30-day sandbox month landed through the connectors and built once, shared by the tests
-that compare marts with the sandbox's ground truth."""
+that compare marts with the sandbox's ground truth; the same month built once more on a Postgres
+database of its own (``postgres_month``), shared by the Postgres target and publication tests."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import secrets
+import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -15,7 +19,7 @@ from social_roi.connectors import CONNECTORS
 from social_roi.connectors.base import SourceConfig, land_day, skip_not_configured
 from social_roi.sandbox.server import SandboxServer
 from social_roi.sandbox.world import World, WorldConfig, generate_world
-from social_roi.settings import Paths
+from social_roi.settings import Paths, PostgresTarget, temporary_environ
 from social_roi.transform import dbt_build
 from tests.connectors.conftest import EXTRAS, TOKEN
 
@@ -57,6 +61,57 @@ def month_build(tmp_path_factory) -> tuple[World, Path]:
                                 build_db=root / "build.duckdb")
     dbt_build(paths)
     return world, paths.build_db
+
+
+def postgres_server() -> PostgresTarget:
+    """The server at SOCIAL_ROI_PG_HOST/PORT: skipped without one, failed without one in CI."""
+    import psycopg
+
+    target = PostgresTarget.from_env()
+    try:
+        with psycopg.connect(dataclasses.replace(target, dbname="postgres").conninfo(connect_timeout="3")):
+            pass
+    except psycopg.OperationalError as error:
+        message = f"no PostgreSQL at {target.host}:{target.port} ({error})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}: CI must run the Postgres warehouse tests")
+        pytest.skip(message)
+    return target
+
+
+@dataclasses.dataclass(frozen=True)
+class PostgresBuild:
+    target: PostgresTarget
+    paths: Paths
+    duckdb_path: Path
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def postgres_month(month_build):
+    """(target, paths, DuckDB build, seconds): tests/dbt's month built again on a database of its
+    own, created for the session and dropped after it."""
+    import psycopg
+
+    server = postgres_server()
+    target = dataclasses.replace(server, dbname=f"social_roi_test_{os.getpid()}_{secrets.token_hex(4)}")
+    admin = dataclasses.replace(server, dbname="postgres").conninfo()
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f'create database "{target.dbname}"')
+    try:
+        _, duckdb_path = month_build
+        root = duckdb_path.parent
+        paths = dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
+                                    build_db=root / "postgres_unused.duckdb")
+        env = {"SOCIAL_ROI_WAREHOUSE": "postgres", **target.dbt_env(),
+               "SOCIAL_ROI_PG_PASSWORD": target.password}
+        started = clock.monotonic()
+        with temporary_environ(env):
+            dbt_build(paths)
+        yield PostgresBuild(target, paths, duckdb_path, clock.monotonic() - started)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f'drop database if exists "{target.dbname}" with (force)')
 
 
 def inquiry_truth(world: World) -> pd.DataFrame:

@@ -7,68 +7,18 @@ server there the tests are skipped, except in CI (CI=true), where that is a fail
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import secrets
-import time
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from social_roi import pii
-from social_roi.settings import Paths, PostgresTarget, temporary_environ
+from social_roi.settings import temporary_environ
 from social_roi.transform import dbt_build
 from social_roi.warehouse_load import load_landing
 from tests.dbt.compare_builds import differences
 
 psycopg = pytest.importorskip("psycopg")
-
-
-def _server() -> PostgresTarget:
-    target = PostgresTarget.from_env()
-    try:
-        with psycopg.connect(dataclasses.replace(target, dbname="postgres").conninfo(connect_timeout="3")):
-            pass
-    except psycopg.OperationalError as error:
-        message = f"no PostgreSQL at {target.host}:{target.port} ({error})"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}: CI must run the Postgres warehouse tests")
-        pytest.skip(message)
-    return target
-
-
-@dataclasses.dataclass(frozen=True)
-class PostgresBuild:
-    target: PostgresTarget
-    paths: Paths
-    duckdb_path: Path
-    seconds: float
-
-
-@pytest.fixture(scope="session")
-def postgres_month(month_build):
-    """(target, paths, DuckDB build, seconds): tests/dbt's month built again on a database of its
-    own, created for the session and dropped after it."""
-    server = _server()
-    target = dataclasses.replace(server, dbname=f"social_roi_test_{os.getpid()}_{secrets.token_hex(4)}")
-    admin = dataclasses.replace(server, dbname="postgres").conninfo()
-    with psycopg.connect(admin, autocommit=True) as con:
-        con.execute(f'create database "{target.dbname}"')
-    try:
-        _, duckdb_path = month_build
-        root = duckdb_path.parent
-        paths = dataclasses.replace(Paths.from_env(), data_dir=root, landing=root / "landing",
-                                    build_db=root / "postgres_unused.duckdb")
-        env = {"SOCIAL_ROI_WAREHOUSE": "postgres", **target.dbt_env(),
-               "SOCIAL_ROI_PG_PASSWORD": target.password}
-        started = time.monotonic()
-        with temporary_environ(env):
-            dbt_build(paths)
-        yield PostgresBuild(target, paths, duckdb_path, time.monotonic() - started)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as con:
-            con.execute(f'drop database if exists "{target.dbname}" with (force)')
 
 
 def _tables(con_duck, schema: str) -> list[str]:
