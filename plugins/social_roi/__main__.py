@@ -198,7 +198,7 @@ def list_releases(paths: Paths) -> int:
 
         target = PostgresTarget.from_env()
         print(f"Releases of the schema {publish_postgres.SERVING_SCHEMA} in the Postgres database "
-              f"{target.dbname} (only the current one is kept on Postgres):")
+              f"{target.dbname} (kept as the schemas {publish_postgres.RELEASE_PREFIX}<n>):")
         print(releases.format_history(publish_postgres.list_releases(target.conninfo())))
         return 0
     try:
@@ -214,19 +214,24 @@ def list_releases(paths: Paths) -> int:
 def roll_back(paths: Paths, release: int | None) -> int:
     from social_roi import publish
     from social_roi.errors import SocialRoiError
-    from social_roi.settings import WAREHOUSE_ENV, keep_releases, warehouse
+    from social_roi.settings import PostgresTarget, keep_releases, warehouse
 
-    if warehouse() == "postgres":
-        print(f"Rollback is not available on Postgres yet ({WAREHOUSE_ENV}=postgres): only the "
-              "current release is kept there (docs/decisions.md 59). Nothing changed.", file=sys.stderr)
-        return 1
     try:
-        plan = publish.rollback(paths.serving_db, release, keep=keep_releases())
+        if warehouse() == "postgres":
+            from social_roi import publish_postgres
+
+            target = PostgresTarget.from_env()
+            served = f"the schema {publish_postgres.SERVING_SCHEMA} of the Postgres database {target.dbname}"
+            plan = publish_postgres.rollback(target.conninfo(), release, keep=keep_releases(),
+                                             bi_role=publish_postgres.bi_role_from_env())
+        else:
+            served = str(paths.serving_db)
+            plan = publish.rollback(paths.serving_db, release, keep=keep_releases())
     except SocialRoiError as exc:
         print(f"Rollback refused, nothing changed: {exc}", file=sys.stderr)
         return 1
     new = plan.release
-    print(f"Rolled back: {paths.serving_db} now serves release {new.number}, the data of release "
+    print(f"Rolled back: {served} now serves release {new.number}, the data of release "
           f"{new.restored_release_number} (run {new.run_id}, data interval "
           f"{new.interval_start:%Y-%m-%d %H:%M} – {new.interval_end:%Y-%m-%d %H:%M} UTC).")
     if plan.prune:

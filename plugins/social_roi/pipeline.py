@@ -140,22 +140,14 @@ def build() -> dict[str, int]:
     return {"nodes": summary.nodes, "warned": summary.warned}
 
 
-def _duckdb_only(step: str) -> None:
-    """The marts gate reads the DuckDB build file: on a Postgres warehouse it would check a stale
-    file, so it stops instead (decision 56; the publication has its own Postgres path, 59)."""
-    from social_roi.errors import SocialRoiError
-    from social_roi.settings import WAREHOUSE_ENV, warehouse
-
-    if warehouse() != "duckdb":
-        raise SocialRoiError(f"{step} reads the DuckDB build, but {WAREHOUSE_ENV}={warehouse()}: "
-                             f"on Postgres only the build runs yet (docs/decisions.md 56)")
-
-
 def check_marts() -> dict[str, object]:
+    """The marts gate on the warehouse's build: the DuckDB build file, or the Postgres warehouse's
+    ``main_marts`` (decision 63). A failure raises ``GateFailed``: the DAG does not publish."""
     from social_roi.quality.gate import validate_marts
+    from social_roi.settings import PostgresTarget, warehouse
 
-    _duckdb_only("the marts gate")
-    result = validate_marts(Paths.from_env(), MARTS)
+    postgres = PostgresTarget.from_env().conninfo() if warehouse() == "postgres" else None
+    result = validate_marts(Paths.from_env(), MARTS, postgres=postgres)
     return {"expectations": result.expectations_evaluated, "result_file": str(result.result_file)}
 
 
@@ -191,12 +183,13 @@ def publish(run_id: str, interval_start: datetime, interval_end: datetime) -> di
 def _publish_postgres(run_id: str, interval_start: datetime, interval_end: datetime) -> dict[str, int]:
     """The marts of the Postgres build swapped in as the schema ``serving`` (decision 59)."""
     from social_roi import publish_postgres
-    from social_roi.settings import PostgresTarget
+    from social_roi.settings import PostgresTarget, keep_releases
 
     result = publish_postgres.publish(PostgresTarget.from_env().conninfo(), MARTS, run_id=run_id,
                                       interval_start=interval_start, interval_end=interval_end,
                                       bi_role=publish_postgres.bi_role_from_env(),
-                                      bi_login=publish_postgres.bi_login_from_env())
+                                      bi_login=publish_postgres.bi_login_from_env(),
+                                      keep=keep_releases())
     log.info("published release %s (%s rows in %s tables) as the Postgres schema %s", result.release,
              sum(result.row_counts.values()), len(result.tables), publish_postgres.SERVING_SCHEMA)
     return {"release": result.release, **result.row_counts}

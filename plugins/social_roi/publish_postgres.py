@@ -19,18 +19,24 @@ so it waits for readers whose transaction has read them. A reader inside a trans
 a reader that holds the old release for the whole of the retries makes the publication fail (the
 old release still served) instead of blocking every other reader.
 
-Releases (``social_roi.releases``): the history is the ``releases`` table of the served schema,
-numbered like DuckDB's. Only the served release is kept (older releases are dropped with
-``serving_old``): no rollback on Postgres yet. One publication at a time: a session advisory lock.
+Releases (``social_roi.releases``, decision 63): the history is the ``releases`` table of the
+served schema, numbered like DuckDB's. Each release is also kept as the schema ``release_<n>``
+(``release_000012``: a copy of ``serving_next`` made in the staging transaction, no grant on it,
+so the BI role reads ``serving`` only); the last ``keep`` (``SOCIAL_ROI_KEEP_RELEASES``) are kept
+and older ones dropped after the swap. ``rollback`` stages a kept release's schema as
+``serving_next`` with a new history (a release of its own that names the one it restored) and
+swaps it in the same way. A failed swap drops ``release_<n>`` again: the number is not used. One
+publication or rollback at a time: a session advisory lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 import psycopg
@@ -39,12 +45,13 @@ from psycopg import sql
 from social_roi import releases
 from social_roi.publish import PUBLICATION_TABLE, RELEASES_TABLE, PublishError, PublishResult
 from social_roi.publish import _check_arguments as check_arguments
-from social_roi.releases import Release
+from social_roi.releases import Release, ReleaseError
 
 SERVING_SCHEMA = "serving"
 STAGING_SCHEMA = "serving_next"
 OLD_SCHEMA = "serving_old"
 BUILD_SCHEMA = "main_marts"
+RELEASE_PREFIX = "release_"
 BI_ROLE = "social_roi_bi"
 SWAP_LOCK_TIMEOUT = "2s"
 SWAP_ATTEMPTS = 5
@@ -104,34 +111,134 @@ def publish(
     bi_role: str = BI_ROLE,
     bi_login: tuple[str, str] | None = None,
     swap_attempts: int = SWAP_ATTEMPTS,
+    keep: int = releases.DEFAULT_KEEP,
 ) -> PublishResult:
     """Copy ``<schema>.<table>`` for each table into ``serving_next`` with ``_publication`` and
-    ``releases``, and swap it in as ``serving``."""
+    ``releases``, keep a copy as ``release_<n>``, and swap it in as ``serving``."""
     tables = tuple(tables)
     check_arguments(tables, interval_start, interval_end)
     start, end = interval_start.astimezone(UTC), interval_end.astimezone(UTC)
+
+    def release_of(history: tuple[Release, ...], number: int, counts: dict[str, int]) -> Release:
+        return releases.publication(history, number, run_id=run_id, interval_start=start,
+                                    interval_end=end, row_counts=counts)
+
+    with _locked(conninfo) as con:
+        with con.transaction():
+            ensure_bi_role(con, bi_role)
+            if bi_login is not None:
+                ensure_bi_login(con, *bi_login, role=bi_role)
+        plan = _release(con, schema, tables, release_of, True, keep, bi_role, swap_attempts)
+    return PublishResult(SERVING_SCHEMA, tables, dict(plan.release.row_counts), run_id,
+                         plan.release.number, plan.prune)
+
+
+def rollback(conninfo: str, release: int | None = None, *, keep: int = releases.DEFAULT_KEEP,
+             bi_role: str = BI_ROLE, swap_attempts: int = SWAP_ATTEMPTS) -> releases.Plan:
+    """Serve a kept release's schema again, as a new release that records which one it restored
+    (without ``release``: the one served before the current one); the same swap as a publication."""
+    with _locked(conninfo) as con:
+        history, available = read_history(con), kept_numbers(con)
+        target = releases.rollback_target(history, release, available)
+
+        def release_of(history: tuple[Release, ...], number: int, counts: dict[str, int]) -> Release:
+            if counts != dict(target.row_counts):
+                raise ReleaseError(f"{release_schema(target.number)} does not hold what release "
+                                   f"{target.number} published: row counts {counts} instead of "
+                                   f"{dict(target.row_counts)}")
+            return releases.restoration(history, number, target)
+
+        return _release(con, release_schema(target.number), (*target.tables, PUBLICATION_TABLE),
+                        release_of, False, keep, bi_role, swap_attempts)
+
+
+def list_releases(conninfo: str) -> tuple[Release, ...]:
+    with psycopg.connect(conninfo) as con:
+        return read_history(con)
+
+
+def release_schema(number: int) -> str:
+    """The schema that keeps release ``number``: ``release_000012``."""
+    return f"{RELEASE_PREFIX}{number:06d}"
+
+
+def kept_numbers(con: psycopg.Connection) -> set[int]:
+    """The numbers of the kept releases (their ``release_<n>`` schemas)."""
+    names = con.execute("select nspname from pg_namespace where nspname like %s",
+                        [RELEASE_PREFIX + "%"]).fetchall()
+    return {int(name[len(RELEASE_PREFIX):]) for (name,) in names if name[len(RELEASE_PREFIX):].isdigit()}
+
+
+@contextlib.contextmanager
+def _locked(conninfo: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection holding the publication lock: one publication or rollback at a
+    time per database."""
     with psycopg.connect(conninfo, options="-c TimeZone=UTC") as con:
         con.autocommit = True
         con.execute("select pg_advisory_lock(%s)", [LOCK_KEY])
         try:
-            with con.transaction():
-                ensure_bi_role(con, bi_role)
-                if bi_login is not None:
-                    ensure_bi_login(con, *bi_login, role=bi_role)
-                history = read_history(con)
-                number = releases.next_number(history)
-                counts = _stage(con, schema, tables)
-                release = releases.publication(history, number, run_id=run_id, interval_start=start,
-                                               interval_end=end, row_counts=counts)
-                plan = releases.plan(history, release, available=(), keep=1)
-                _publication_row(con, release)
-                _write_history(con, plan.history)
-            seconds = _swap(con, bi_role, swap_attempts)
-            log.info("release %s swapped in as %s.%s in %.0f ms", number, con.info.dbname,
-                     SERVING_SCHEMA, seconds * 1000)
+            yield con
         finally:
             con.execute("select pg_advisory_unlock(%s)", [LOCK_KEY])
-    return PublishResult(SERVING_SCHEMA, tables, counts, run_id, number)
+
+
+def _release(
+    con: psycopg.Connection,
+    source_schema: str,
+    tables: tuple[str, ...],
+    release_of: Callable[[tuple[Release, ...], int, dict[str, int]], Release],
+    publication_row: bool,
+    keep: int,
+    bi_role: str,
+    swap_attempts: int,
+) -> releases.Plan:
+    """The one path of a publication and a rollback: (1) stage ``serving_next`` from
+    ``source_schema`` with its history and keep a copy as ``release_<n>``, in one transaction;
+    (2) swap; (3) drop the releases no longer kept. A failed swap drops ``release_<n>`` again:
+    the number is not used."""
+    with con.transaction():
+        history, available = read_history(con), kept_numbers(con)
+        number = releases.next_number(history, available)
+        counts = _stage(con, source_schema, tables)
+        counts.pop(PUBLICATION_TABLE, None)  # copied by a rollback: not one of the release's tables
+        release = release_of(history, number, counts)
+        plan = releases.plan(history, release, available, keep)
+        if publication_row:
+            _publication_row(con, release)
+        _write_history(con, plan.history)
+        _copy_schema(con, STAGING_SCHEMA, release_schema(number))
+    try:
+        seconds = _swap(con, bi_role, swap_attempts)
+    except BaseException:
+        con.execute(sql.SQL("drop schema if exists {} cascade").format(
+            sql.Identifier(release_schema(number))))
+        raise
+    log.info("release %s swapped in as %s.%s in %.0f ms", number, con.info.dbname, SERVING_SCHEMA,
+             seconds * 1000)
+    _prune(con, plan.prune)
+    return plan
+
+
+def _copy_schema(con: psycopg.Connection, source: str, target: str) -> None:
+    """``target`` (new) with a copy of every table of ``source``; no grant on it: only the
+    publishing user reads a kept release."""
+    tables = [row[0] for row in con.execute(
+        "select table_name from information_schema.tables where table_schema = %s", [source])]
+    con.execute(sql.SQL("create schema {}").format(sql.Identifier(target)))
+    for table in tables:
+        con.execute(sql.SQL("create table {}.{} as select * from {}.{}").format(
+            sql.Identifier(target), sql.Identifier(table), sql.Identifier(source), sql.Identifier(table)))
+
+
+def _prune(con: psycopg.Connection, numbers: Sequence[int]) -> None:
+    for number in numbers:
+        try:
+            with con.transaction():
+                con.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
+                con.execute(sql.SQL("drop schema if exists {} cascade").format(
+                    sql.Identifier(release_schema(number))))
+        except psycopg.Error as exc:  # served already: the next publication prunes it again
+            log.warning("could not prune release %s: %s", number, exc)
 
 
 def _stage(con: psycopg.Connection, schema: str, tables: tuple[str, ...]) -> dict[str, int]:
@@ -232,7 +339,3 @@ def read_history(con: psycopg.Connection, schema: str = SERVING_SCHEMA) -> tuple
                          is_current=current, is_kept=kept)
                  for n, run, start, end, at, names, counts, restored, current, kept in rows)
 
-
-def list_releases(conninfo: str) -> tuple[Release, ...]:
-    with psycopg.connect(conninfo) as con:
-        return read_history(con)

@@ -59,13 +59,14 @@ def raised_by_task(error: Exception) -> BaseException:
 
 
 def failure_context(error: BaseException | None, *, task_id: str = "validate_landing",
-                    try_number: int = 1, max_tries: int = 2) -> dict[str, Any]:
+                    try_number: int = 1, max_tries: int = 2,
+                    dag_id: str = "social_roi_extract_social") -> dict[str, Any]:
     """The keys of the context Airflow passes a task's ``on_failure_callback`` that alerts read;
     the task instance carries what ``RuntimeTaskInstance`` has."""
     run_id = "scheduled__2026-10-02T00:00:00+00:00"
-    ti = SimpleNamespace(dag_id="social_roi_extract_social", task_id=task_id, run_id=run_id,
+    ti = SimpleNamespace(dag_id=dag_id, task_id=task_id, run_id=run_id,
                          try_number=try_number, max_tries=max_tries,
-                         log_url=f"http://airflow.example/dags/social_roi_extract_social/runs/{run_id}/tasks/{task_id}")
+                         log_url=f"http://airflow.example/dags/{dag_id}/runs/{run_id}/tasks/{task_id}")
     return {"ti": ti, "task_instance": ti, "run_id": run_id, "exception": error,
             "data_interval_start": datetime(2026, 10, 1, tzinfo=UTC),
             "data_interval_end": datetime(2026, 10, 2, tzinfo=UTC)}

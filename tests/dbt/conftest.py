@@ -136,3 +136,22 @@ def inquiries_of(con, sql_filter: str = "") -> pd.DataFrame:
                        "having sum(phone_inquiries) + sum(email_inquiries) > 0").df()
     mart = mart.assign(date=mart.funnel_date.dt.date).set_index(["date", "platform"]).sort_index()
     return mart[["calls", "emails"]].astype("int64")
+
+
+@contextlib.contextmanager
+def altered_mart(conninfo: str, table: str, statement: str):
+    """``main_marts.<table>`` of the Postgres build changed by ``statement`` for the block, then
+    given back its rows (the build is shared by the session's Postgres tests)."""
+    import psycopg
+
+    saved = f"{table}_saved_{secrets.token_hex(4)}"
+    with psycopg.connect(conninfo) as con:
+        con.execute(f'create table main_marts."{saved}" as select * from main_marts."{table}"')
+        con.execute(statement)
+    try:
+        yield
+    finally:
+        with psycopg.connect(conninfo) as con:
+            con.execute(f'truncate main_marts."{table}"')
+            con.execute(f'insert into main_marts."{table}" select * from main_marts."{saved}"')
+            con.execute(f'drop table main_marts."{saved}"')

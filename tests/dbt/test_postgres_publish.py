@@ -18,7 +18,9 @@ from social_roi import pipeline, publish_postgres
 from social_roi.__main__ import main
 from social_roi.pipeline import MARTS
 from social_roi.publish import PublishError
+from social_roi.releases import ReleaseError
 from social_roi.settings import temporary_environ
+from tests.dbt.conftest import altered_mart
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -52,11 +54,11 @@ def _rows(con, schema: str, table: str) -> list[str]:
     return sorted(repr(r) for r in con.execute(f'select * from {schema}."{table}"').fetchall())
 
 
-def _fingerprint(con) -> dict[str, object]:
-    """Every table of ``serving`` with its rows (the whole served release)."""
+def _fingerprint(con, schema: str = "serving") -> dict[str, object]:
+    """Every table of ``schema`` with its rows (by default the whole served release)."""
     tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'serving' order by 1")]
-    return {t: _rows(con, "serving", t) for t in tables}
+                                        "where table_schema = %s order by 1", [schema])]
+    return {t: _rows(con, schema, t) for t in tables}
 
 
 def test_the_published_tables_are_the_marts(warehouse, caplog):
@@ -89,14 +91,72 @@ def test_the_published_tables_are_the_marts(warehouse, caplog):
     assert [r.number for r in history] == list(range(1, result.release + 1))
 
 
-def test_a_second_publication_is_the_next_release(warehouse):
+def test_a_second_publication_is_the_next_release_and_both_are_kept(warehouse):
     first = _publish(warehouse, "run-a")
     second = _publish(warehouse, "run-b")
     assert second.release == first.release + 1
     history = publish_postgres.list_releases(warehouse[0])
     assert [(r.number, r.run_id, r.is_current, r.is_kept) for r in history[-2:]] == [
-        (first.release, "run-a", False, False), (second.release, "run-b", True, True)]
+        (first.release, "run-a", False, True), (second.release, "run-b", True, True)]
     assert history[-1].row_counts == history[-2].row_counts == second.row_counts
+    with psycopg.connect(warehouse[0]) as con:
+        kept = publish_postgres.kept_numbers(con)
+        assert {first.release, second.release} <= kept
+        assert _fingerprint(con, publish_postgres.release_schema(second.release)) == _fingerprint(con)
+
+
+def _data(fingerprint: dict[str, object]) -> dict[str, object]:
+    """A release's data: every table but the history."""
+    return {table: rows for table, rows in fingerprint.items() if table != "releases"}
+
+
+def test_rollback_serves_the_earlier_release_exactly_and_the_bi_role_reads_serving_only(warehouse):
+    """Publish twice (the second from marts that changed), roll back: every served table is the
+    first release's again, row for row; the BI login still reads ``serving`` and cannot read a
+    kept release; only the last ``keep`` releases remain."""
+    conninfo, role, login = warehouse
+    _publish(warehouse, "run-zero")  # an earlier release, pruned below
+    first = _publish(warehouse, "run-first")
+    with psycopg.connect(conninfo) as con:
+        served_first = _fingerprint(con)
+    with altered_mart(conninfo, "fct_funnel_daily", "delete from main_marts.fct_funnel_daily where "
+                      "ctid in (select ctid from main_marts.fct_funnel_daily limit 5)"):
+        second = _publish(warehouse, "run-second", keep=3)
+    assert second.row_counts["fct_funnel_daily"] == first.row_counts["fct_funnel_daily"] - 5
+    with psycopg.connect(conninfo) as con:
+        assert _data(_fingerprint(con)) != _data(served_first)
+
+    plan = publish_postgres.rollback(conninfo, first.release, keep=3, bi_role=role)
+
+    assert (plan.release.number, plan.release.restored_release_number) == (second.release + 1,
+                                                                           first.release)
+    with psycopg.connect(conninfo) as con:
+        restored = _fingerprint(con)
+        assert _data(restored) == _data(served_first)  # every mart and `_publication`, row for row
+        history = publish_postgres.read_history(con)
+        kept = publish_postgres.kept_numbers(con)
+        leftovers = {r[0] for r in con.execute("select nspname from pg_namespace")} & {
+            "serving_next", "serving_old"}
+    assert [(r.number, r.run_id, r.restored_release_number, r.is_current) for r in history[-3:]] == [
+        (first.release, "run-first", None, False), (second.release, "run-second", None, False),
+        (plan.release.number, "run-first", first.release, True)]
+    assert kept == {first.release, second.release, plan.release.number}  # keep=3: older pruned
+    assert [r.number for r in history if r.is_kept] == sorted(kept)
+    assert not leftovers
+
+    bi = re.sub(r"user=\S+", f"user={login}", conninfo)
+    with psycopg.connect(bi, password="s3cret-bi", autocommit=True) as con:
+        assert con.execute("select count(*) from serving.fct_funnel_daily").fetchone()[0] == \
+            first.row_counts["fct_funnel_daily"]
+        for number in kept:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                con.execute(f"select count(*) from {publish_postgres.release_schema(number)}"
+                            ".fct_funnel_daily")
+
+    with pytest.raises(ReleaseError, match="pruned"):
+        publish_postgres.rollback(conninfo, first.release - 1, keep=3, bi_role=role)
+    with psycopg.connect(conninfo) as con:
+        assert _fingerprint(con) == restored  # a refused rollback changed nothing
 
 
 def test_a_failure_mid_copy_leaves_serving_as_it_was(warehouse):
@@ -214,10 +274,13 @@ def test_the_pipeline_publishes_on_postgres_and_the_cli_lists_the_releases(postg
         counts = pipeline.publish("run-pipeline", START, END)
         assert main(["releases"]) == 0
         listed = capsys.readouterr().out
-        assert main(["rollback"]) == 1
-        refused = capsys.readouterr().err
-    history = publish_postgres.list_releases(warehouse[0])
+        history = publish_postgres.list_releases(warehouse[0])
+        assert main(["rollback"]) == 0
+        rolled = capsys.readouterr().out
     assert history[-1].run_id == "run-pipeline" and history[-1].number == counts["release"]
     assert history[-1].row_counts == {m: counts[m] for m in MARTS}
     assert re.search(rf"^{counts['release']}\s+current\s+run-pipeline", listed, re.M), listed
-    assert "not available on Postgres" in refused
+    after = publish_postgres.list_releases(warehouse[0])
+    assert (after[-1].number, after[-1].restored_release_number) == (counts["release"] + 1,
+                                                                     history[-2].number)
+    assert f"now serves release {counts['release'] + 1}, the data of release {history[-2].number}" in rolled

@@ -214,6 +214,13 @@ def land(paths: Paths, source: str, entity: str, day: date, rows: list[dict[str,
     return landing.write_partition(paths.landing, source, entity, day, table)
 
 
+def land_history(paths: Paths, source: str, entity: str, rows_per_day: list[int]) -> None:
+    """The days before DAY, oldest first, with these row counts."""
+    for back, n in zip(range(len(rows_per_day), 0, -1), rows_per_day, strict=True):
+        day = DAY - timedelta(days=back)
+        land(paths, source, entity, day, clean_rows(source, entity, day, n))
+
+
 def land_all_clean(paths: Paths, day: date = DAY, n: int = 12) -> None:
     """``n`` rows of every entity on ``day``; a restated entity also gets the rest of its window
     (a few rows per earlier day), as its connector lands it."""

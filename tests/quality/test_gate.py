@@ -13,7 +13,16 @@ import pytest
 from social_roi.quality.gate import GateFailed, GateResult, validate_landing, validate_marts
 from social_roi.quality.suites import SuiteNotFound
 from social_roi.settings import Paths
-from tests.quality.gate_factories import DAY, ENTITIES, build_marts, clean_rows, land, mart_rows, with_values
+from tests.quality.gate_factories import (
+    DAY,
+    ENTITIES,
+    build_marts,
+    clean_rows,
+    land,
+    land_history,
+    mart_rows,
+    with_values,
+)
 
 
 def _landing_failure(paths: Paths) -> GateFailed:
@@ -483,16 +492,9 @@ def test_a_column_of_another_type_fails_by_name(clean_landing: Paths) -> None:
     assert failure.examples == ({"column": "like_count", "contract": "int64", "landed": "string"},)
 
 
-def _land_history(paths: Paths, source: str, entity: str, rows_per_day: list[int]) -> None:
-    """The days before DAY, oldest first, with these row counts."""
-    for back, n in zip(range(len(rows_per_day), 0, -1), rows_per_day, strict=True):
-        day = DAY - timedelta(days=back)
-        land(paths, source, entity, day, clean_rows(source, entity, day, n))
-
-
 @pytest.mark.parametrize("today", [4, 0])
 def test_a_day_with_a_tenth_of_the_usual_volume_or_nothing_fails(clean_landing: Paths, today) -> None:
-    _land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
+    land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
     land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, today))
 
     error = _landing_failure(clean_landing)
@@ -510,16 +512,16 @@ def test_a_day_with_a_tenth_of_the_usual_volume_or_nothing_fails(clean_landing: 
 
 
 def test_a_drop_of_less_than_ninety_percent_passes(clean_landing: Paths) -> None:
-    _land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
+    land_history(clean_landing, "brandwatch", "mentions", [38, 44, 40, 41, 39, 40, 42])
     land(clean_landing, "brandwatch", "mentions", DAY, clean_rows("brandwatch", "mentions", DAY, 5))
     assert validate_landing(clean_landing, DAY).success
 
 
 def test_sparse_entities_and_short_histories_do_not_alarm(clean_landing: Paths) -> None:
     """Posts: 0–5 a day, median under the rule's minimum of 10; mentions: two days of history."""
-    _land_history(clean_landing, "meta", "page_posts", [3, 1, 4, 2, 5, 1, 2])
+    land_history(clean_landing, "meta", "page_posts", [3, 1, 4, 2, 5, 1, 2])
     land(clean_landing, "meta", "page_posts", DAY, [])
-    _land_history(clean_landing, "brandwatch", "mentions", [40, 41])
+    land_history(clean_landing, "brandwatch", "mentions", [40, 41])
     land(clean_landing, "brandwatch", "mentions", DAY, [])
     assert validate_landing(clean_landing, DAY).success
 
@@ -539,7 +541,7 @@ def test_days_without_a_connection_are_not_history(clean_landing: Paths) -> None
 def test_a_stale_source_fails(clean_landing: Paths) -> None:
     """Account insights arrive every day (max_age_days 1): none for three days is a stale feed,
     although two rows a day are too few for the volume rule."""
-    _land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 0, 0])
+    land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 0, 0])
     land(clean_landing, "meta", "account_insights", DAY, [])
 
     error = _landing_failure(clean_landing)
@@ -551,7 +553,7 @@ def test_a_stale_source_fails(clean_landing: Paths) -> None:
 
 
 def test_one_silent_day_of_a_daily_feed_is_not_yet_stale(clean_landing: Paths) -> None:
-    _land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 2])
+    land_history(clean_landing, "meta", "account_insights", [2, 2, 2, 2])
     land(clean_landing, "meta", "account_insights", DAY, [])
     assert validate_landing(clean_landing, DAY).success
 

@@ -164,15 +164,25 @@ def validate_marts(
     schema: str = "main_marts",
     *,
     result_name: str = "marts",
+    postgres: str | None = None,
 ) -> GateResult:
-    """Validate the candidate marts in the build database against ``marts__<table>``. The
-    database is opened read-only, read fully, and closed before GE runs. Suites may use the
-    ``min_rows_<source>`` parameters (``landed_parameters``)."""
+    """Validate the candidate marts against ``marts__<table>``: those of the DuckDB build file,
+    or, given ``postgres`` (a libpq conninfo), those of the Postgres warehouse (decision 63). Either
+    database is read fully into pandas frames of the same dtypes and released before GE runs: one
+    validation path for both engines. Suites may use the ``min_rows_<source>`` parameters
+    (``landed_parameters``)."""
     from social_roi.connectors import CONNECTORS
 
     suites = {table: load_suite(paths.expectations, mart_suite_name(table)) for table in tables}
     parameters = MappingProxyType(landed_parameters(paths.landing, CONNECTORS))
-    frames, missing = _read_marts(paths, tables, schema)
+    if postgres is None:
+        frames, missing = _read_marts(paths, tables, schema)
+        database = str(paths.build_db)
+    else:
+        from social_roi.quality.postgres_frames import read_tables
+
+        frames, missing = read_tables(postgres, tables, schema)
+        database = f"postgres:{_dbname(postgres)}"
     runs = []
     for table in tables:
         name = f"{schema}.{table}"
@@ -180,7 +190,7 @@ def validate_marts(
             runs.append(runner.validate_frame(name, frames[table], suites[table], parameters))
         else:
             runs.append(_unreadable(name, suites[table].name, "table_exists",
-                                    {"database": str(paths.build_db)}, missing[table]))
+                                    {"database": database}, missing[table]))
     result_file = paths.run_results / "marts" / f"{result_name}.json"
     return _conclude(GateResult.from_runs("marts", schema, runs, result_file))
 
@@ -204,6 +214,12 @@ def _read_marts(
     finally:
         con.close()
     return frames, missing
+
+
+def _dbname(conninfo: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return str(conninfo_to_dict(conninfo).get("dbname", "?"))
 
 
 def _type_mismatches(contract: pa.Schema, landed: pa.Schema) -> list[dict[str, str]]:
