@@ -138,6 +138,8 @@ def rollback(conninfo: str, release: int | None = None, *, keep: int = releases.
     """Serve a kept release's schema again, as a new release that records which one it restored
     (without ``release``: the one served before the current one); the same swap as a publication."""
     with _locked(conninfo) as con:
+        with con.transaction():
+            ensure_bi_role(con, bi_role)
         history, available = read_history(con), kept_numbers(con)
         target = releases.rollback_target(history, release, available)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 from datetime import UTC, datetime
 
 import duckdb
@@ -29,7 +30,7 @@ def postgres_env(postgres_month, tmp_path):
     """The pipeline's environment on the Postgres build: results in ``tmp_path``, the month's
     landing zone (the suites' landed parameters), a BI role of the test's own."""
     target = postgres_month.target
-    role = f"social_roi_bi_gate_{tmp_path.name[-8:].replace('-', '_').lower()}"
+    role = f"social_roi_bi_gate_{secrets.token_hex(4)}"  # roles are the server's: unique per test
     env = {"SOCIAL_ROI_WAREHOUSE": "postgres", **target.dbt_env(),
            "SOCIAL_ROI_PG_PASSWORD": target.password, "SOCIAL_ROI_PG_BI_ROLE": role,
            "SOCIAL_ROI_DATA_DIR": str(tmp_path), "SOCIAL_ROI_LANDING_DIR": str(postgres_month.paths.landing)}
