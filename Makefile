@@ -13,8 +13,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 demo: $(STAMP)  ## Run the daily DAGs through Airflow for 30 sandbox days, then print the funnel.
 	$(BIN)/python -m social_roi demo $(ARGS)
 
+# Two pytest-xdist workers, one per core (decision 62): a module, or the modules sharing a session
+# fixture, stay on one worker (tests/conftest.py). `make test XDIST=` runs in one process.
+XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
+
 test: $(STAMP)  ## Run every test (unit, connectors, dbt, gate, publish, DAG, end-to-end).
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(ARGS)
 
 bench: $(STAMP)  ## Attribution at 1 M conversions; extraction per source over 30 demo days (figures, not pass/fail).
 	$(BIN)/python bench/attribution_data_driven.py

@@ -111,7 +111,7 @@ def timed_run(paths: Paths, models: list[str]) -> tuple[float, dict[str, float]]
     started = time.perf_counter()
     dbt_build(paths, ["--select", " ".join(models), "--resource-type", "model"])
     total = time.perf_counter() - started
-    results = json.loads((paths.dbt_project / "target" / "run_results.json").read_text())["results"]
+    results = json.loads((paths.dbt_target / "run_results.json").read_text())["results"]
     return total, {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"] for r in results}
 
 

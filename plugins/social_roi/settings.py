@@ -25,6 +25,9 @@ class Paths:
     dbt_project: Path
     expectations: Path
     run_results: Path
+    # dbt's generated files (compiled SQL, partial parse, run_results.json): ``DBT_TARGET_PATH``,
+    # dbt's own variable, or the project's target/. One per test process (tests/conftest.py).
+    dbt_target: Path
 
     @classmethod
     def from_env(cls) -> Paths:
@@ -37,6 +40,7 @@ class Paths:
             dbt_project=REPO_ROOT / "dbt_project",
             expectations=REPO_ROOT / "expectations",
             run_results=data_dir / "gate_results",
+            dbt_target=_path("DBT_TARGET_PATH", REPO_ROOT / "dbt_project" / "target"),
         )
 
 

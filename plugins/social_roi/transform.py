@@ -51,6 +51,8 @@ def dbt_env(paths: Paths) -> dict[str, str]:
         "SOCIAL_ROI_BUILD_DB": str(paths.build_db),
         "SOCIAL_ROI_LANDING_DIR": str(paths.landing),
         "DBT_PROFILES_DIR": str(paths.dbt_project),
+        # a command's own --target-path (e.g. `docs generate` into a folder of its own) still wins
+        "DBT_TARGET_PATH": str(paths.dbt_target),
     }
     if warehouse() == "postgres":
         from social_roi.warehouse_postgres import dbt_env as postgres_env
@@ -106,9 +108,8 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
 def summarise(paths: Paths, outcome) -> DbtSummary:
     """run_results.json, and ``DbtFailed`` naming each failed node; warnings logged."""
     if hasattr(outcome.result, "write"):  # with --no-write-json, dbt leaves run_results to us
-        target = paths.dbt_project / "target"
-        target.mkdir(exist_ok=True)
-        outcome.result.write(str(target / "run_results.json"))
+        paths.dbt_target.mkdir(parents=True, exist_ok=True)
+        outcome.result.write(str(paths.dbt_target / "run_results.json"))
     results = getattr(outcome.result, "results", None) or []
     problems = [
         f"  {r.node.resource_type} {r.node.name}: {r.status} — {(r.message or '').strip()}"

@@ -77,7 +77,8 @@ def test_an_amount_without_an_fx_rate_fails_the_build_naming_the_test(tmp_path, 
                     ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     with (project / "seeds" / "non_media_costs.csv").open("a") as seed:
         seed.write("2026-10-01,tools,Design licence billed in francs,100.00,CHF,,,\n")
-    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project,
+                                dbt_target=project / "target")
     with pytest.raises(DbtFailed) as failure:
         dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     message = str(failure.value)
@@ -92,12 +93,13 @@ def test_a_null_in_a_required_column_fails_the_build_naming_the_column(tmp_path,
                     ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     with (project / "seeds" / "gross_margin.csv").open("a") as seed:
         seed.write("2026-06-01,\n")
-    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project,
+                                dbt_target=project / "target")
     with pytest.raises(DbtFailed) as failure:
         dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     message = str(failure.value)
     assert "not_null_columns_gross_margin_valid_from__gross_margin: fail" in message
-    compiled = next((project / "target" / "compiled").rglob("not_null_columns_gross_margin_*.sql"))
+    compiled = next((paths.dbt_target / "compiled").rglob("not_null_columns_gross_margin_*.sql"))
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         assert con.execute(compiled.read_text()).fetchall() == [("gross_margin", 1)]
 
@@ -111,11 +113,12 @@ def test_unchanged_seeds_stay_loaded_until_the_project_changes(tmp_path, landed)
                     ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     (project / "tests" / "singular" / "reads_a_seed_and_a_model.sql").write_text(
         "select * from {{ ref('gross_margin') }} cross join {{ ref('fct_roi_monthly') }} where false\n")
-    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project,
+                                dbt_target=project / "target")
     args = ["--exclude-resource-type", "unit_test"]
 
     def built() -> set[str]:
-        results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+        results = json.loads((paths.dbt_target / "run_results.json").read_text())["results"]
         return {r["unique_id"].split(".")[2] for r in results}
 
     first = dbt_build(paths, args, keep_loaded_seeds=True)

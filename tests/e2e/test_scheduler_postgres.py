@@ -116,12 +116,13 @@ def scheduled(tmp_path_factory):
                       build_db=root / "var" / "build" / "build.duckdb",
                       serving_db=root / "warehouse" / "serving.duckdb",
                       dbt_project=REPO_ROOT / "dbt_project", expectations=REPO_ROOT / "expectations",
-                      run_results=root / "var" / "gate_results")
+                      run_results=root / "var" / "gate_results", dbt_target=root / "dbt_target")
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SOCIAL_ROI_"))},
             "PYTHONPATH": str(REPO_ROOT / "plugins"),
             "SOCIAL_ROI_PII_KEY": os.environ["SOCIAL_ROI_PII_KEY"],
             "SOCIAL_ROI_DATA_DIR": str(paths.data_dir),
+            "DBT_TARGET_PATH": str(paths.dbt_target),
             "SOCIAL_ROI_SERVING_DB": str(paths.serving_db),
             "SOCIAL_ROI_START_DATE": RUN_DAYS[0].isoformat(),
             "SOCIAL_ROI_END_DATE": RUN_DAYS[-1].isoformat(),

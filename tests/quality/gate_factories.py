@@ -289,4 +289,5 @@ def make_paths(root: Path) -> Paths:
         dbt_project=REPO_ROOT / "dbt_project",
         expectations=REPO_ROOT / "expectations",
         run_results=root / "gate_results",
+        dbt_target=root / "dbt_target",
     )
