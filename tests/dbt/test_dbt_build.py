@@ -104,6 +104,29 @@ def test_a_null_in_a_required_column_fails_the_build_naming_the_column(tmp_path,
         assert con.execute(compiled.read_text()).fetchall() == [("gross_margin", 1)]
 
 
+def test_a_null_or_repeated_key_fails_the_build_naming_the_model_and_column(tmp_path, landed):
+    """A single-column key is checked by one `primary_key` test (dbt's `unique` and `not_null`
+    as one node: decision 61). A repeated value and a null each still stop the build; the test's
+    rows name the offending value, how many rows hold it, and the problem."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(Paths.from_env().dbt_project, project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    seed = project / "seeds" / "salesforce_lead_sources.csv"
+    first_key = seed.read_text().splitlines()[1].split(",")[0]
+    with seed.open("a") as rows:
+        rows.write(f"{first_key},,social\n,,social\n,,paid_social\n")
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    with pytest.raises(DbtFailed) as failure:
+        dbt_build(paths, ["--exclude-resource-type", "unit_test"])
+    message = str(failure.value)
+    assert "primary_key_salesforce_lead_sources_lead_source: fail" in message
+    assert "Got 2 results" in message
+    compiled = next((project / "target" / "compiled").rglob("primary_key_salesforce_lead_sources_*.sql"))
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        rows = sorted(con.execute(compiled.read_text()).fetchall(), key=lambda r: r[2])
+    assert rows == [(None, 2, "null"), (first_key, 2, "repeated")]
+
+
 def test_unchanged_seeds_stay_loaded_until_the_project_changes(tmp_path, landed):
     """The daily build leaves the loaded seeds, and the tests that read only them, out while the
     dbt project is unchanged (decision 46); a test that also reads a model still runs. Any change
