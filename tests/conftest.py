@@ -50,6 +50,7 @@ SHARED_SESSION_FIXTURES = {
     # tests/dbt/conftest.py: 30 days landed and built (postgres_month builds it again on Postgres)
     "month_build": ("dbt-month", (
         "tests/dbt/test_attribution_against_truth.py", "tests/dbt/test_bad_input.py",
+        "tests/dbt/test_bad_input_stops_publication.py", "tests/dbt/test_postgres_gate.py",
         "tests/dbt/test_docs_and_semantics.py", "tests/dbt/test_marts_against_truth.py",
         "tests/dbt/test_personal_data.py", "tests/dbt/test_postgres_publish.py",
         "tests/dbt/test_postgres_target.py", "tests/dbt/test_published_personal_data.py",
