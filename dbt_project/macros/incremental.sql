@@ -119,7 +119,8 @@
 {%- endmacro %}
 
 {#- the conversions whose path_digest in `upstream` differs from the one this table holds, or
-    that are gone from `upstream` -#}
+    that are gone from `upstream` (int_attribution_rule_based; fct_attribution, a published mart,
+    stays a table: its digests would be a bookkeeping column in BI) -#}
 {% macro paths_changed_since(upstream) -%}
     select conversion_id from (
         select conversion_id, path_digest from {{ upstream }}
@@ -135,7 +136,4 @@
 {%- endmacro %}
 {% macro int_attribution_rule_based_changed() -%}
     {{ paths_changed_since(ref('int_conversion_paths')) }}
-{%- endmacro %}
-{% macro fct_attribution_changed() -%}
-    {{ paths_changed_since(ref('int_attribution_rule_based')) }}
 {%- endmacro %}

@@ -1,21 +1,10 @@
 -- One row per conversion × touchpoint × attribution model: the credit the model gives the touch,
 -- and the revenue that credit carries. Per conversion and model, credits sum to 1.
--- Incremental (decision 65): a run rebuilds the rule-based rows of the conversions whose
--- path_digest differs from the one the table holds (or that are gone) and every data-driven row
--- (Markov and Shapley credit a path by every journey of its month: int_attribution_data_driven is
--- recomputed whole).
-{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='conversion_id',
-          keys_macro='fct_attribution_changed',
-          replace_also="attribution_model in ('markov', 'shapley')") }}
-
 with
 
 rule_based as (
 
     select * from {{ ref('int_attribution_rule_based') }}
-    {%- if is_incremental() %}
-    where conversion_id in ({{ fct_attribution_changed() }})
-    {%- endif %}
 
 ),
 
@@ -65,9 +54,7 @@ final as (
         paths.platform,
         paths.campaign,
         credits.credit,
-        credits.credit * paths.revenue_usd as attributed_revenue_usd,
-        -- the digest of the path the credits were computed from: the incremental run's bookkeeping
-        paths.path_digest
+        credits.credit * paths.revenue_usd as attributed_revenue_usd
     from credits
     inner join paths
         on credits.conversion_id = paths.conversion_id
