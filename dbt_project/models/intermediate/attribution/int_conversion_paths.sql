@@ -5,7 +5,7 @@
 -- comparing the inputs with the paths the table holds (int_conversion_paths_changed), whatever
 -- the reason: a new or late-won deal, a CRM delete or merge, a touch whose person, time, channel
 -- or bot flag changed, or a touch that entered a conversion's lookback window. `path_digest`
--- (a digest of the conversion's path rows) tells the attribution tables which paths changed.
+-- (a digest of the conversion's path rows) tells int_attribution_rule_based which paths changed.
 {{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='conversion_id',
           keys_macro='int_conversion_paths_changed') }}
 {%- set lookback = var('attribution_lookback_days') %}
