@@ -83,7 +83,9 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
     ``keep_loaded_seeds``: when the dbt project is byte for byte the one whose build last loaded
     the seeds into this database, and passed, the seeds and the tests that read only them are
     left out (23 of ~170 nodes a day; decision 46): the same tables would be reloaded and the
-    same checks rerun on the same rows. Any change to the project reloads and retests them.
+    same checks rerun on the same rows. Any change to the project reloads and retests them, and
+    rebuilds the incremental models from nothing (``--full-refresh``, decision 65): rows built by
+    the old definitions, or tables without its new columns, would otherwise stay.
     """
     if warehouse() == "postgres":
         from social_roi.warehouse_postgres import postgres_build
@@ -96,8 +98,12 @@ def dbt_build(paths: Paths, extra_args: Sequence[str] = (), *,
         # forget the last load first: a build that fails after reloading them may have left
         # other seeds than the recorded ones in the database
         marker.unlink(missing_ok=True)
+    full_refresh = fingerprint is not None and not reuse_seeds and paths.build_db.is_file()
+    if full_refresh:  # the marker tells which project last built this database, and passed
+        log.warning("dbt project changed since the last build: full refresh")
     outcome = dbt_invoke(paths, ["build", *BUILD_FLAGS, *extra_args,
-                                 *(WITHOUT_SEEDS if reuse_seeds else ())])
+                                 *(WITHOUT_SEEDS if reuse_seeds else ()),
+                                 *(("--full-refresh",) if full_refresh else ())])
     summary = summarise(paths, outcome)
     if fingerprint is not None and not reuse_seeds and _seeds(paths) <= {
             r.node.name for r in outcome.result.results if r.node.resource_type == "seed"}:

@@ -64,13 +64,30 @@ def postgres_build(paths: Paths, extra_args: Sequence[str] = ()):
         "build", *BUILD_FLAGS, *extra_args, "--exclude", *downstream,
         "--indirect-selection", "cautious"]))
     compute_python_models(target, secret)
+    rest, selected = _split_selection(extra_args)
+    if selected:  # within the caller's selection: dbt keeps only the last --select it is given
+        downstream = [f"{model},{selection}" for model in downstream for selection in selected]
     second = summarise(paths, dbt_invoke(paths, [
-        "build", *BUILD_FLAGS, *extra_args, "--select", *downstream]))
+        "build", *BUILD_FLAGS, *rest, "--select", *downstream]))
     log.info("Postgres build: %.1f s", time.monotonic() - started)
     from social_roi.transform import DbtSummary
 
     return DbtSummary(passed=first.passed + second.passed, warned=first.warned + second.warned,
                       nodes=first.nodes + second.nodes)
+
+
+def _split_selection(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(``args`` without their ``--select``/``-s`` values, those values)."""
+    rest, selected, taking = [], [], False
+    for arg in args:
+        if arg in ("--select", "-s"):
+            taking = True
+        elif taking and not arg.startswith("-"):
+            selected.append(arg)
+        else:
+            taking = False
+            rest.append(arg)
+    return rest, selected
 
 
 def ensure_database(target: PostgresTarget) -> None:

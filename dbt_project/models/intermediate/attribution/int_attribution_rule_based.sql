@@ -4,7 +4,10 @@
 -- int_conversion_paths and the marts join them; one row per touch instead of one per touch × model
 -- writes the keys once instead of eight times (docs/decisions.md 23). An '(unattributed)' row
 -- (n_touches = 0) gets credit 1 in every model.
-{{ config(materialized='table') }}
+-- Incremental (decision 65): a run rebuilds the conversions whose path_digest differs from the one
+-- the table holds (or that are gone); a credit depends on its conversion's path only.
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='conversion_id',
+          keys_macro='int_attribution_rule_based_changed') }}
 {%- set first_w = var('attribution_position_first') %}
 {%- set last_w = var('attribution_position_last') %}
 {%- set w_milestone = var('attribution_w_shaped_milestone') %}
@@ -15,6 +18,9 @@ with
 paths as (
 
     select * from {{ ref('int_conversion_paths') }}
+    {%- if is_incremental() %}
+    where conversion_id in ({{ int_attribution_rule_based_changed() }})
+    {%- endif %}
 
 ),
 
@@ -24,6 +30,7 @@ touch_weights as (
         conversion_id,
         conversion_type,
         position,
+        path_digest,
         n_touches,
         is_direct,
         pow(2.0, -days_before / {{ var('attribution_half_life_days') }}) as decay_weight,
@@ -133,8 +140,9 @@ final as (
         conversion_id,
         position,
         {%- for model in rule_based_models() %}
-        {{ round_dbl('cast(' ~ model ~ ' as ' ~ dbl() ~ ')', 15) }} as {{ model }}{{ ',' if not loop.last }}
+        {{ round_dbl('cast(' ~ model ~ ' as ' ~ dbl() ~ ')', 15) }} as {{ model }},
         {%- endfor %}
+        path_digest
     from by_type
 
     union all
@@ -143,8 +151,9 @@ final as (
         conversion_id,
         position,
         {%- for model in rule_based_models() %}
-        1.0 as {{ model }}{{ ',' if not loop.last }}
+        1.0 as {{ model }},
         {%- endfor %}
+        path_digest
     from paths
     where n_touches = 0
 

@@ -1,7 +1,13 @@
 -- One row per conversion × touchpoint on its path, the table every attribution model reads
 -- (contract: docs/attribution.md). A conversion with no touch in its lookback window gets one
 -- '(unattributed)' row so that its credit, and its revenue, still add up.
-{{ config(materialized='table') }}
+-- Incremental (decision 65): a run rebuilds the conversions whose path may have changed, found by
+-- comparing the inputs with the paths the table holds (int_conversion_paths_changed), whatever
+-- the reason: a new or late-won deal, a CRM delete or merge, a touch whose person, time, channel
+-- or bot flag changed, or a touch that entered a conversion's lookback window. `path_digest`
+-- (a digest of the conversion's path rows) tells int_attribution_rule_based which paths changed.
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='conversion_id',
+          keys_macro='int_conversion_paths_changed') }}
 {%- set lookback = var('attribution_lookback_days') %}
 {%- set skew = interval(var('attribution_clock_skew_seconds'), 'second') %}
 
@@ -10,6 +16,9 @@ with
 conversions as (
 
     select * from {{ ref('fct_conversions') }}
+    {%- if is_incremental() %}
+    where conversion_id in ({{ int_conversion_paths_changed() }})
+    {%- endif %}
 
 ),
 
@@ -88,7 +97,7 @@ milestones as (
 flagged as (
 
     select
-        conversion_id, conversion_type, person_id, converted_at, revenue_usd,
+        conversion_id, conversion_type, person_id, converted_at, revenue_usd, lead_at, opportunity_at,
         touchpoint_id, touchpoint_at, channel_group, platform, campaign, is_direct, channel,
         position, n_touches, days_before,
         position = lead_position as is_lead_touch,
@@ -102,7 +111,7 @@ flagged as (
 unattributed as (
 
     select
-        conversion_id, conversion_type, person_id, converted_at, revenue_usd,
+        conversion_id, conversion_type, person_id, converted_at, revenue_usd, lead_at, opportunity_at,
         cast(null as varchar) as touchpoint_id,
         cast(null as timestamptz) as touchpoint_at,
         '(unattributed)' as channel_group,
@@ -120,8 +129,32 @@ unattributed as (
     from conversions
     where conversion_id not in (select conversion_id from per_conversion)
 
+),
+
+path_rows as (
+
+    select * from flagged
+    union all
+    select * from unattributed
+
+),
+
+digests as (
+
+    select
+        conversion_id,
+        bit_xor({{ row_hash(path_digest_columns()) }}) as path_digest
+    from path_rows
+    group by conversion_id
+
+),
+
+final as (
+
+    select path_rows.*, digests.path_digest
+    from path_rows
+    inner join digests on path_rows.conversion_id = digests.conversion_id
+
 )
 
-select * from flagged
-union all
-select * from unattributed
+select * from final

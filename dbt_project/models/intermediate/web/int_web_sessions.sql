@@ -3,7 +3,12 @@
 -- `session_timeout_minutes` without an event, and a hit that brings another campaign (source /
 -- medium / campaign / content) starts a new session, as GA4 defines sessions. The key is
 -- `<client id>-<start, unix seconds>`: GA4's own user_pseudo_id-ga_session_id when the two agree.
-{{ config(materialized='table') }}
+-- Incremental (decision 65): a browser's sessions depend on its events only, so a run rebuilds,
+-- from all their events, the browsers with an event in the re-delivery window (new or re-delivered
+-- days; a session across midnight included) and the browsers whose sessions were built from a
+-- day in it (a re-delivered day can take events away).
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='user_pseudo_id',
+          keys_macro='int_web_sessions_browsers') }}
 
 with
 
@@ -16,6 +21,9 @@ events as (
         end as traffic_key
     from {{ ref('stg_ga4__events') }}
     where user_pseudo_id is not null
+    {%- if is_incremental() %}
+        and user_pseudo_id in ({{ int_web_sessions_browsers() }})
+    {%- endif %}
 
 ),
 
@@ -113,7 +121,8 @@ sessions as (
         coalesce(bool_or(event_name = 'generate_lead'
             and form_name = '{{ var("partner_inquiry_form_name") }}'), false) as has_partner_inquiry,
         {{ arg_min('form_name', 'event_order', "event_name = 'generate_lead'") }}
-            as lead_form_name
+            as lead_form_name,
+        max(landed_date) as landed_date
 
     from numbered
     group by user_pseudo_id, session_number
@@ -157,7 +166,9 @@ final as (
         engagement_time_msec,
         is_engaged,
         has_lead,
-        lead_form_name
+        lead_form_name,
+        -- the last landing day of its events: the incremental run's bookkeeping
+        landed_date
 
     from keyed
 

@@ -1,8 +1,17 @@
+-- Incremental (decision 65): the landing days inside GA4's re-delivery window (var
+-- ga4_redelivery_days: the export rewrites a day for ~72 h) are replaced on every run, the older
+-- days stay as they were built.
+{{ config(materialized='incremental', incremental_strategy='replace_keys', unique_key='landed_date',
+          keys_macro='stg_ga4__events_days') }}
+
 with
 
 source as (
 
     select * from {{ source('ga4', 'events') }}
+    {%- if is_incremental() %}
+    where date >= {{ reprocess_from(this, 'landed_date', var('ga4_redelivery_days')) }}
+    {%- endif %}
 
 ),
 
@@ -42,7 +51,9 @@ renamed as (
             as last_click_default_channel_group,
         {{ field('device', 'category') }} as device_category,
         {{ field('geo', 'country') }} as country,
-        extra_fields
+        extra_fields,
+        -- the landing partition (the export's day): what an incremental run replaces
+        date as landed_date
 
     from source
 
