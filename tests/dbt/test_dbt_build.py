@@ -115,13 +115,14 @@ def test_a_null_or_repeated_key_fails_the_build_naming_the_model_and_column(tmp_
     first_key = seed.read_text().splitlines()[1].split(",")[0]
     with seed.open("a") as rows:
         rows.write(f"{first_key},,social\n,,social\n,,paid_social\n")
-    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project)
+    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project,
+                                dbt_target=project / "target")
     with pytest.raises(DbtFailed) as failure:
         dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     message = str(failure.value)
     assert "primary_key_salesforce_lead_sources_lead_source: fail" in message
     assert "Got 2 results" in message
-    compiled = next((project / "target" / "compiled").rglob("primary_key_salesforce_lead_sources_*.sql"))
+    compiled = next((paths.dbt_target / "compiled").rglob("primary_key_salesforce_lead_sources_*.sql"))
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         rows = sorted(con.execute(compiled.read_text()).fetchall(), key=lambda r: r[2])
     assert rows == [(None, 2, "null"), (first_key, 2, "repeated")]
