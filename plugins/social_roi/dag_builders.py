@@ -21,12 +21,6 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from social_roi import schedule
 from social_roi.alerts.notifier import FailureNotifier
 
-RETRIES = {
-    "retries": 2,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=15),
-}
 PUBLISH_DAG_ID = "social_roi_publish"
 
 
@@ -39,8 +33,16 @@ def family_asset(family: str) -> Asset:
                  group="social_roi_landing")
 
 
+def retries() -> dict[str, Any]:
+    """2 retries, the first after ``schedule.retry_delay()`` (1 min), each next one twice as late
+    (Airflow adds up to as much again, per task instance), never more than 15 min apart. Airflow 3
+    takes ``retry_exponential_backoff`` as the multiplier: ``True`` would be 1, a constant delay."""
+    return {"retries": 2, "retry_delay": schedule.retry_delay(), "retry_exponential_backoff": 2.0,
+            "max_retry_delay": timedelta(minutes=15)}
+
+
 def _default_args() -> dict[str, Any]:
-    return {**RETRIES, "on_failure_callback": FailureNotifier()}
+    return {**retries(), "on_failure_callback": FailureNotifier()}
 
 
 def extract_dag(family: str, doc: str) -> DAG:

@@ -12,6 +12,8 @@ and the scheduling window — plain values, cheap to import (the DAG files read 
 * ``SOCIAL_ROI_PUBLISH_DEADLINE`` (``HH:MM`` UTC, default 06:00): when day D's publication runs
   at the latest, on D + 1. ``SOCIAL_ROI_PUBLISH_GRACE`` (seconds, default 3600): how long any
   publish run may take from being queued before a "late" alert goes out (a ``DeadlineAlert``).
+* ``SOCIAL_ROI_RETRY_DELAY`` (seconds, default 60): how long Airflow waits before a failed task's
+  first retry (the next waits twice as long; ``dag_builders.retries``).
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def publish_cron(environ: dict[str, str] | None = None) -> str:
 def publish_grace(environ: dict[str, str] | None = None) -> timedelta:
     env = os.environ if environ is None else environ
     return timedelta(seconds=float(env.get("SOCIAL_ROI_PUBLISH_GRACE", "3600")))
+
+
+def retry_delay(environ: dict[str, str] | None = None) -> timedelta:
+    env = os.environ if environ is None else environ
+    return timedelta(seconds=float(env.get("SOCIAL_ROI_RETRY_DELAY", "60")))
 
 
 def deadline_of(day: date, environ: dict[str, str] | None = None) -> datetime:

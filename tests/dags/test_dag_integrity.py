@@ -56,6 +56,24 @@ def test_every_task_retries_and_builds_run_one_at_a_time(dagbag):
         ("check_freshness", "dbt_build", "validate_marts", "publish"), "duckdb_writer")
 
 
+def test_retries_back_off_exponentially(dagbag):
+    """Airflow's own next-retry computation: the first retry 1-2 min after the failure, the second
+    2-4 min (Airflow 3 reads ``retry_exponential_backoff=True`` as a multiplier of 1: constant)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from airflow.models.taskinstance import TaskInstance
+
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            ti = TaskInstance(task, run_id="r", dag_version_id=uuid.uuid4())
+            ti.end_date = datetime(2026, 10, 2, tzinfo=UTC)
+            waits = []
+            for ti.try_number in (1, 2):
+                waits.append((ti.next_retry_datetime() - ti.end_date).total_seconds())
+            assert 60 <= waits[0] < 120 and 120 <= waits[1] < 240, (dag.dag_id, task.task_id, waits)
+
+
 def test_every_task_alerts_when_it_fails_for_good(dagbag):
     """Airflow calls ``on_failure_callback`` after the last retry only (README, "Alerts")."""
     from social_roi.alerts.notifier import FailureNotifier
