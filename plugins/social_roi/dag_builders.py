@@ -4,7 +4,8 @@
 * ``extract_dag(family)`` — ``social_roi_extract_<family>``: daily, one ``extract_<source>`` task
   per source of the family (its API's pool), then ``validate_landing`` on those sources, which
   records the verdict and, on success, emits the family's Asset with the day in its extra.
-* ``publish_dag()`` — ``social_roi_publish``: on the three Assets, or at the daily deadline:
+* ``publish_dag()`` — ``social_roi_publish``: on the three Assets, or at the daily deadline, or
+  by hand for the day in its conf (``{"day": "YYYY-MM-DD"}``):
   ``check_freshness`` → ``dbt_build`` → ``validate_marts`` → ``publish``.
 
 Parsing builds only the DAG objects: every task imports the pipeline when it runs.
@@ -124,7 +125,7 @@ def publish_dag(doc: str) -> DAG:
             with fail_fast_on():
                 return pipeline.plan_publication(
                     dag_run.dag_id, dag_run.run_id, str(dag_run.run_type), events,
-                    data_interval_start)
+                    data_interval_start, (dag_run.conf or {}).get("day"))
 
         @task(pool="duckdb_writer")
         def dbt_build():

@@ -88,12 +88,13 @@ def validate_family(family: str, day: date, run_id: str | None) -> dict[str, obj
 
 def plan_publication(dag_id: str, run_id: str, run_type: object,
                      events: Mapping[str, list[Mapping[str, object]]],
-                     interval_start: datetime | None) -> dict[str, object]:
+                     interval_start: datetime | None, requested: object = None) -> dict[str, object]:
     """The days a publish run publishes and how fresh each family is (docs/decisions.md 58):
-    from the triggering Asset events' days, or, for a deadline or manual run, its data
-    interval's day. A late family's sources that have landed the day are validated here; the
-    warning is logged and sent as a ``late`` alert. A deadline run of a day already published
-    complete is skipped."""
+    the day a manual run asks for (``requested``, its conf's ``day``: Airflow 3 gives a manual
+    run the interval before the moment it was triggered, whatever its logical date; decision 64),
+    else the triggering Asset events' days, else a deadline or manual run's data interval's day.
+    A late family's sources that have landed the day are validated here; the warning is logged
+    and sent as a ``late`` alert. A deadline run of a day already published complete is skipped."""
     from social_roi import freshness
     from social_roi.alerts.channels import deliver
     from social_roi.alerts.late import freshness_warning
@@ -101,7 +102,13 @@ def plan_publication(dag_id: str, run_id: str, run_type: object,
 
     paths = Paths.from_env()
     kind = str(getattr(run_type, "value", run_type))
-    if events:
+    if requested is not None:
+        try:
+            first = day = date.fromisoformat(str(requested))
+        except ValueError as exc:
+            raise SocialRoiError(f"{dag_id} run {run_id}: conf day {requested!r} is not a "
+                                 "YYYY-MM-DD date") from exc
+    elif events:
         first, day = freshness.day_from_events(events)
         day = max(day, freshness.through_day(paths) or day)
     elif interval_start is not None:

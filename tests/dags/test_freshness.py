@@ -81,3 +81,21 @@ def test_a_day_published_with_every_family_fresh_is_complete(paths):
     assert not freshness.published_complete(paths, D)
     freshness.record_publication(paths, D, "r2", late={})
     assert freshness.published_complete(paths, D)
+
+
+def test_a_manual_run_publishes_the_day_its_conf_names(paths, monkeypatch):
+    """``airflow dags trigger social_roi_publish --conf '{"day": ...}'`` (docs/operations.md): the
+    conf's day wins over the run's data interval, which Airflow 3 takes from the trigger time."""
+    from datetime import UTC, datetime
+
+    from social_roi.errors import SocialRoiError
+    from social_roi.pipeline import plan_publication
+
+    monkeypatch.setenv("SOCIAL_ROI_DATA_DIR", str(paths.data_dir))
+    for family in ("social", "web", "crm"):
+        record_delivery(paths, family, D, passed=True, run_id="r")
+    interval = datetime(2026, 11, 21, 6, tzinfo=UTC)  # the interval before "now"
+    result = plan_publication("social_roi_publish", "manual__x", "manual", {}, interval, D.isoformat())
+    assert (result["first"], result["day"], result["late"]) == (D.isoformat(), D.isoformat(), {})
+    with pytest.raises(SocialRoiError, match="conf day '30/10/2026' is not a YYYY-MM-DD date"):
+        plan_publication("social_roi_publish", "manual__x", "manual", {}, interval, "30/10/2026")

@@ -40,7 +40,7 @@ from social_roi.connectors.base import SourceConfig
 from social_roi.pipeline import MARTS
 from social_roi.sandbox.catalog import X_USER_ID
 from social_roi.sandbox.world import generate_world
-from social_roi.schedule import FAMILIES, deadline_of
+from social_roi.schedule import FAMILIES
 from social_roi.settings import REPO_ROOT, Paths
 from tests.alerts.receivers import WebhookReceiver
 from tests.e2e import published
@@ -333,8 +333,10 @@ def scheduled(tmp_path_factory):
 
         # act 3: reprocess after a model change (docs/operations.md): a manual publish run
         act3_began = time.perf_counter()
-        logical_date = deadline_of(RUN_DAYS[-1]).isoformat()
-        trigger = subprocess.run([*airflow, "dags", "trigger", PUBLISH_DAG_ID, "--logical-date",
+        # within the DAG's window (SOCIAL_ROI_END_DATE): Airflow creates no task for a run after it
+        logical_date = f"{RUN_DAYS[-1].isoformat()}T00:00:00+00:00"
+        trigger = subprocess.run([*airflow, "dags", "trigger", PUBLISH_DAG_ID, "--conf",
+                                  json.dumps({"day": RUN_DAYS[-1].isoformat()}), "--logical-date",
                                   logical_date], env=env, capture_output=True, text=True, timeout=300,
                                  cwd=REPO_ROOT)
         assert trigger.returncode == 0, trigger.stdout[-2000:] + trigger.stderr[-2000:]
@@ -402,9 +404,10 @@ def _one(tries: list[dict], **match) -> list[dict]:
 
 def test_a_5xx_in_one_source_delays_only_that_source(scheduled):
     """X's API answered 503 to the first day's timeline until its connector gave up: Airflow
-    retried ``extract_x`` after its backoff and it landed the day; no other task was retried, every
-    other source had landed that day before X's retry began, and the web and CRM families had begun
-    validating it while X's first try was still failing."""
+    retried ``extract_x`` after its backoff and it landed the day; no other task was retried, and
+    every other source's extract of the day, and the web and CRM families' gates, had started
+    before X's retry ended: none waited for X (only the social family's gate does, by design).
+    Starts, not ends: on a loaded 2-core machine a task's own run time varies by tens of seconds."""
     tries = scheduled["act1"]["tries"]
     assert scheduled["act1"]["faults_left"] == [], "the 503s were all served"
     first_day = RUN_DAYS[0]
@@ -420,11 +423,13 @@ def test_a_5xx_in_one_source_delays_only_that_source(scheduled):
     others = [t for t in tries if t["day"] == first_day and t["task_id"].startswith("extract_")
               and t["task_id"] != "extract_x"]
     assert len(others) == sum(len(s) for s in FAMILIES.values()) - 1, others
-    assert max(t["end"] for t in others) < x[1]["start"], "the other sources landed the day first"
+    assert all(t["state"] == "success" for t in others), others
+    late = [t for t in others if t["start"] >= x[1]["end"]]
+    assert not late, f"waited for X: {late}"
     for family in ("web", "crm"):
         [gate] = _one(tries, dag_id=f"social_roi_extract_{family}", task_id="validate_landing",
                       day=first_day)
-        assert gate["start"] < x[0]["end"], f"{family} waited for X"
+        assert gate["start"] < x[1]["end"], f"{family} waited for X"
     others_done = max(t["end"] for t in others)
     print(f"\nX landed {first_day} {(x[1]['end'] - others_done).total_seconds():.1f} s after the "
           f"last other source (X's first try {(x[0]['end'] - x[0]['start']).total_seconds():.1f} s, "
@@ -478,8 +483,8 @@ def test_a_task_killed_mid_run_is_retried_and_the_result_is_identical(scheduled)
 
 def test_a_manual_publish_run_reprocesses_the_day_with_the_same_marts(scheduled):
     """docs/operations.md "Reprocess after a model change": ``airflow dags trigger
-    social_roi_publish --logical-date <the day's deadline>`` rebuilds and republishes that day,
-    and (no model changed) every mart is the same."""
+    social_roi_publish --conf '{"day": ...}'`` rebuilds and republishes that day, and (no model
+    changed) every mart is the same."""
     [(run_id, state)] = scheduled["manual_runs"]
     assert state == "success" and scheduled["last_publication"]["run_id"] == run_id
     assert scheduled["last_publication"]["day"] == RUN_DAYS[-1].isoformat()
