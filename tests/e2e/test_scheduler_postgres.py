@@ -394,7 +394,8 @@ def test_missed_publication_deadlines_alert_through_the_triggerer(scheduled):
     texts = [p.body["text"] for p in scheduled["posts"]]
     late = [t for t in texts if "social_roi_publish: publication late" in t]
     assert late, f"no late alert; received: {texts}"
-    assert all(t in late for t in texts), "no task failed, so no other alert"
+    others = [t[:600] for t in texts if t not in late]
+    assert not others, f"no task failed for good, so no other alert: {others}"
     assert "Due by:" in late[0] and "asset_triggered__" in late[0]
 
 
@@ -404,10 +405,10 @@ def _one(tries: list[dict], **match) -> list[dict]:
 
 def test_a_5xx_in_one_source_delays_only_that_source(scheduled):
     """X's API answered 503 to the first day's timeline until its connector gave up: Airflow
-    retried ``extract_x`` after its backoff and it landed the day; no other task was retried, and
-    every other source's extract of the day, and the web and CRM families' gates, had started
-    before X's retry ended: none waited for X (only the social family's gate does, by design).
-    Starts, not ends: on a loaded 2-core machine a task's own run time varies by tens of seconds."""
+    retried ``extract_x`` after its backoff and it landed the day; no other task was retried. The
+    social family's gate waited for X's retry after its other sources had landed; the web and CRM
+    gates waited less after theirs: only the scheduler's loop, not X. (Gaps, not absolute times: on
+    a loaded 2-core machine a task's own run time varies by tens of seconds.)"""
     tries = scheduled["act1"]["tries"]
     assert scheduled["act1"]["faults_left"] == [], "the 503s were all served"
     first_day = RUN_DAYS[0]
@@ -424,14 +425,22 @@ def test_a_5xx_in_one_source_delays_only_that_source(scheduled):
               and t["task_id"] != "extract_x"]
     assert len(others) == sum(len(s) for s in FAMILIES.values()) - 1, others
     assert all(t["state"] == "success" for t in others), others
-    late = [t for t in others if t["start"] >= x[1]["end"]]
-    assert not late, f"waited for X: {late}"
-    for family in ("web", "crm"):
+
+    def wait(family: str, sources: list[dict]) -> float:
+        """How long the family's gate waited after the last of ``sources`` had landed."""
         [gate] = _one(tries, dag_id=f"social_roi_extract_{family}", task_id="validate_landing",
                       day=first_day)
-        assert gate["start"] < x[1]["end"], f"{family} waited for X"
+        return (gate["start"] - max(t["end"] for t in sources)).total_seconds()
+
+    social_wait = wait("social", [t for t in others if t["dag_id"] == "social_roi_extract_social"])
+    own_waits = {f: wait(f, [t for t in others if t["dag_id"] == f"social_roi_extract_{f}"])
+                 for f in ("web", "crm")}
+    # the social gate waited for X's retry; web and CRM only for the scheduler's next loop
+    assert social_wait > (x[1]["end"] - x[0]["end"]).total_seconds() - 1 or social_wait > 10
+    assert all(w < social_wait for w in own_waits.values()), (own_waits, social_wait)
     others_done = max(t["end"] for t in others)
-    print(f"\nX landed {first_day} {(x[1]['end'] - others_done).total_seconds():.1f} s after the "
+    print(f"\ngates waited after their sources: social {social_wait:.1f} s, {own_waits}; "
+          f"X landed {first_day} {(x[1]['end'] - others_done).total_seconds():.1f} s after the "
           f"last other source (X's first try {(x[0]['end'] - x[0]['start']).total_seconds():.1f} s, "
           f"retry after {waited:.1f} s; other sources' day-1 tasks "
           f"{min((t['end'] - t['start']).total_seconds() for t in others):.1f}-"
@@ -452,7 +461,8 @@ def test_a_backfill_of_the_scheduled_days_publishes_the_same_marts(scheduled):
         gates = [t for t in new if t["dag_id"] == dag_id and t["task_id"] == "validate_landing"]
         assert sorted(t["day"] for t in gates) == RUN_DAYS, (dag_id, gates)
         assert {t["run_type"] for t in gates} == {"backfill"} and {t["state"] for t in gates} == {"success"}
-    published = [t for t in new if t["dag_id"] == PUBLISH_DAG_ID and t["task_id"] == "publish"]
+    published = [t for t in new if t["dag_id"] == PUBLISH_DAG_ID and t["task_id"] == "publish"
+                 and not t["run_id"].startswith("manual__")]  # act 3's
     assert published and all(t["state"] == "success" and t["run_type"] == "asset_triggered"
                              for t in published), published
     before, after = scheduled["scheduled_marts"], scheduled["backfill_marts"]
