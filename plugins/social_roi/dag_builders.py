@@ -4,7 +4,7 @@
 * ``extract_dag(family)`` — ``social_roi_extract_<family>``: daily, one ``extract_<source>`` task
   per source of the family (its API's pool), then ``validate_landing`` on those sources, which
   records the verdict and, on success, emits the family's Asset with the day in its extra.
-* ``publish_dag()`` — ``social_roi_publish``: on the three Assets, or at the daily deadline, or
+* ``publish_dag()`` — ``social_roi_publish``: on any of the three Assets, or at the daily deadline, or
   by hand for the day in its conf (``{"day": "YYYY-MM-DD"}``):
   ``check_freshness`` → ``dbt_build`` → ``validate_marts`` → ``publish``.
 
@@ -88,7 +88,7 @@ def extract_dag(family: str, doc: str) -> DAG:
 
 
 def publish_dag(doc: str) -> DAG:
-    from airflow.sdk import AssetOrTimeSchedule, DeadlineAlert, DeadlineReference
+    from airflow.sdk import AssetAny, AssetOrTimeSchedule, DeadlineAlert, DeadlineReference
     from airflow.sdk.definitions.callback import AsyncCallback
 
     from social_roi.alerts.late import publication_late
@@ -99,7 +99,7 @@ def publish_dag(doc: str) -> DAG:
         dag_id=PUBLISH_DAG_ID,
         schedule=AssetOrTimeSchedule(
             timetable=CronDataIntervalTimetable(schedule.publish_cron(), timezone="UTC"),
-            assets=assets),
+            assets=AssetAny(*assets)),
         start_date=window.start,
         end_date=window.end,
         catchup=False,  # a deadline run publishes the day that is due, never a backlog

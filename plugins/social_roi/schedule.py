@@ -3,7 +3,8 @@ and the scheduling window — plain values, cheap to import (the DAG files read 
 
 * An extract DAG per family lands its sources' day, validates that landing and then emits its
   family's Asset, the day in the event's extra (``{"family": ..., "day": "YYYY-MM-DD"}``).
-* The publish DAG runs when all three Assets have new events, or at the daily deadline
+* The publish DAG runs on any family's Asset event (and publishes only days every family has
+  delivered, else skips: ``freshness``), or at the daily deadline
   (``PUBLISH_DEADLINE`` UTC the next day) with what has arrived: a family that has not delivered
   the day is named in a freshness warning (docs/decisions.md 58).
 * ``SOCIAL_ROI_START_DATE`` / ``SOCIAL_ROI_END_DATE`` (``YYYY-MM-DD``, UTC): the first and last day
