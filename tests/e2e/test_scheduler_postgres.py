@@ -156,12 +156,13 @@ def _wait(until, procs: Processes, metadata_url: str, what: str, on_poll=None) -
 
 def _busy(metadata_url: str) -> bool:
     """A run of any DAG queued or running, an Asset event queued for the publish DAG (any one
-    triggers it), or a backfill unfinished."""
-    [(active, queued, backfills)] = query(metadata_url, """SELECT
+    triggers it), a backfill unfinished, or no run yet (the scheduler is starting)."""
+    [(active, queued, backfills, runs)] = query(metadata_url, """SELECT
         (SELECT count(*) FROM dag_run WHERE state IN ('queued', 'running')),
         (SELECT count(*) FROM asset_dag_run_queue),
-        (SELECT count(*) FROM backfill WHERE completed_at IS NULL)""")
-    return bool(active or queued or backfills)
+        (SELECT count(*) FROM backfill WHERE completed_at IS NULL),
+        (SELECT count(*) FROM dag_run)""")
+    return bool(active or queued or backfills or not runs)
 
 
 def _settled(metadata_url: str, publication: Path, idle_limit: float = 120):
