@@ -114,7 +114,7 @@ def plan_publication(dag_id: str, run_id: str, run_type: object,
         except ValueError as exc:
             raise SocialRoiError(f"{dag_id} run {run_id}: conf day {requested!r} is not a "
                                  "YYYY-MM-DD date") from exc
-    elif events:
+    elif events or kind == "asset_triggered":  # events absorbed by Airflow: the records know
         log.info("triggered by %s", "; ".join(
             f"{family} {', '.join(str(e.get('day')) for e in extras)}" for family, extras in events.items()))
         day = freshness.through_day(paths)
