@@ -4,7 +4,8 @@
 * ``extract_dag(family)`` — ``social_roi_extract_<family>``: daily, one ``extract_<source>`` task
   per source of the family (its API's pool), then ``validate_landing`` on those sources, which
   records the verdict and, on success, emits the family's Asset with the day in its extra.
-* ``publish_dag()`` — ``social_roi_publish``: on the three Assets, or at the daily deadline:
+* ``publish_dag()`` — ``social_roi_publish``: on any of the three Assets, or at the daily deadline, or
+  by hand for the day in its conf (``{"day": "YYYY-MM-DD"}``):
   ``check_freshness`` → ``dbt_build`` → ``validate_marts`` → ``publish``.
 
 Parsing builds only the DAG objects: every task imports the pipeline when it runs.
@@ -21,12 +22,6 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from social_roi import schedule
 from social_roi.alerts.notifier import FailureNotifier
 
-RETRIES = {
-    "retries": 2,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=15),
-}
 PUBLISH_DAG_ID = "social_roi_publish"
 
 
@@ -39,8 +34,16 @@ def family_asset(family: str) -> Asset:
                  group="social_roi_landing")
 
 
+def retries() -> dict[str, Any]:
+    """2 retries, the first after ``schedule.retry_delay()`` (1 min), each next one twice as late
+    (Airflow adds up to as much again, per task instance), never more than 15 min apart. Airflow 3
+    takes ``retry_exponential_backoff`` as the multiplier: ``True`` would be 1, a constant delay."""
+    return {"retries": 2, "retry_delay": schedule.retry_delay(), "retry_exponential_backoff": 2.0,
+            "max_retry_delay": timedelta(minutes=15)}
+
+
 def _default_args() -> dict[str, Any]:
-    return {**RETRIES, "on_failure_callback": FailureNotifier()}
+    return {**retries(), "on_failure_callback": FailureNotifier()}
 
 
 def extract_dag(family: str, doc: str) -> DAG:
@@ -85,7 +88,7 @@ def extract_dag(family: str, doc: str) -> DAG:
 
 
 def publish_dag(doc: str) -> DAG:
-    from airflow.sdk import AssetOrTimeSchedule, DeadlineAlert, DeadlineReference
+    from airflow.sdk import AssetAny, AssetOrTimeSchedule, DeadlineAlert, DeadlineReference
     from airflow.sdk.definitions.callback import AsyncCallback
 
     from social_roi.alerts.late import publication_late
@@ -96,7 +99,7 @@ def publish_dag(doc: str) -> DAG:
         dag_id=PUBLISH_DAG_ID,
         schedule=AssetOrTimeSchedule(
             timetable=CronDataIntervalTimetable(schedule.publish_cron(), timezone="UTC"),
-            assets=assets),
+            assets=AssetAny(*assets)),
         start_date=window.start,
         end_date=window.end,
         catchup=False,  # a deadline run publishes the day that is due, never a backlog
@@ -122,7 +125,7 @@ def publish_dag(doc: str) -> DAG:
             with fail_fast_on():
                 return pipeline.plan_publication(
                     dag_run.dag_id, dag_run.run_id, str(dag_run.run_type), events,
-                    data_interval_start)
+                    data_interval_start, (dag_run.conf or {}).get("day"))
 
         @task(pool="duckdb_writer")
         def dbt_build():

@@ -88,30 +88,46 @@ def validate_family(family: str, day: date, run_id: str | None) -> dict[str, obj
 
 def plan_publication(dag_id: str, run_id: str, run_type: object,
                      events: Mapping[str, list[Mapping[str, object]]],
-                     interval_start: datetime | None) -> dict[str, object]:
-    """The days a publish run publishes and how fresh each family is (docs/decisions.md 58):
-    from the triggering Asset events' days, or, for a deadline or manual run, its data
+                     interval_start: datetime | None, requested: object = None) -> dict[str, object]:
+    """The days a publish run publishes and how fresh each family is (docs/decisions.md 58, 64):
+    the day a manual run asks for (``requested``, its conf's ``day``: Airflow 3 gives a manual
+    run the interval before the moment it was triggered, whatever its logical date), else, for
+    a run one family's Asset triggered, the days through the latest day every family has
+    delivered that are not published with their data yet (skipped when there are none: an Asset
+    run never publishes a day a family has not delivered), else a deadline or manual run's data
     interval's day. A late family's sources that have landed the day are validated here; the
     warning is logged and sent as a ``late`` alert. A deadline run of a day already published
     complete is skipped."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from social_roi import freshness
     from social_roi.alerts.channels import deliver
     from social_roi.alerts.late import freshness_warning
     from social_roi.schedule import day_of_deadline_run
 
     paths = Paths.from_env()
+    planned_at = datetime.now(UTC).isoformat(timespec="microseconds")
     kind = str(getattr(run_type, "value", run_type))
-    if events:
-        first, day = freshness.day_from_events(events)
-        day = max(day, freshness.through_day(paths) or day)
+    if requested is not None:
+        try:
+            first = day = date.fromisoformat(str(requested))
+        except ValueError as exc:
+            raise SocialRoiError(f"{dag_id} run {run_id}: conf day {requested!r} is not a "
+                                 "YYYY-MM-DD date") from exc
+    elif events or kind == "asset_triggered":  # events absorbed by Airflow: the records know
+        log.info("triggered by %s", "; ".join(
+            f"{family} {', '.join(str(e.get('day')) for e in extras)}" for family, extras in events.items()))
+        day = freshness.through_day(paths)
+        pending = freshness.pending_days(paths, day) if day is not None else []
+        if not pending:
+            raise AirflowSkipException(freshness.waiting(paths, day))
+        first = pending[0]
     elif interval_start is not None:
         first = day = day_of_deadline_run(interval_start)
     else:
         raise SocialRoiError(f"{dag_id} run {run_id}: neither Asset events nor a data interval "
                              "say which day to publish")
     if kind == "scheduled" and freshness.published_complete(paths, day):
-        from airflow.sdk.exceptions import AirflowSkipException
-
         raise AirflowSkipException(f"{day} was already published with every family fresh: "
                                    "the deadline run has nothing to add")
     plan = freshness.plan(paths, first, day)
@@ -127,7 +143,9 @@ def plan_publication(dag_id: str, run_id: str, run_type: object,
     else:
         log.info("publishing %s to %s: every family delivered", first, day)
     return {"first": first.isoformat(), "day": day.isoformat(), "fresh": list(plan.fresh),
-            "late": {f: d and d.isoformat() for f, d in plan.late.items()}}
+            "late": {f: d and d.isoformat() for f, d in plan.late.items()},
+            "missing": {d.isoformat(): families for d, families in plan.missing.items()},
+            "planned_at": planned_at}
 
 
 def build() -> dict[str, int]:
@@ -153,14 +171,14 @@ def check_marts() -> dict[str, object]:
 
 def publish_plan(run_id: str, plan: Mapping[str, object]) -> dict[str, int]:
     """Publish the days ``plan_publication`` chose: the release's interval is
-    ``[first, day + 1)``."""
+    ``[first, day + 1)``; each of those days is recorded as published, with its late families."""
     from social_roi import freshness
 
     first, day = date.fromisoformat(str(plan["first"])), date.fromisoformat(str(plan["day"]))
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
     counts = publish(run_id, start, end)
-    freshness.record_publication(Paths.from_env(), day, run_id, late=dict(plan.get("late") or {}))
+    freshness.record_published_plan(Paths.from_env(), run_id, plan)
     return counts
 
 

@@ -3,7 +3,8 @@ and the scheduling window — plain values, cheap to import (the DAG files read 
 
 * An extract DAG per family lands its sources' day, validates that landing and then emits its
   family's Asset, the day in the event's extra (``{"family": ..., "day": "YYYY-MM-DD"}``).
-* The publish DAG runs when all three Assets have new events, or at the daily deadline
+* The publish DAG runs on any family's Asset event (and publishes only days every family has
+  delivered, else skips: ``freshness``), or at the daily deadline
   (``PUBLISH_DEADLINE`` UTC the next day) with what has arrived: a family that has not delivered
   the day is named in a freshness warning (docs/decisions.md 58).
 * ``SOCIAL_ROI_START_DATE`` / ``SOCIAL_ROI_END_DATE`` (``YYYY-MM-DD``, UTC): the first and last day
@@ -12,6 +13,8 @@ and the scheduling window — plain values, cheap to import (the DAG files read 
 * ``SOCIAL_ROI_PUBLISH_DEADLINE`` (``HH:MM`` UTC, default 06:00): when day D's publication runs
   at the latest, on D + 1. ``SOCIAL_ROI_PUBLISH_GRACE`` (seconds, default 3600): how long any
   publish run may take from being queued before a "late" alert goes out (a ``DeadlineAlert``).
+* ``SOCIAL_ROI_RETRY_DELAY`` (seconds, default 60): how long Airflow waits before a failed task's
+  first retry (the next waits twice as long; ``dag_builders.retries``).
 """
 
 from __future__ import annotations
@@ -75,6 +78,11 @@ def publish_cron(environ: dict[str, str] | None = None) -> str:
 def publish_grace(environ: dict[str, str] | None = None) -> timedelta:
     env = os.environ if environ is None else environ
     return timedelta(seconds=float(env.get("SOCIAL_ROI_PUBLISH_GRACE", "3600")))
+
+
+def retry_delay(environ: dict[str, str] | None = None) -> timedelta:
+    env = os.environ if environ is None else environ
+    return timedelta(seconds=float(env.get("SOCIAL_ROI_RETRY_DELAY", "60")))
 
 
 def deadline_of(day: date, environ: dict[str, str] | None = None) -> datetime:
