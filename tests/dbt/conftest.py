@@ -12,6 +12,7 @@ import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -26,6 +27,25 @@ from tests.connectors.conftest import EXTRAS, TOKEN
 MONTH = WorldConfig(seed=11, start_date=date(2026, 9, 1), days=30, scale=0.5)
 CRMS = ("hubspot", "salesforce")  # the sandbox serves one world through both: a build connects one
 
+
+
+# The build's attribution conservation tests (decision 39), and a build database that breaks them.
+CONSERVATION_TESTS = ("assert_attribution_credits_sum_to_one",
+                      "assert_attributed_revenue_equals_won_revenue")
+
+
+def spoil_attribution_conservation(build_db: Path) -> str:
+    """Halve one customer conversion's linear credits and revenue in ``build_db``'s
+    ``fct_attribution``: its credits no longer sum to 1, nor its revenue to the won revenue.
+    Returns the conversion id."""
+    with duckdb.connect(str(build_db)) as con:
+        conversion = con.execute("select conversion_id from main_marts.fct_attribution "
+                                 "where attribution_model = 'linear' and conversion_type = 'customer' "
+                                 "order by conversion_id limit 1").fetchone()[0]
+        con.execute("update main_marts.fct_attribution set credit = credit / 2, "
+                    "attributed_revenue_usd = attributed_revenue_usd / 2 "
+                    "where attribution_model = 'linear' and conversion_id = ?", [conversion])
+    return conversion
 
 def land_world(world: World, root: Path, crm: str = "hubspot", days: int | None = None,
                sources: set[str] | None = None, first_day: int = 0,

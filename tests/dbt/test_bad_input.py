@@ -18,7 +18,7 @@ from social_roi.connectors import ga4
 from social_roi.sandbox.world import WorldConfig, generate_world
 from social_roi.settings import Paths
 from social_roi.transform import dbt_build
-from tests.dbt.conftest import land_world
+from tests.dbt.conftest import CONSERVATION_TESTS, land_world, spoil_attribution_conservation
 
 WORLD = WorldConfig(seed=3, days=12, scale=0.5)
 CRAWLER_HITS = 300
@@ -120,18 +120,11 @@ def test_broken_attribution_conservation_stops_the_build(month_build, tmp_path):
     _, build_db = month_build
     copy = tmp_path / "build.duckdb"
     shutil.copy(build_db, copy)
-    with duckdb.connect(str(copy)) as con:
-        conversion = con.execute("select conversion_id from main_marts.fct_attribution "
-                                 "where attribution_model = 'linear' and conversion_type = 'customer' "
-                                 "order by conversion_id limit 1").fetchone()[0]
-        con.execute("update main_marts.fct_attribution set credit = credit / 2, "
-                    "attributed_revenue_usd = attributed_revenue_usd / 2 "
-                    "where attribution_model = 'linear' and conversion_id = ?", [conversion])
+    spoil_attribution_conservation(copy)
     paths = dataclasses.replace(Paths.from_env(), data_dir=tmp_path, landing=build_db.parent / "landing",
                                 build_db=copy)
     with pytest.raises(DbtFailed) as caught:
-        dbt_build(paths, ["--select", "assert_attribution_credits_sum_to_one",
-                          "assert_attributed_revenue_equals_won_revenue"])
+        dbt_build(paths, ["--select", *CONSERVATION_TESTS])
     message = str(caught.value)
     assert "assert_attribution_credits_sum_to_one" in message
     assert "assert_attributed_revenue_equals_won_revenue" in message

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from social_roi import freshness, landing, pipeline, publish
@@ -28,6 +27,7 @@ from social_roi.schedule import FAMILIES
 from social_roi.settings import Paths, temporary_environ
 from tests.alerts.conftest import SECRET_PATH, failure_context, land_negative_spend, webhook_env
 from tests.alerts.receivers import Post, WebhookReceiver
+from tests.dbt.conftest import CONSERVATION_TESTS, spoil_attribution_conservation
 from tests.quality.gate_factories import (
     DAY,
     build_marts,
@@ -44,10 +44,6 @@ from tests.test_releases import history_rows, kept_files
 PUBLISH_DAG = "social_roi_publish"
 RUN_ID = f"manual__{DAY.isoformat()}"
 OTHER_FAMILIES = tuple(family for family in FAMILIES if family != "social")
-CONSERVATION_TESTS = ("assert_attribution_credits_sum_to_one",
-                      "assert_attributed_revenue_equals_won_revenue")
-
-
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory) -> Path:
     """Clean landing data for DAY from every source, and release 1 served from a small build."""
@@ -237,13 +233,7 @@ def test_broken_attribution_conservation(paths, webhook, month_build):
     _, month_db = month_build
     build_db = paths.build_db
     shutil.copy(month_db, build_db)
-    with duckdb.connect(str(build_db)) as con:
-        conversion = con.execute("select conversion_id from main_marts.fct_attribution "
-                                 "where attribution_model = 'linear' and conversion_type = 'customer' "
-                                 "order by conversion_id limit 1").fetchone()[0]
-        con.execute("update main_marts.fct_attribution set credit = credit / 2, "
-                    "attributed_revenue_usd = attributed_revenue_usd / 2 "
-                    "where attribution_model = 'linear' and conversion_id = ?", [conversion])
+    spoil_attribution_conservation(build_db)
     month = dataclasses.replace(paths, landing=month_db.parent / "landing")
     day = date(2026, 9, 30)
     for family in FAMILIES:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -88,13 +90,7 @@ def test_an_amount_without_an_fx_rate_fails_the_build_naming_the_test(tmp_path, 
 def test_a_null_in_a_required_column_fails_the_build_naming_the_column(tmp_path, landed):
     """A model's required columns are checked by one `not_null_columns` test (one dbt node, not
     one per column: decision 46). A null still stops the build; the test's rows name the column."""
-    project = tmp_path / "dbt_project"
-    shutil.copytree(Paths.from_env().dbt_project, project,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    with (project / "seeds" / "gross_margin.csv").open("a") as seed:
-        seed.write("2026-06-01,\n")
-    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project,
-                                dbt_target=project / "target")
+    paths, _ = _project_with_seed_rows(tmp_path, landed, "gross_margin", lambda _: "2026-06-01,\n")
     with pytest.raises(DbtFailed) as failure:
         dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     message = str(failure.value)
@@ -108,15 +104,9 @@ def test_a_null_or_repeated_key_fails_the_build_naming_the_model_and_column(tmp_
     """A single-column key is checked by one `primary_key` test (dbt's `unique` and `not_null`
     as one node: decision 61). A repeated value and a null each still stop the build; the test's
     rows name the offending value, how many rows hold it, and the problem."""
-    project = tmp_path / "dbt_project"
-    shutil.copytree(Paths.from_env().dbt_project, project,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    seed = project / "seeds" / "salesforce_lead_sources.csv"
-    first_key = seed.read_text().splitlines()[1].split(",")[0]
-    with seed.open("a") as rows:
-        rows.write(f"{first_key},,social\n,,social\n,,paid_social\n")
-    paths = dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project,
-                                dbt_target=project / "target")
+    paths, first_key = _project_with_seed_rows(
+        tmp_path, landed, "salesforce_lead_sources",
+        lambda first_key: f"{first_key},,social\n,,social\n,,paid_social\n")
     with pytest.raises(DbtFailed) as failure:
         dbt_build(paths, ["--exclude-resource-type", "unit_test"])
     message = str(failure.value)
@@ -162,3 +152,18 @@ def test_unchanged_seeds_stay_loaded_until_the_project_changes(tmp_path, landed)
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         assert con.execute("select count(*) from main_seeds.gross_margin "
                            "where gross_margin is null").fetchone() == (0,)
+
+
+def _project_with_seed_rows(tmp_path: Path, landed: Path, seed: str,
+                            rows: Callable[[str], str]) -> tuple[Paths, str]:
+    """Paths of a copy of the dbt project (its own target folder) whose ``seed`` has ``rows``
+    appended (given the seed's first key value), and that key value."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(Paths.from_env().dbt_project, project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    csv = project / "seeds" / f"{seed}.csv"
+    first_key = csv.read_text().splitlines()[1].split(",")[0]
+    with csv.open("a") as out:
+        out.write(rows(first_key))
+    return dataclasses.replace(paths_for(tmp_path, landed), dbt_project=project,
+                               dbt_target=project / "target"), first_key
