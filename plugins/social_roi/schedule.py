@@ -87,7 +87,8 @@ def retry_delay(environ: dict[str, str] | None = None) -> timedelta:
 
 def deadline_of(day: date, environ: dict[str, str] | None = None) -> datetime:
     """When day ``day``'s publication runs at the latest: the deadline time on the next day.
-    A manual run of the publish DAG with this logical date publishes ``day``."""
+    (A manual run publishes the day in its conf instead: Airflow 3 gives it the interval before
+    its trigger time, whatever its logical date; decision 64.)"""
     return datetime.combine(day + timedelta(days=1), publish_deadline(environ), tzinfo=UTC)
 
 
